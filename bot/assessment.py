@@ -1,0 +1,311 @@
+"""The domain: conclusions, dimension values, validation of what people entered, and the PATCH body."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from enum import IntEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.rubric import Dimension, DimensionType, Rubric
+
+Value = int | str | tuple[str, ...]
+
+MAX_TEXT = 10_000  # characters kept for one free-text field; Feishu documents no limit, cards need one
+
+
+class Conclusion(IntEnum):
+    """The interview's result, as the Hire API numbers it."""
+
+    FAIL = 1
+    PASS = 2
+    PENDING = 3
+
+    @property
+    def zh(self) -> str:
+        return {1: "不通过", 2: "通过", 3: "待定"}[self.value]
+
+    @property
+    def en(self) -> str:
+        return {1: "Fail", 2: "Pass", 3: "Pending"}[self.value]
+
+
+CONCLUSION_WORDS: dict[str, Conclusion] = {
+    "pass": Conclusion.PASS, "通过": Conclusion.PASS, "2": Conclusion.PASS,
+    "fail": Conclusion.FAIL, "不通过": Conclusion.FAIL, "1": Conclusion.FAIL,
+    "pending": Conclusion.PENDING, "待定": Conclusion.PENDING, "3": Conclusion.PENDING,
+}
+
+
+class RawFields(BaseModel):
+    """What an interviewer entered, as text, before validation: the meeting point of typed and clicked input.
+
+    `dimensions` maps the word used (a key or an alias) to the raw value; a multi value may arrive as a
+    list (from a form) or as comma-separated text (typed).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    conclusion: str | None = None
+    dimensions: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+    content: str | None = None
+    username: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.conclusion is None and not self.dimensions and self.content is None and self.username is None
+
+
+class Submission(BaseModel):
+    """Validated fields an interviewer gave; None (or absent from `dimensions`) means "not given"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    conclusion: Conclusion | None = None
+    dimensions: dict[str, Value] = {}
+    content: str | None = None
+    username: str | None = None
+
+    def merged_into(self, base: Assessment) -> Assessment:
+        """The assessment after this submission is applied on top of `base`."""
+        return Assessment(
+            conclusion=self.conclusion if self.conclusion is not None else base.conclusion,
+            dimensions={**base.dimensions, **self.dimensions},
+            content=self.content if self.content is not None else base.content,
+            username=self.username if self.username is not None else base.username,
+        )
+
+    def merged_with(self, later: Submission) -> Submission:
+        """One submission carrying the fields of both, the later winning."""
+        return Submission(
+            conclusion=later.conclusion if later.conclusion is not None else self.conclusion,
+            dimensions={**self.dimensions, **later.dimensions},
+            content=later.content if later.content is not None else self.content,
+            username=later.username if later.username is not None else self.username,
+        )
+
+    @property
+    def field_names(self) -> list[str]:
+        """Top-level fields given, in wire order."""
+        names = []
+        if self.username is not None:
+            names.append("username")
+        if self.conclusion is not None:
+            names.append("conclusion")
+        if self.dimensions:
+            names.append("assessment_dimension_list")
+        if self.content is not None:
+            names.append("content")
+        return names
+
+
+class Assessment(BaseModel):
+    """What the bot knows an assessment holds (its last successful write, accumulated)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    conclusion: Conclusion | None = None
+    dimensions: dict[str, Value] = {}
+    content: str | None = None
+    username: str | None = None
+
+
+class FieldError(BaseModel):
+    """One wrong value, said in both languages, with a suggestion where one helps."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str  # "conclusion", "content", "username" or a dimension key (or the unknown word typed)
+    zh: str
+    en: str
+    suggestion: str | None = None
+
+
+class InvalidFields(Exception):
+    """The entered values do not fit the rubric; nothing is written."""
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("; ".join(e.en for e in errors))
+        self.errors = errors
+
+
+def suggest(word: str, candidates: list[str] | tuple[str, ...]) -> str | None:
+    """The nearest valid word for a mistyped one, if any is close."""
+    folded = {c.casefold(): c for c in candidates}
+    hits = difflib.get_close_matches(word.casefold(), list(folded), n=1, cutoff=0.6)
+    return folded[hits[0]] if hits else None
+
+
+def parse_conclusion(word: str) -> Conclusion | None:
+    """The conclusion a typed word means, or None."""
+    return CONCLUSION_WORDS.get(word.strip().casefold())
+
+
+def validate(raw: RawFields, rubric: Rubric, *, complete: bool = False) -> Submission:
+    """Check entered values against the rubric; raise InvalidFields listing every problem.
+
+    `complete` is for the form: every required dimension and the conclusion must be present.
+    """
+    errors: list[FieldError] = []
+    conclusion = None
+    if raw.conclusion is not None and raw.conclusion.strip():
+        conclusion = parse_conclusion(raw.conclusion)
+        if conclusion is None:
+            hint = suggest(raw.conclusion, list(CONCLUSION_WORDS))
+            errors.append(FieldError(
+                field="conclusion",
+                zh=f"结论“{raw.conclusion}”无效，可用：通过 / 不通过 / 待定（或 pass / fail / pending）",
+                en=f"Conclusion '{raw.conclusion}' is not valid; use pass / fail / pending (通过 / 不通过 / 待定)",
+                suggestion=hint,
+            ))
+    elif complete:
+        errors.append(FieldError(field="conclusion", zh="请选择结论", en="Choose a conclusion"))
+
+    values: dict[str, Value] = {}
+    for word, raw_value in raw.dimensions:
+        dim = rubric.find(word)
+        if dim is None:
+            hint = suggest(word, rubric.all_names)
+            errors.append(FieldError(
+                field=word,
+                zh=f"没有名为“{word}”的评价维度" + (f"，是否想输入 {hint}？" if hint else ""),
+                en=f"There is no dimension called '{word}'" + (f"; did you mean {hint}?" if hint else ""),
+                suggestion=hint,
+            ))
+            continue
+        try:
+            value = check_value(dim, raw_value)
+        except InvalidFields as exc:
+            errors.extend(exc.errors)
+            continue
+        if value is not None:
+            values[dim.key] = value
+    if complete:
+        for dim in rubric.dimensions:
+            if dim.required and dim.key not in values and not any(e.field == dim.key for e in errors):
+                errors.append(FieldError(field=dim.key, zh=f"“{dim.title}”为必填项",
+                                         en=f"'{dim.label_en}' is required"))
+
+    content = _text(raw.content, "content", "综合记录", "Overall comment", errors)
+    username = _text(raw.username, "username", "面试官姓名", "Interviewer name", errors, limit=100)
+    if errors:
+        raise InvalidFields(errors)
+    return Submission(conclusion=conclusion, dimensions=values, content=content, username=username)
+
+
+def check_value(dim: Dimension, raw: str | tuple[str, ...]) -> Value | None:
+    """Turn one entered value into the dimension's type; None when left empty (not given)."""
+    if dim.type is DimensionType.MULTI:
+        items = _split_options(raw)
+        if not items:
+            return None
+        unknown = [i for i in items if i not in dim.options]
+        if unknown:
+            hint = suggest(unknown[0], dim.options)
+            raise InvalidFields([FieldError(
+                field=dim.key,
+                zh=f"“{dim.title}”没有选项 {'、'.join(unknown)}；可选：{'、'.join(dim.options)}",
+                en=f"'{dim.label_en}' has no option {', '.join(unknown)}; choose from {', '.join(dim.options)}",
+                suggestion=hint,
+            )])
+        return tuple(dict.fromkeys(items))
+    text = raw if isinstance(raw, str) else ",".join(raw)
+    if dim.type is DimensionType.TEXT:
+        if not text.strip():
+            return None
+        if len(text) > MAX_TEXT:
+            raise InvalidFields([FieldError(
+                field=dim.key, zh=f"“{dim.title}”过长（最多 {MAX_TEXT} 字）",
+                en=f"'{dim.label_en}' is too long (at most {MAX_TEXT} characters)")])
+        return text
+    text = text.strip()
+    if not text:
+        return None
+    if dim.type is DimensionType.SINGLE:
+        if text in dim.options:
+            return text
+        folded = {o.casefold(): o for o in dim.options}
+        if text.casefold() in folded:
+            return folded[text.casefold()]
+        hint = suggest(text, dim.options)
+        raise InvalidFields([FieldError(
+            field=dim.key,
+            zh=f"“{dim.title}”没有选项“{text}”；可选：{'、'.join(dim.options)}",
+            en=f"'{dim.label_en}' has no option '{text}'; choose one of {', '.join(dim.options)}",
+            suggestion=hint,
+        )])
+    # score
+    number = _integer(text)
+    if number is None or not (dim.min <= number <= dim.max):  # type: ignore[operator]
+        raise InvalidFields([FieldError(
+            field=dim.key,
+            zh=f"“{dim.title}”的分数应为 {dim.min} 到 {dim.max} 之间的整数，收到“{text}”",
+            en=f"'{dim.label_en}' takes a whole number from {dim.min} to {dim.max}, not '{text}'",
+        )])
+    return number
+
+
+def _integer(text: str) -> int | None:
+    normal = text.translate(_FULLWIDTH_DIGITS).strip()
+    sign = -1 if normal.startswith("-") else 1
+    digits = normal.lstrip("+-")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 9:
+        return None
+    return sign * int(digits)
+
+
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９－＋", "0123456789-+")
+
+
+def _split_options(raw: str | tuple[str, ...]) -> list[str]:
+    parts = [raw] if isinstance(raw, str) else list(raw)
+    items: list[str] = []
+    for part in parts:
+        for piece in part.replace("，", ",").replace("、", ",").split(","):
+            if piece.strip():
+                items.append(piece.strip())
+    return items
+
+
+def _text(value: str | None, field: str, zh: str, en: str, errors: list[FieldError],
+          limit: int = MAX_TEXT) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if len(value) > limit:
+        errors.append(FieldError(field=field, zh=f"{zh}过长（最多 {limit} 字）",
+                                 en=f"{en} is too long (at most {limit} characters)"))
+        return None
+    return value
+
+
+def dimension_item(dim: Dimension, value: Value) -> dict:
+    """One entry of `assessment_dimension_list`, with only the field its type uses."""
+    item: dict = {"assessment_type": dim.type.assessment_type, "title": dim.title}
+    if dim.description:
+        item["description"] = dim.description
+    field = {DimensionType.SCORE: "score", DimensionType.SINGLE: "option",
+             DimensionType.MULTI: "options", DimensionType.TEXT: "content"}[dim.type]
+    item[field] = list(value) if isinstance(value, tuple) else value
+    return item
+
+
+def patch_body(change: Submission, known: Mapping[str, Value], rubric: Rubric) -> dict:
+    """The PATCH body: exactly the fields given; a given dimension sends the whole known list, changed.
+
+    Feishu does not document whether a list replaces or merges the stored one, so the list is always the
+    complete list the bot knows (its last successful write) with the given values on top, in rubric order.
+    """
+    body: dict = {}
+    if change.username is not None:
+        body["username"] = change.username
+    if change.conclusion is not None:
+        body["conclusion"] = int(change.conclusion)
+    if change.dimensions:
+        merged = {**known, **change.dimensions}
+        body["assessment_dimension_list"] = [
+            dimension_item(dim, merged[dim.key]) for dim in rubric.dimensions if dim.key in merged
+        ]
+    if change.content is not None:
+        body["content"] = change.content
+    return body
