@@ -1,0 +1,218 @@
+"""The Feishu Open API, in verbs the bot means; the only module that imports lark_oapi.
+
+Every call checks success in one place and raises FeishuError (code, msg, log_id, HTTP status and the
+rate-limit reset when given). The SDK neither retries nor drops a rejected tenant token; retries are the
+job runner's business (bot/jobs.py) and the token cache here can be dropped once per process when Feishu
+says the token is no longer valid.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+import lark_oapi as lark
+import requests
+from lark_oapi.api.contact.v3 import GetUserRequest
+from lark_oapi.api.hire.v1 import ExternalInterviewAssessment, PatchExternalInterviewAssessmentRequest
+from lark_oapi.api.im.v1 import (
+    CreateMessageRequest,
+    CreateMessageRequestBody,
+    PatchMessageRequest,
+    PatchMessageRequestBody,
+    ReplyMessageRequest,
+    ReplyMessageRequestBody,
+)
+from lark_oapi.core.cache import LocalCache
+from lark_oapi.core.exception import ObtainAccessTokenException
+from lark_oapi.core.token.manager import TokenManager
+
+# The codes Feishu uses for a tenant token that is missing, expired or revoked.
+TOKEN_INVALID = frozenset({99991661, 99991663, 99991664, 99991665, 99991671})
+RATE_LIMITED = 99991400
+
+
+class FeishuError(Exception):
+    """Feishu answered with an error, or could not be reached (code None)."""
+
+    def __init__(self, code: int | None, msg: str, log_id: str | None = None, status: int | None = None,
+                 reset: float | None = None):
+        super().__init__(f"{code}: {msg}")
+        self.code = code
+        self.msg = msg
+        self.log_id = log_id
+        self.status = status
+        self.reset = reset  # seconds, from x-ogw-ratelimit-reset
+
+    @property
+    def token_invalid(self) -> bool:
+        return self.code in TOKEN_INVALID
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.status == 429 or self.code == RATE_LIMITED
+
+
+@dataclass(frozen=True)
+class Written:
+    """A successful call: Feishu's log id and what it said back."""
+
+    log_id: str | None
+    data: dict
+
+
+class _DroppableCache(LocalCache):
+    """The SDK's process-wide token cache, with a way to forget a token Feishu rejected."""
+
+    def drop(self) -> None:
+        self.cache.clear()
+
+
+_cache = _DroppableCache()
+_token_lock = threading.Lock()
+_token_generation = 0
+
+
+def token_generation() -> int:
+    """Incremented each time the cached tenant token is dropped."""
+    return _token_generation
+
+
+def drop_token(seen_generation: int) -> bool:
+    """Forget the cached tenant token once per rejection, however many threads saw it rejected."""
+    global _token_generation
+    with _token_lock:
+        if seen_generation != _token_generation:
+            return False
+        _cache.drop()
+        _token_generation += 1
+        return True
+
+
+class Feishu:
+    """A lark-oapi client for one app, with the calls the bot makes."""
+
+    def __init__(self, app_id: str, app_secret: str, domain: str, timeout: float = 10.0):
+        TokenManager.cache = _cache
+        self.client = (lark.Client.builder().app_id(app_id).app_secret(app_secret).domain(domain)
+                       .timeout(timeout).log_level(lark.LogLevel.WARNING).build())
+        self._names: dict[str, str | None] = {}
+
+    def patch_assessment(self, assessment_id: str, body: dict) -> Written:
+        """PATCH /open-apis/hire/v1/external_interview_assessments/:id with exactly `body`."""
+        request = (PatchExternalInterviewAssessmentRequest.builder()
+                   .external_interview_assessment_id(assessment_id)
+                   .request_body(ExternalInterviewAssessment(body)).build())
+        return self._call(lambda: self.client.hire.v1.external_interview_assessment.patch(request))
+
+    def reply_card(self, message_id: str, card: dict, uuid: str) -> Written:
+        """Reply to a message with a card; the uuid makes a repeated reply a no-op for an hour."""
+        request = (ReplyMessageRequest.builder().message_id(message_id)
+                   .request_body(ReplyMessageRequestBody.builder().msg_type("interactive")
+                                 .content(json.dumps(card, ensure_ascii=False)).uuid(uuid[:50]).build())
+                   .build())
+        return self._call(lambda: self.client.im.v1.message.reply(request))
+
+    def send_card(self, receive_id: str, card: dict, uuid: str, id_type: str = "open_id") -> Written:
+        """Send a card to a person (open_id) or a chat (chat_id)."""
+        request = (CreateMessageRequest.builder().receive_id_type(id_type)
+                   .request_body(CreateMessageRequestBody.builder().receive_id(receive_id).msg_type("interactive")
+                                 .content(json.dumps(card, ensure_ascii=False)).uuid(uuid[:50]).build())
+                   .build())
+        return self._call(lambda: self.client.im.v1.message.create(request))
+
+    def update_card(self, message_id: str, card: dict) -> Written:
+        """Replace a card the bot sent (PATCH /open-apis/im/v1/messages/:message_id)."""
+        request = (PatchMessageRequest.builder().message_id(message_id)
+                   .request_body(PatchMessageRequestBody.builder().content(json.dumps(card, ensure_ascii=False))
+                                 .build()).build())
+        return self._call(lambda: self.client.im.v1.message.patch(request))
+
+    def delayed_update(self, token: str, card: dict) -> Written:
+        """Replace a card after its callback was answered (callback token: 30 minutes, two uses)."""
+        request = (lark.BaseRequest.builder().http_method(lark.HttpMethod.POST)
+                   .uri("/open-apis/interactive/v1/card/update")
+                   .token_types({lark.AccessTokenType.TENANT})
+                   .headers({"Content-Type": "application/json; charset=utf-8"})
+                   .body({"token": token, "card": card}).build())
+        return self._call(lambda: self.client.request(request))
+
+    def user_name(self, open_id: str) -> str | None:
+        """The person's display name, or None when the app may not read contacts (cached per process)."""
+        if open_id in self._names:
+            return self._names[open_id]
+        request = GetUserRequest.builder().user_id(open_id).user_id_type("open_id").build()
+        try:
+            written = self._call(lambda: self.client.contact.v3.user.get(request))
+            name = (written.data.get("user") or {}).get("name") or None
+        except FeishuError as exc:
+            if exc.code is None or exc.token_invalid or exc.rate_limited:
+                return None  # not cached: may work next time
+            name = None
+        self._names[open_id] = name
+        return name
+
+    def bot_open_id(self) -> str | None:
+        """The bot's own open_id (GET /open-apis/bot/v3/info)."""
+        request = (lark.BaseRequest.builder().http_method(lark.HttpMethod.GET).uri("/open-apis/bot/v3/info")
+                   .token_types({lark.AccessTokenType.TENANT}).build())
+        raw = self._call(lambda: self.client.request(request), whole=True)
+        return (raw.data.get("bot") or {}).get("open_id")
+
+    def tenant_token(self) -> str:
+        """Fetch a tenant token (used by the set-up check)."""
+        try:
+            return TokenManager.get_self_tenant_token(self.client._config)
+        except ObtainAccessTokenException as exc:
+            raise FeishuError(getattr(exc, "code", None), str(exc)) from None
+        except requests.RequestException as exc:
+            raise FeishuError(None, f"cannot reach Feishu: {type(exc).__name__}") from None
+
+    def _call(self, send, whole: bool = False) -> Written:  # type: ignore[no-untyped-def]
+        try:
+            response = send()
+        except requests.Timeout:
+            raise FeishuError(None, "timed out waiting for Feishu") from None
+        except requests.RequestException as exc:
+            raise FeishuError(None, f"cannot reach Feishu: {type(exc).__name__}") from None
+        except ObtainAccessTokenException as exc:
+            raise FeishuError(getattr(exc, "code", None), "could not obtain a tenant token") from None
+        except ValueError:  # a non-JSON answer (an HTML 502 page, say)
+            raise FeishuError(None, "Feishu answered with something that is not JSON") from None
+        raw = response.raw
+        headers = {k.lower(): v for k, v in (raw.headers or {}).items()} if raw is not None else {}
+        log_id = response.get_log_id() or headers.get("x-tt-logid")
+        status = raw.status_code if raw is not None else None
+        if response.code != 0 or (status is not None and status >= 400):
+            raise FeishuError(response.code, response.msg or "", log_id, status, _reset(headers))
+        data = _content(raw)
+        if not whole:
+            data = data.get("data") or {}
+        return Written(log_id, data)
+
+
+def _content(raw: lark.RawResponse | None) -> dict:
+    if raw is None or not raw.content:
+        return {}
+    try:
+        value = json.loads(raw.content)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _reset(headers: dict) -> float | None:
+    try:
+        return float(headers["x-ogw-ratelimit-reset"])
+    except (KeyError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=8)
+def client(app_id: str, app_secret: str, domain: str, timeout: float) -> Feishu:
+    """One client per app per process."""
+    return Feishu(app_id, app_secret, domain, timeout)
+
+

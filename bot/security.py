@@ -1,0 +1,144 @@
+"""Authenticate Feishu pushes: signature, replay window, verification token, then decrypt (pure; clock injected).
+
+Order matters: a pushed event is signed over its raw bytes, so the signature and the timestamp window are
+checked before anything is decrypted or parsed. The only request Feishu sends unsigned is the URL
+verification challenge; it is accepted only when it decrypts to `type: url_verification` with the right
+token, and it has no effect beyond echoing the challenge, so a body can never talk its way past the
+signature check on the event path.
+
+Replays. Feishu re-pushes a failed event after 15 s, 5 min, 1 h and 6 h (about 7.1 h in all), and the
+documentation does not say whether `X-Lark-Request-Timestamp` is refreshed per attempt. If it is not, a
+narrow window would reject the legitimate 1 h and 6 h re-pushes, so the default window is 8 h. Safety
+does not rest on the window alone: every accepted event is recorded by `event_id` and `message_id`
+(card actions by `event_id`) for `ASSESSBOT_DEDUP_TTL_SECONDS` (default 7 days, never under 24 h), far
+longer than the window. A replayed request is therefore either outside the window (401) or a known
+duplicate (200, no effect).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+HEADER_TIMESTAMP = "X-Lark-Request-Timestamp"
+HEADER_NONCE = "X-Lark-Request-Nonce"
+HEADER_SIGNATURE = "X-Lark-Signature"
+MAX_HEADER = 256  # longer timestamp, nonce or signature values are not Feishu's
+
+
+class Rejected(Exception):
+    """The request is refused; `status` is 400 (malformed) or 401 (not from Feishu)."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """The two secrets Feishu shares with the app."""
+
+    encrypt_key: str
+    verification_token: str
+
+    def __post_init__(self) -> None:
+        if not self.encrypt_key or not self.verification_token:
+            raise ValueError("both the Encrypt Key and the Verification Token are required")
+
+
+def signature(timestamp: str, nonce: str, encrypt_key: str, body: bytes) -> str:
+    """Feishu's signature: sha256(timestamp + nonce + encrypt_key + raw body), lowercase hex."""
+    return hashlib.sha256((timestamp + nonce + encrypt_key).encode("utf-8") + body).hexdigest()
+
+
+def signature_is_valid(timestamp: str, nonce: str, encrypt_key: str, body: bytes, given: str) -> bool:
+    """Constant-time check of a signature header (compared as bytes, so any header text is safe)."""
+    expected = signature(timestamp, nonce, encrypt_key, body).encode("ascii")
+    return hmac.compare_digest(expected, given.encode("utf-8", "surrogateescape"))
+
+
+def token_is_valid(expected: str, given: object) -> bool:
+    """Constant-time check of the verification token carried in the payload."""
+    if not isinstance(given, str):
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "surrogateescape"))
+
+
+def authenticate(body: bytes, headers: Mapping[str, str], secrets: Secrets, *, now: float,
+                 window: int) -> dict:
+    """Return the decrypted payload of an authentic request, or raise Rejected."""
+    values = [headers.get(h) for h in (HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)]
+    if all(v is None for v in values):
+        return _challenge(body, secrets)
+    timestamp, nonce, given = (v or "" for v in values)
+    if not (timestamp and nonce and given) or max(map(len, (timestamp, nonce, given))) > MAX_HEADER:
+        raise Rejected(401, "incomplete signature headers")
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+        raise Rejected(401, "timestamp is not a number of seconds")
+    if abs(now - int(timestamp)) > window:
+        raise Rejected(401, "timestamp outside the replay window")
+    if not signature_is_valid(timestamp, nonce, secrets.encrypt_key, body, given):
+        raise Rejected(401, "signature mismatch")
+    payload = decrypt(body, secrets.encrypt_key)
+    if not token_is_valid(secrets.verification_token, _token(payload)):
+        raise Rejected(401, "verification token mismatch")
+    return payload
+
+
+def _challenge(body: bytes, secrets: Secrets) -> dict:
+    payload = decrypt(body, secrets.encrypt_key, status=401)
+    if payload.get("type") != "url_verification":
+        raise Rejected(401, "unsigned request that is not a URL verification")
+    if not token_is_valid(secrets.verification_token, payload.get("token")):
+        raise Rejected(401, "verification token mismatch")
+    if not isinstance(payload.get("challenge"), str):
+        raise Rejected(400, "challenge is not a string")
+    return payload
+
+
+def _token(payload: dict) -> object:
+    header = payload.get("header")
+    if isinstance(header, dict) and "token" in header:
+        return header["token"]
+    return payload.get("token")
+
+
+def decrypt(body: bytes, encrypt_key: str, status: int = 400) -> dict:
+    """Parse the body and, when it is `{"encrypt": ...}`, decrypt it with the SDK's AES-256-CBC cipher."""
+    outer = _json_object(body, status)
+    sealed = outer.get("encrypt")
+    if sealed is None:
+        return outer
+    if not isinstance(sealed, str):
+        raise Rejected(status, "encrypt is not a string")
+    # Imported here: lark_oapi takes seconds to import, and pure signature checks do not need it.
+    from lark_oapi.core.utils.decryptor import AESCipher
+
+    try:
+        plain = AESCipher(encrypt_key).decrypt(_b64(sealed, status))
+    except ValueError:
+        raise Rejected(status, "body does not decrypt with the Encrypt Key") from None
+    return _json_object(plain, status)
+
+
+def _b64(text: str, status: int) -> bytes:
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise Rejected(status, "encrypt is not base64") from None
+
+
+def _json_object(raw: bytes, status: int) -> dict:
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise Rejected(status, "body is not JSON") from None
+    if not isinstance(value, dict):
+        raise Rejected(status, "body is not a JSON object")
+    return value

@@ -1,0 +1,120 @@
+"""Settings from the environment (and a .env file), checked once, with one message naming every problem."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'assessbot.db'}"
+
+IdList = Annotated[tuple[str, ...], NoDecode]
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message lists every problem, one per line."""
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment; see config/assessbot.env.example."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+    feishu_app_id: str = Field(min_length=1)
+    feishu_app_secret: str = Field(min_length=1, repr=False)
+    feishu_verification_token: str = Field(min_length=1, repr=False)
+    feishu_encrypt_key: str = Field(min_length=1, repr=False)
+    feishu_domain: str = "https://open.feishu.cn"
+    feishu_bot_open_id: str = ""
+    database_url: str = DEFAULT_DATABASE_URL
+    assessbot_rubric: Path = ROOT / "config" / "rubric.toml"
+    assessbot_admins: IdList = ()
+    assessbot_allowed_users: IdList = ()
+    assessbot_allowed_chats: IdList = ()
+    assessbot_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
+    # Feishu re-pushes an event for about 7.1 h and may not refresh the signed timestamp per attempt,
+    # so the window must cover the whole re-push period; dedup records outlive it (see bot/security.py).
+    assessbot_replay_window_seconds: int = Field(default=8 * 3600, ge=60)
+    assessbot_dedup_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=24 * 3600)
+    assessbot_job_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=3600)
+    assessbot_patch_rate: int = Field(default=20, ge=1, le=1000)
+    assessbot_runner_threads: int = Field(default=4, ge=0, le=64)
+    assessbot_api_timeout: float = Field(default=10.0, gt=0, le=10.0)
+    assessbot_callback_budget: float = Field(default=2.0, gt=0, le=2.8)
+    assessbot_log_level: str = "INFO"
+
+    @field_validator("assessbot_admins", "assessbot_allowed_users", "assessbot_allowed_chats", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    @field_validator("feishu_domain")
+    @classmethod
+    def _domain_is_safe(cls, value: str) -> str:
+        value = value.rstrip("/")
+        parts = urlsplit(value)
+        if parts.path or parts.query or parts.fragment or parts.username or not parts.hostname:
+            raise ValueError("must be an origin like https://open.feishu.cn (no path, query or credentials)")
+        if parts.scheme == "https":
+            return value
+        if parts.scheme == "http" and _is_loopback(parts.hostname):
+            return value
+        raise ValueError("must use https:// (plain http:// is only allowed for 127.0.0.1, ::1 or localhost)")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_is_supported(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://", "postgres://")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("assessbot_log_level")
+    @classmethod
+    def _level_is_known(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _rubric_exists(self) -> Settings:
+        if not Path(self.assessbot_rubric).is_file():
+            raise ValueError(f"ASSESSBOT_RUBRIC: no rubric file at {self.assessbot_rubric}")
+        return self
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load(env_file: str | Path | None = ".env", **overrides: object) -> Settings:
+    """Read the settings; raise SettingsError with one line per problem (never a stack trace)."""
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(describe(exc)) from None
+
+
+def describe(exc: ValidationError) -> str:
+    """One readable line per invalid or missing setting, named as its environment variable."""
+    lines = []
+    for err in exc.errors():
+        name = "_".join(str(p) for p in err["loc"]).upper()
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "is not set"
+        elif err["type"] == "string_too_short":
+            msg = "is empty"
+        lines.append(f"{name} {msg}" if name else msg)
+    return "\n".join(f"  - {line}" for line in lines)

@@ -1,0 +1,497 @@
+"""The database: dedup records, durable jobs, known assessment state, ownership, audit, the shared rate limit.
+
+One code path for SQLite (the default) and PostgreSQL through SQLAlchemy Core. SQLite runs in WAL mode with
+a busy timeout and starts every transaction with BEGIN IMMEDIATE, so a transaction that reads and then
+writes never fails with SQLITE_BUSY; PostgreSQL claims rows with FOR UPDATE SKIP LOCKED so several workers
+and instances take different jobs without waiting on each other.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from bot.assessment import Assessment, Submission
+
+metadata = MetaData()
+
+processed = Table(
+    "processed_keys", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("created_at", Float, nullable=False, index=True),
+)
+
+jobs = Table(
+    "jobs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("assessment_id", String(64), index=True),
+    Column("version", Integer),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # pending | running | done | dead
+    Column("stage", String(16), nullable=False, default="start"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("run_after", Float, nullable=False),
+    Column("lease_until", Float),
+    Column("lease_owner", String(64)),
+    Column("last_error", Text),
+    Column("log_id", String(128)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False, index=True),
+)
+
+assessments = Table(
+    "assessments", metadata,
+    Column("assessment_id", String(64), primary_key=True),
+    Column("owner", String(128)),
+    Column("state", Text, nullable=False, default="{}"),
+    Column("applied_version", Integer, nullable=False, default=0),
+    Column("next_version", Integer, nullable=False, default=0),
+    Column("updated_at", Float, nullable=False),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("assessment_id", String(64), index=True),
+    Column("action", String(32), nullable=False),
+    Column("result", String(16), nullable=False),
+    Column("detail", Text, nullable=False, default="{}"),
+    Column("log_id", String(128)),
+)
+
+rate_limits = Table(
+    "rate_limits", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("blocked_until", Float, nullable=False, default=0.0),
+)
+
+rate_hits = Table(
+    "rate_hits", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("at", Float, nullable=False, index=True),
+)
+
+ACTIVE = ("pending", "running")
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to commit together with an acknowledgement."""
+
+    kind: str
+    payload: dict
+    assessment_id: str | None = None
+    versioned: bool = False  # a write: gets the assessment's next submission version
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed job, as the runner sees it."""
+
+    id: int
+    kind: str
+    assessment_id: str | None
+    version: int | None
+    payload: dict
+    stage: str
+    attempts: int
+    created_at: float
+    lease_owner: str
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the bot knows of one assessment."""
+
+    state: Assessment
+    owner: str | None
+    applied_version: int
+    next_version: int
+
+
+class _Duplicate(Exception):
+    """A dedup key was already recorded."""
+
+
+class Denied(Exception):
+    """The assessment belongs to someone else; nothing was written."""
+
+    def __init__(self, owner: str):
+        super().__init__("owned by someone else")
+        self.owner = owner
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: float
+    actor: str
+    assessment_id: str | None
+    action: str
+    result: str
+    detail: dict
+    log_id: str | None
+
+
+class Store:
+    """All persistent state, behind verbs that say what the bot means."""
+
+    def __init__(self, url: str, clock: Callable[[], float] = time.time):
+        self.url = url
+        self.clock = clock
+        self.engine = _engine(url)
+        self.dialect = self.engine.dialect.name
+        self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+
+    def create_schema(self) -> None:
+        """Create the tables that do not exist yet (new tables only; columns are never dropped)."""
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- acknowledgement -------------------------------------------------------------------------------
+
+    def accept(self, keys: Sequence[str], new_jobs: Sequence[NewJob], *, actor: str | None = None,
+               claim_owner: bool = False, may_override: bool = False) -> list[int] | None:
+        """Record the dedup keys and commit the jobs in one transaction; None if any key was seen before.
+
+        With `claim_owner`, the actor becomes the owner of the job's assessment if it has none, and the
+        transaction is refused with Denied when someone else owns it (unless `may_override`).
+        """
+        try:
+            return self._accept(keys, new_jobs, actor, claim_owner, may_override)
+        except _Duplicate:
+            return None
+
+    def _accept(self, keys: Sequence[str], new_jobs: Sequence[NewJob], actor: str | None, claim_owner: bool,
+                may_override: bool) -> list[int]:
+        now = self.clock()
+        with self.transaction() as conn:
+            for key in keys:
+                inserted = conn.execute(
+                    self._insert(processed).values(key=key, created_at=now).on_conflict_do_nothing()
+                    .returning(processed.c.key)
+                ).first()
+                if inserted is None:
+                    raise _Duplicate  # rolls the whole acknowledgement back
+            ids = []
+            for job in new_jobs:
+                version = None
+                if job.assessment_id is not None:
+                    self._ensure_assessment(conn, job.assessment_id, now)
+                    if claim_owner and actor:
+                        self._claim_owner(conn, job.assessment_id, actor, may_override)
+                    if job.versioned:
+                        conn.execute(update(assessments)
+                                     .where(assessments.c.assessment_id == job.assessment_id)
+                                     .values(next_version=assessments.c.next_version + 1, updated_at=now))
+                        version = conn.execute(select(assessments.c.next_version)
+                                               .where(assessments.c.assessment_id == job.assessment_id)).scalar_one()
+                result = conn.execute(jobs.insert().values(
+                    kind=job.kind, assessment_id=job.assessment_id, version=version,
+                    payload=json.dumps(job.payload, ensure_ascii=False), status="pending", stage="start",
+                    attempts=0, run_after=now, created_at=now, updated_at=now,
+                ))
+                ids.append(int(result.inserted_primary_key[0]))
+            return ids
+
+    def _ensure_assessment(self, conn: Connection, assessment_id: str, now: float) -> None:
+        conn.execute(self._insert(assessments).values(
+            assessment_id=assessment_id, state="{}", applied_version=0, next_version=0, updated_at=now,
+        ).on_conflict_do_nothing())
+
+    def _claim_owner(self, conn: Connection, assessment_id: str, actor: str, may_override: bool) -> None:
+        conn.execute(update(assessments).where(assessments.c.assessment_id == assessment_id,
+                                               assessments.c.owner.is_(None)).values(owner=actor))
+        owner = conn.execute(select(assessments.c.owner).where(assessments.c.assessment_id == assessment_id)
+                             .with_for_update()).scalar_one()
+        if owner != actor and not may_override:
+            raise Denied(owner)
+
+    def seen(self, key: str) -> bool:
+        with self.transaction() as conn:
+            return conn.execute(select(processed.c.key).where(processed.c.key == key)).first() is not None
+
+    # -- assessments -----------------------------------------------------------------------------------
+
+    def known(self, assessment_id: str) -> Known:
+        """The last successfully written state, owner and versions (empty if never seen)."""
+        with self.transaction() as conn:
+            row = conn.execute(select(assessments).where(assessments.c.assessment_id == assessment_id)).first()
+        if row is None:
+            return Known(Assessment(), None, 0, 0)
+        return Known(Assessment.model_validate_json(row.state), row.owner, row.applied_version, row.next_version)
+
+    def set_owner(self, assessment_id: str, owner: str) -> None:
+        now = self.clock()
+        with self.transaction() as conn:
+            self._ensure_assessment(conn, assessment_id, now)
+            conn.execute(update(assessments).where(assessments.c.assessment_id == assessment_id)
+                         .values(owner=owner, updated_at=now))
+
+    def unapplied(self, assessment_id: str, up_to: int) -> list[tuple[int, Submission]]:
+        """Submissions after the last applied version up to `up_to`, oldest first (dead ones left out)."""
+        with self.transaction() as conn:
+            applied = conn.execute(select(assessments.c.applied_version)
+                                   .where(assessments.c.assessment_id == assessment_id)).scalar_one_or_none() or 0
+            rows = conn.execute(
+                select(jobs.c.version, jobs.c.payload)
+                .where(jobs.c.assessment_id == assessment_id, jobs.c.kind == "write",
+                       jobs.c.version > applied, jobs.c.version <= up_to, jobs.c.status != "dead")
+                .order_by(jobs.c.version)
+            ).all()
+        return [(r.version, Submission.model_validate(json.loads(r.payload)["submission"])) for r in rows]
+
+    def record_write(self, job: Job, state: Assessment, audit_detail: dict, log_id: str | None) -> bool:
+        """After a successful PATCH: store the new state (if newer), move the job to its notify stage, audit.
+
+        Returns False when the job's lease was lost (another runner owns it now).
+        """
+        now = self.clock()
+        with self.transaction() as conn:
+            moved = conn.execute(update(jobs).where(jobs.c.id == job.id, jobs.c.lease_owner == job.lease_owner,
+                                                    jobs.c.status == "running")
+                                 .values(stage="notify", log_id=log_id, updated_at=now)).rowcount
+            if not moved:
+                return False
+            conn.execute(update(assessments)
+                         .where(assessments.c.assessment_id == job.assessment_id,
+                                assessments.c.applied_version < job.version)
+                         .values(state=state.model_dump_json(), applied_version=job.version, updated_at=now))
+            self._audit(conn, now, audit_detail.pop("actor"), job.assessment_id, "write", "ok", audit_detail,
+                        log_id)
+            return True
+
+    # -- jobs ------------------------------------------------------------------------------------------
+
+    def claim(self, owner: str, lease: float, job_id: int | None = None) -> Job | None:
+        """Lease the next runnable job (or a given one): pending and due, or running with an expired lease.
+
+        A job is not claimed while another job of the same assessment holds a live lease, so writes to
+        one assessment never race each other.
+        """
+        now = self.clock()
+        other = jobs.alias("other")
+        busy = exists().where(other.c.assessment_id == jobs.c.assessment_id, other.c.id != jobs.c.id,
+                              other.c.status == "running", other.c.lease_until > now)
+        due = or_(and_(jobs.c.status == "pending", jobs.c.run_after <= now),
+                  and_(jobs.c.status == "running", jobs.c.lease_until <= now))
+        query = select(jobs).where(due, ~busy).order_by(jobs.c.id).limit(8)
+        if job_id is not None:
+            query = select(jobs).where(jobs.c.id == job_id, due, ~busy)
+        with self.transaction() as conn:
+            for row in conn.execute(query.with_for_update(skip_locked=True, of=jobs)).all():
+                if row.assessment_id is not None and not self._lock_assessment(conn, row.assessment_id, row.id, now):
+                    continue
+                conn.execute(update(jobs).where(jobs.c.id == row.id).values(
+                    status="running", lease_until=now + lease, lease_owner=owner, attempts=row.attempts + 1,
+                    updated_at=now))
+                return Job(row.id, row.kind, row.assessment_id, row.version, json.loads(row.payload), row.stage,
+                           row.attempts + 1, row.created_at, owner)
+        return None
+
+    def _lock_assessment(self, conn: Connection, assessment_id: str, job_id: int, now: float) -> bool:
+        # PostgreSQL: serialize claimers of one assessment; SQLite's BEGIN IMMEDIATE already does.
+        locked = conn.execute(select(assessments.c.assessment_id)
+                              .where(assessments.c.assessment_id == assessment_id)
+                              .with_for_update(skip_locked=True)).first()
+        if locked is None and self.dialect == "postgresql":
+            return False
+        running = conn.execute(select(jobs.c.id).where(jobs.c.assessment_id == assessment_id, jobs.c.id != job_id,
+                                                       jobs.c.status == "running", jobs.c.lease_until > now)).first()
+        return running is None
+
+    def finish(self, job: Job, status: str = "done", error: str | None = None) -> bool:
+        """Mark a claimed job done or dead; False if its lease was lost."""
+        now = self.clock()
+        with self.transaction() as conn:
+            return bool(conn.execute(update(jobs).where(jobs.c.id == job.id, jobs.c.lease_owner == job.lease_owner,
+                                                        jobs.c.status == "running")
+                                     .values(status=status, last_error=error, lease_until=None, updated_at=now)
+                                     ).rowcount)
+
+    def retry_later(self, job: Job, delay: float, error: str, *, count_attempt: bool = True) -> bool:
+        """Put a claimed job back to wait `delay` seconds."""
+        now = self.clock()
+        values: dict = {"status": "pending", "run_after": now + delay, "last_error": error, "lease_until": None,
+                        "updated_at": now}
+        if not count_attempt:
+            values["attempts"] = job.attempts - 1
+        with self.transaction() as conn:
+            return bool(conn.execute(update(jobs).where(jobs.c.id == job.id, jobs.c.lease_owner == job.lease_owner,
+                                                        jobs.c.status == "running").values(**values)).rowcount)
+
+    def set_stage(self, job: Job, stage: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(update(jobs).where(jobs.c.id == job.id, jobs.c.lease_owner == job.lease_owner)
+                         .values(stage=stage, updated_at=self.clock()))
+
+    def job(self, job_id: int) -> dict | None:
+        """A job's row as a dict (for tests, "try again" and the status page)."""
+        with self.transaction() as conn:
+            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+        if row is None:
+            return None
+        data = dict(row._mapping)
+        data["payload"] = json.loads(data["payload"])
+        return data
+
+    def jobs_by_status(self) -> dict[str, int]:
+        with self.transaction() as conn:
+            rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()
+        return {status: count for status, count in rows}
+
+    def backlog(self) -> tuple[int, float]:
+        """How many jobs wait, and the age in seconds of the oldest."""
+        now = self.clock()
+        with self.transaction() as conn:
+            count, oldest = conn.execute(select(func.count(), func.min(jobs.c.created_at))
+                                         .where(jobs.c.status.in_(ACTIVE))).one()
+        return int(count), (now - oldest) if oldest else 0.0
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
+    # -- audit -----------------------------------------------------------------------------------------
+
+    def record(self, actor: str, assessment_id: str | None, action: str, result: str, detail: dict | None = None,
+               log_id: str | None = None) -> None:
+        """Append one audit entry (who, what, when, result; never free text)."""
+        now = self.clock()
+        with self.transaction() as conn:
+            self._audit(conn, now, actor, assessment_id, action, result, detail or {}, log_id)
+
+    def _audit(self, conn: Connection, now: float, actor: str, assessment_id: str | None, action: str, result: str,
+               detail: dict, log_id: str | None) -> None:
+        conn.execute(audit.insert().values(at=now, actor=actor, assessment_id=assessment_id, action=action,
+                                           result=result, detail=json.dumps(detail, ensure_ascii=False),
+                                           log_id=log_id))
+
+    def history(self, assessment_id: str | None = None, actor: str | None = None, limit: int = 200
+                ) -> list[AuditEntry]:
+        """Audit entries, newest first."""
+        query = select(audit).order_by(audit.c.id.desc()).limit(limit)
+        if assessment_id is not None:
+            query = query.where(audit.c.assessment_id == assessment_id)
+        if actor is not None:
+            query = query.where(audit.c.actor == actor)
+        with self.transaction() as conn:
+            rows = conn.execute(query).all()
+        return [AuditEntry(r.at, r.actor, r.assessment_id, r.action, r.result, json.loads(r.detail), r.log_id)
+                for r in rows]
+
+    # -- the shared rate limit -------------------------------------------------------------------------
+
+    def take_slot(self, name: str, limit: int, window: float) -> float:
+        """Take one call slot if fewer than `limit` were taken in the last `window` seconds; else the wait.
+
+        Returns 0.0 when the slot is taken, otherwise how long to wait before asking again. The log of
+        slots lives in the database, so every process and instance shares one limit.
+        """
+        now = self.clock()
+        with self.transaction() as conn:
+            conn.execute(self._insert(rate_limits).values(name=name, blocked_until=0.0).on_conflict_do_nothing())
+            blocked_until = conn.execute(select(rate_limits.c.blocked_until).where(rate_limits.c.name == name)
+                                         .with_for_update()).scalar_one()
+            if blocked_until > now:
+                return blocked_until - now
+            recent = conn.execute(select(rate_hits.c.at).where(rate_hits.c.name == name,
+                                                               rate_hits.c.at > now - window)
+                                  .order_by(rate_hits.c.at)).scalars().all()
+            if len(recent) >= limit:
+                return max(recent[len(recent) - limit] + window - now, 0.001)
+            conn.execute(rate_hits.insert().values(name=name, at=now))
+            return 0.0
+
+    def block(self, name: str, until: float) -> None:
+        """Pause every caller of a limit until `until` (Feishu said we went too fast)."""
+        with self.transaction() as conn:
+            conn.execute(self._insert(rate_limits).values(name=name, blocked_until=0.0).on_conflict_do_nothing())
+            conn.execute(update(rate_limits).where(rate_limits.c.name == name, rate_limits.c.blocked_until < until)
+                         .values(blocked_until=until))
+
+    # -- retention -------------------------------------------------------------------------------------
+
+    def purge(self, dedup_ttl: float, job_ttl: float) -> dict[str, int]:
+        """Delete dedup records and finished jobs past their TTL, and old rate-limit slots."""
+        now = self.clock()
+        with self.transaction() as conn:
+            counts = {
+                "processed_keys": conn.execute(delete(processed).where(processed.c.created_at < now - dedup_ttl)
+                                               ).rowcount,
+                "jobs": conn.execute(delete(jobs).where(jobs.c.status.in_(("done", "dead")),
+                                                        jobs.c.updated_at < now - job_ttl)).rowcount,
+                "rate_hits": conn.execute(delete(rate_hits).where(rate_hits.c.at < now - 60)).rowcount,
+            }
+        return counts
+
+
+def new_owner_id() -> str:
+    """A unique name for one runner thread's leases."""
+    return uuid.uuid4().hex
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("postgresql+psycopg://"):
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    path = url.removeprefix("sqlite:///")
+    if path and path != url and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (IMMEDIATE), not pysqlite
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        # FULL: an acknowledged event must survive a power cut, not only a crash of the process.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
