@@ -1,0 +1,71 @@
+"""The card that shows what an assessment now holds: after a write, and while one is being saved."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.assessment import Assessment, Conclusion, Value
+from bot.rubric import Dimension, DimensionType, Rubric
+from cards.elements import Element, button, card, fit, header, hr, md, note, text, user_text, when
+
+TEMPLATES = {Conclusion.PASS: "green", Conclusion.FAIL: "red", Conclusion.PENDING: "orange"}
+
+# (free text, one-line values, titles) in characters, fullest first; later levels keep big rubrics under 30 KB
+_LIMITS = ((1500, 200, 60), (600, 120, 40), (250, 60, 30), (100, 40, 20), (40, 20, 12))
+
+
+def confirmation_card(assessment_id: str, state: Assessment, rubric: Rubric, *, by: str, at: datetime,
+                      edit_value: dict | None) -> dict:
+    """What was written, coloured by the conclusion, with an Edit button when `edit_value` is given."""
+    head = header("外部面评已更新", "Assessment updated", TEMPLATES.get(state.conclusion, "grey"), assessment_id)
+    edit = button("修改", "Edit", edit_value) if edit_value is not None else None
+    return fit(lambda level: card(head, [*_body(assessment_id, state, rubric, by, at, _LIMITS[level]),
+                                         *([edit] if edit else [])]), len(_LIMITS))
+
+
+def saving_card(assessment_id: str, state: Assessment, rubric: Rubric, *, by: str, at: datetime) -> dict:
+    """The same content while the write finishes in the background; no buttons."""
+    head = header("正在保存…", "Saving…", "wathet", assessment_id)
+    return fit(lambda level: card(head, _body(assessment_id, state, rubric, by, at, _LIMITS[level])), len(_LIMITS))
+
+
+def _body(assessment_id: str, state: Assessment, rubric: Rubric, by: str, at: datetime,
+          limits: tuple[int, int, int]) -> list[Element]:
+    long, short, title = limits
+    if state.conclusion is None:
+        elements: list[Element] = [md("**结论：未填写**", "**Conclusion: not given**")]
+    else:
+        elements = [md(f"**结论：{state.conclusion.zh}**", f"**Conclusion: {state.conclusion.en}**")]
+    for dim in rubric.dimensions:
+        if dim.key in state.dimensions:
+            elements.extend(_dimension(dim, state.dimensions[dim.key], long, short, title))
+    if state.content:
+        elements += [note("综合记录", "Overall comment"), text(user_text(state.content, long))]
+    elements += [hr(), note(*_footer(assessment_id, state.username, by, at))]
+    return elements
+
+
+def _dimension(dim: Dimension, value: Value, long: int, short: int, title: int) -> list[Element]:
+    zh_title, en_title = user_text(dim.title, title, one_line=True), user_text(dim.label_en, title, one_line=True)
+    if dim.type is DimensionType.TEXT:
+        return [note(zh_title, en_title), text(user_text(str(value), long))]
+    if dim.type is DimensionType.SCORE:
+        zh = en = f"{value} / {dim.max}"
+    elif isinstance(value, tuple | list):
+        zh, en = "、".join(map(str, value)), ", ".join(map(str, value))
+    else:
+        zh = en = str(value)
+    zh, en = user_text(zh, short, one_line=True), user_text(en, short, one_line=True)
+    return [text(f"{zh_title}：{zh}", f"{en_title}: {en}")]
+
+
+def _footer(assessment_id: str, username: str | None, by: str, at: datetime) -> tuple[str, str]:
+    aid, who, stamp = user_text(assessment_id, 80, one_line=True), user_text(by, 100, one_line=True), when(at)
+    zh, en = [], []
+    if username:
+        name = user_text(username, 100, one_line=True)
+        zh.append(f"面试官：{name}")
+        en.append(f"Interviewer: {name}")
+    zh += [f"提交人：{who} · {stamp}", f"面评 ID：{aid}"]
+    en += [f"Submitted by {who} · {stamp}", f"Assessment ID: {aid}"]
+    return "\n".join(zh), "\n".join(en)
