@@ -309,3 +309,36 @@ def patch_body(change: Submission, known: Mapping[str, Value], rubric: Rubric) -
     if change.content is not None:
         body["content"] = change.content
     return body
+
+
+def as_raw(state: Assessment | Submission) -> RawFields:
+    """The entered-values form of a known state, to prefill a form."""
+    dims = tuple((key, value if isinstance(value, tuple) else str(value)) for key, value in state.dimensions.items())
+    return RawFields(conclusion=str(int(state.conclusion)) if state.conclusion is not None else None,
+                     dimensions=dims, content=state.content, username=state.username)
+
+
+def changes(before: Assessment, after: Assessment, rubric: Rubric) -> dict[str, list | str]:
+    """What a write changed, for the audit: before/after for choices and scores, "changed" for free text."""
+    out: dict[str, list | str] = {}
+    if before.conclusion != after.conclusion:
+        out["conclusion"] = [_plain(before.conclusion), _plain(after.conclusion)]
+    for key in sorted(set(before.dimensions) | set(after.dimensions)):
+        old, new = before.dimensions.get(key), after.dimensions.get(key)
+        if old == new:
+            continue
+        dim = rubric.find(key)
+        free_text = dim is None or dim.type is DimensionType.TEXT
+        out[key] = "changed" if free_text else [_plain(old), _plain(new)]
+    for name in ("content", "username"):
+        if getattr(before, name) != getattr(after, name):
+            out[name] = "changed"
+    return out
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Conclusion):
+        return int(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     assessbot_dedup_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=24 * 3600)
     assessbot_job_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=3600)
     assessbot_patch_rate: int = Field(default=20, ge=1, le=1000)
+    # Calls are counted over a little more than a second: the time between taking a slot and the request
+    # reaching Feishu varies, and Feishu must never see more than the rate in any one second.
+    assessbot_patch_window: float = Field(default=1.08, ge=1.0, le=60.0)
+    assessbot_timezone: str = "Asia/Shanghai"
     assessbot_runner_threads: int = Field(default=4, ge=0, le=64)
     assessbot_api_timeout: float = Field(default=10.0, gt=0, le=10.0)
     assessbot_callback_budget: float = Field(default=2.0, gt=0, le=2.8)

@@ -113,6 +113,7 @@ class NewJob:
     payload: dict
     assessment_id: str | None = None
     versioned: bool = False  # a write: gets the assessment's next submission version
+    delay: float = 0.0  # not claimable by background runners before this many seconds (an inline answer runs it)
 
 
 @dataclass(frozen=True)
@@ -188,19 +189,20 @@ class Store:
     # -- acknowledgement -------------------------------------------------------------------------------
 
     def accept(self, keys: Sequence[str], new_jobs: Sequence[NewJob], *, actor: str | None = None,
-               claim_owner: bool = False, may_override: bool = False) -> list[int] | None:
+               claim_owner: bool = False, may_override: bool = False, audits: Sequence[dict] = ()
+               ) -> list[int] | None:
         """Record the dedup keys and commit the jobs in one transaction; None if any key was seen before.
 
         With `claim_owner`, the actor becomes the owner of the job's assessment if it has none, and the
         transaction is refused with Denied when someone else owns it (unless `may_override`).
         """
         try:
-            return self._accept(keys, new_jobs, actor, claim_owner, may_override)
+            return self._accept(keys, new_jobs, actor, claim_owner, may_override, audits)
         except _Duplicate:
             return None
 
     def _accept(self, keys: Sequence[str], new_jobs: Sequence[NewJob], actor: str | None, claim_owner: bool,
-                may_override: bool) -> list[int]:
+                may_override: bool, audits: Sequence[dict]) -> list[int]:
         now = self.clock()
         with self.transaction() as conn:
             for key in keys:
@@ -226,9 +228,12 @@ class Store:
                 result = conn.execute(jobs.insert().values(
                     kind=job.kind, assessment_id=job.assessment_id, version=version,
                     payload=json.dumps(job.payload, ensure_ascii=False), status="pending", stage="start",
-                    attempts=0, run_after=now, created_at=now, updated_at=now,
+                    attempts=0, run_after=now + job.delay, created_at=now, updated_at=now,
                 ))
                 ids.append(int(result.inserted_primary_key[0]))
+            for entry in audits:
+                self._audit(conn, now, entry["actor"], entry.get("assessment_id"), entry["action"], entry["result"],
+                            entry.get("detail") or {}, entry.get("log_id"))
             return ids
 
     def _ensure_assessment(self, conn: Connection, assessment_id: str, now: float) -> None:
@@ -313,8 +318,8 @@ class Store:
         due = or_(and_(jobs.c.status == "pending", jobs.c.run_after <= now),
                   and_(jobs.c.status == "running", jobs.c.lease_until <= now))
         query = select(jobs).where(due, ~busy).order_by(jobs.c.id).limit(8)
-        if job_id is not None:
-            query = select(jobs).where(jobs.c.id == job_id, due, ~busy)
+        if job_id is not None:  # an inline answer runs its own job now, whatever its run_after
+            query = select(jobs).where(jobs.c.id == job_id, or_(jobs.c.status == "pending", due), ~busy)
         with self.transaction() as conn:
             for row in conn.execute(query.with_for_update(skip_locked=True, of=jobs)).all():
                 if row.assessment_id is not None and not self._lock_assessment(conn, row.assessment_id, row.id, now):

@@ -1,0 +1,65 @@
+"""assessbot: record Feishu Hire external interview assessments from a chat command or a card form.
+
+The WSGI entry point is `bot:create_app()`; nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from bot.context import FeishuApi
+    from bot.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None = None,
+               clock: Callable[[], float] = time.time, start_runner: bool | None = None) -> Flask:
+    """Build the Flask app: settings, rubric, database, Feishu client and the job runner, once."""
+    from flask import Flask
+
+    from bot import context, jobs, logs, rubric, storage, web, work
+    from bot import settings as settings_module
+
+    settings = settings or _settings_or_exit(settings_module)
+    try:
+        the_rubric = rubric.load(settings.assessbot_rubric)
+    except rubric.RubricError as exc:
+        raise SystemExit(f"assessbot cannot start: {exc}") from None
+    if feishu_api is None:
+        from bot import feishu
+
+        feishu_api = feishu.Feishu(settings.feishu_app_id, settings.feishu_app_secret, settings.feishu_domain,
+                                   settings.assessbot_api_timeout)
+    logs.setup(settings.assessbot_log_level, [settings.feishu_app_secret, settings.feishu_encrypt_key,
+                                              settings.feishu_verification_token])
+    store = storage.Store(settings.database_url, clock)
+    store.create_schema()
+    ctx = context.Context(settings=settings, rubric=the_rubric, store=store, feishu=feishu_api, clock=clock,
+                          bot_open_id=settings.feishu_bot_open_id or None)
+    ctx.runner = jobs.Runner(store, work.executors(ctx), threads=settings.assessbot_runner_threads, clock=clock,
+                             purge=lambda: store.purge(settings.assessbot_dedup_ttl_seconds,
+                                                       settings.assessbot_job_ttl_seconds))
+    app = Flask("assessbot")
+    app.config["MAX_CONTENT_LENGTH"] = settings.assessbot_max_body_bytes
+    app.extensions["assessbot"] = ctx
+    app.register_blueprint(web.bp)
+    if start_runner is None:  # under gunicorn the runner starts in each worker, after the fork
+        start_runner = os.environ.get("ASSESSBOT_DEFER_RUNNER") != "1"
+    if start_runner:
+        ctx.runner.start()
+    return app
+
+
+def _settings_or_exit(module) -> Settings:  # type: ignore[no-untyped-def]
+    try:
+        return module.load()
+    except module.SettingsError as exc:
+        print(f"assessbot cannot start: the configuration has problems:\n{exc}\n"
+              "Set them in the environment or in .env (see config/assessbot.env.example).", file=sys.stderr)
+        raise SystemExit(2) from None

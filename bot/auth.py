@@ -1,0 +1,94 @@
+"""Who may do what: allowlists, admins, ownership of an assessment, and forms bound to one person."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An answer to "may they?", with the reason in both languages when it is no."""
+
+    allowed: bool
+    reason: str = ""
+    zh: str = ""
+    en: str = ""
+
+
+ALLOW = Decision(True)
+
+
+def is_admin(settings: Settings, actor: str) -> bool:
+    return actor in settings.assessbot_admins
+
+
+def may_use(settings: Settings, actor: str, chat_id: str | None) -> Decision:
+    """The optional allowlists: who may talk to the bot at all, and in which chats."""
+    if is_admin(settings, actor):
+        return ALLOW
+    if settings.assessbot_allowed_users and actor not in settings.assessbot_allowed_users:
+        return Decision(False, "user not allowed", "你没有使用本机器人的权限，请联系管理员。",
+                        "You are not allowed to use this bot; ask an administrator.")
+    if settings.assessbot_allowed_chats and chat_id and chat_id not in settings.assessbot_allowed_chats:
+        return Decision(False, "chat not allowed", "本机器人未在此会话中启用，请私聊机器人或联系管理员。",
+                        "The bot is not enabled in this chat; message it directly or ask an administrator.")
+    return ALLOW
+
+
+def may_write(settings: Settings, actor: str, owner: str | None) -> Decision:
+    """The first person to write an assessment owns it; afterwards only the owner or an admin may."""
+    if owner is None or owner == actor or is_admin(settings, actor):
+        return ALLOW
+    return Decision(False, "not the owner", "这条面评由其他面试官负责，只有负责人或管理员可以修改。",
+                    "Another interviewer owns this assessment; only the owner or an administrator can change it.")
+
+
+def may_read(settings: Settings, actor: str, owner: str | None) -> Decision:
+    """History is shown to the owner and admins only."""
+    if (owner is not None and owner == actor) or is_admin(settings, actor):
+        return ALLOW
+    return Decision(False, "not the owner", "只有负责人或管理员可以查看这条面评的记录。",
+                    "Only the owner or an administrator can see this assessment's history.")
+
+
+def may_transfer(settings: Settings, actor: str) -> Decision:
+    if is_admin(settings, actor):
+        return ALLOW
+    return Decision(False, "not an admin", "只有管理员可以转交面评。",
+                    "Only an administrator can hand an assessment over.")
+
+
+def _form_key(settings: Settings) -> bytes:
+    return hashlib.sha256(b"assessbot form v1\0" + settings.feishu_encrypt_key.encode()).digest()
+
+
+def form_value(settings: Settings, assessment_id: str, opened_for: str, nonce: str) -> dict:
+    """The submit button's callback value: which assessment, whose form, signed so it cannot be forged."""
+    return {"a": "submit", "id": assessment_id, "for": opened_for, "n": nonce,
+            "sig": _sign(settings, assessment_id, opened_for, nonce)}
+
+
+def form_is_for(settings: Settings, value: dict, operator: str) -> Decision:
+    """A form may be submitted only by the person it was opened for (or an admin), and only as issued."""
+    parts = [value.get(k) for k in ("id", "for", "n", "sig")]
+    if not all(isinstance(p, str) and p for p in parts):
+        return Decision(False, "form value incomplete", "这张表单已失效，请重新发送 /assess <面评ID>。",
+                        "This form is no longer valid; send /assess <assessment id> again.")
+    assessment_id, opened_for, nonce, sig = parts
+    expected = _sign(settings, assessment_id, opened_for, nonce)  # type: ignore[arg-type]
+    if not hmac.compare_digest(expected.encode(), sig.encode("utf-8", "surrogateescape")):  # type: ignore[union-attr]
+        return Decision(False, "form signature mismatch", "这张表单无法识别，请重新发送 /assess <面评ID>。",
+                        "This form cannot be verified; send /assess <assessment id> again.")
+    if opened_for != operator and not is_admin(settings, operator):
+        return Decision(False, "form opened for someone else", "这张表单属于其他面试官，你不能提交。",
+                        "This form was opened for another interviewer; you cannot submit it.")
+    return ALLOW
+
+
+def _sign(settings: Settings, assessment_id: str, opened_for: str, nonce: str) -> str:
+    message = "\0".join((assessment_id, opened_for, nonce)).encode()
+    return hmac.new(_form_key(settings), message, hashlib.sha256).hexdigest()[:32]

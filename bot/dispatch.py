@@ -1,0 +1,69 @@
+"""From raw request to answer: authenticate, parse, route; the two kinds of error are handled here, once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot import events, handlers, security
+from bot.context import Context
+from cards.elements import toast
+
+log = logging.getLogger("assessbot.events")
+
+UNAUTHORIZED = {"error": "unauthorized"}  # constant: a failed check reveals nothing about why
+
+
+@dataclass
+class Result:
+    status: int
+    body: dict
+    after: Callable[[], None] | None = None
+
+
+def receive(ctx: Context, body: bytes, headers: Mapping[str, str]) -> Result:
+    """Answer one push from Feishu: 200 for accepted or ignored, 400 malformed, 401 not authentic."""
+    secrets = security.Secrets(ctx.settings.feishu_encrypt_key, ctx.settings.feishu_verification_token)
+    try:
+        payload = security.authenticate(body, headers, secrets, now=ctx.clock(),
+                                        window=ctx.settings.assessbot_replay_window_seconds)
+    except security.Rejected as exc:
+        log.warning("request rejected", extra={"status": exc.status, "reason": exc.reason})
+        return Result(exc.status, UNAUTHORIZED if exc.status == 401 else {"error": "bad request"})
+    try:
+        event = events.parse(payload)
+    except events.Malformed as exc:
+        log.warning("malformed event", extra={"reason": str(exc)[:200]})
+        return Result(400, {"error": "bad request"})
+    if isinstance(event, events.UrlVerification):
+        return Result(200, {"challenge": event.challenge})
+    if isinstance(event, events.MessageReceived):
+        return _guard(event.event_id, lambda: _message(ctx, event), Result(200, {}))
+    if isinstance(event, events.CardAction):
+        sorry = toast("error", "出了点问题，请稍后重试。", "Something went wrong on our side; please try again.")
+        apology = Result(200, {"toast": sorry})
+        return _guard(event.event_id, lambda: _card(ctx, event), apology)
+    log.info("event ignored", extra={"event_type": event.event_type, "event_id": event.event_id})
+    return Result(200, {})
+
+
+def _message(ctx: Context, event: events.MessageReceived) -> Result:
+    handlers.on_message(ctx, event)
+    log.info("message handled", extra={"event_id": event.event_id})
+    return Result(200, {})
+
+
+def _card(ctx: Context, event: events.CardAction) -> Result:
+    answer = handlers.on_card_action(ctx, event)
+    log.info("card action handled", extra={"event_id": event.event_id})
+    return Result(200, answer.body, answer.after)
+
+
+def _guard(event_id: str, run: Callable[[], Result], fallback: Result) -> Result:
+    # A bug is logged and answered politely, still with 200: a re-push would hit the same bug.
+    try:
+        return run()
+    except Exception:
+        log.exception("handler failed", extra={"event_id": event_id})
+        return fallback

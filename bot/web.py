@@ -1,0 +1,55 @@
+"""The thin edge: Flask routes that read raw bytes and headers, call the core, and answer."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, current_app, json, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from bot import dispatch
+from bot.context import Context
+
+bp = Blueprint("assessbot", __name__)
+
+
+def _ctx() -> Context:
+    return current_app.extensions["assessbot"]
+
+
+def _json(body: dict, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status, content_type="application/json; charset=utf-8")
+
+
+@bp.post("/feishu/events")
+def feishu_events() -> Response:
+    """Events and card callbacks, both signed and encrypted the same way."""
+    try:
+        body = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH, chunked or not
+    except RequestEntityTooLarge:
+        return _json({"error": "body too large"}, 413)
+    result = dispatch.receive(_ctx(), body, request.headers)
+    response = _json(result.body, result.status)
+    if result.after is not None:
+        response.call_on_close(result.after)
+    return response
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process is alive."""
+    return _json({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """The database answers; the job backlog and its oldest entry's age."""
+    ctx = _ctx()
+    started = time.perf_counter()
+    try:
+        ctx.store.ping()
+        backlog, oldest = ctx.store.backlog()
+    except Exception:
+        return _json({"status": "unavailable", "database": "unreachable"}, 503)
+    return _json({"status": "ok", "database": "ok", "backlog": backlog, "oldest_pending_seconds": round(oldest, 3),
+                  "check_ms": round((time.perf_counter() - started) * 1000, 2)})

@@ -1,0 +1,34 @@
+"""gunicorn settings for the bot (used by the Procfile and `assessbot serve`)."""
+
+import gc
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# gthread: a card callback may wait up to ASSESSBOT_CALLBACK_BUDGET for its write; other requests go on.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# Import lark-oapi (seconds, ~170 MB) once in the master and share those pages with every worker.
+preload_app = True
+timeout = 30
+graceful_timeout = 10
+keepalive = 5
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+# The job runner's threads must start in each worker, after the fork.
+os.environ.setdefault("ASSESSBOT_DEFER_RUNNER", "1")
+
+
+def when_ready(server):  # noqa: ARG001
+    # Objects made before the fork are never freed; freezing them keeps the collector from touching (and so
+    # copying) the shared pages in every worker.
+    gc.collect()
+    gc.freeze()
+
+
+def post_fork(server, worker):  # noqa: ARG001
+    ctx = worker.app.callable.extensions["assessbot"]
+    ctx.store.engine.dispose(close=False)  # never share the master's database connections
+
+
+def post_worker_init(worker):
+    worker.app.callable.extensions["assessbot"].runner.start()
