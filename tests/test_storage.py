@@ -1,0 +1,138 @@
+"""The database behind one interface, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FakeClock
+
+from bot.assessment import Assessment, Conclusion, Submission
+from bot.storage import Denied, NewJob, Store
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(database_url, clock):
+    store = Store(database_url, clock)
+    store.create_schema()
+    yield store
+    store.dispose()
+
+
+def write(aid: str, **fields) -> NewJob:
+    return NewJob("write", {"submission": Submission(**fields).model_dump(mode="json"), "actor": "ou_a"}, aid,
+                  versioned=True)
+
+
+def test_a_key_seen_before_rolls_back_the_whole_acknowledgement(store):
+    assert store.accept(["event:1", "message:1"], [write("A", conclusion=Conclusion.PASS)]) == [1]
+    assert store.accept(["event:2", "message:1"], [write("A", conclusion=Conclusion.FAIL)]) is None
+    assert store.seen("event:1") and not store.seen("event:2")
+    assert store.jobs_by_status() == {"pending": 1}
+    assert store.known("A").next_version == 1
+
+
+def test_submissions_get_increasing_versions_per_assessment(store):
+    store.accept(["a"], [write("A")])
+    store.accept(["b"], [write("B")])
+    store.accept(["c"], [write("A")])
+    assert [store.job(i)["version"] for i in (1, 2, 3)] == [1, 1, 2]
+
+
+def test_the_first_writer_owns_the_assessment(store):
+    store.accept(["a"], [write("A")], actor="ou_a", claim_owner=True)
+    with pytest.raises(Denied):
+        store.accept(["b"], [write("A")], actor="ou_b", claim_owner=True)
+    assert not store.seen("b")  # the refused acknowledgement left nothing behind
+    assert store.accept(["c"], [write("A")], actor="ou_admin", claim_owner=True, may_override=True)
+    assert store.known("A").owner == "ou_a"
+
+
+def test_a_claimed_job_is_leased_and_an_expired_lease_is_claimed_again(store, clock):
+    store.accept(["a"], [write("A")])
+    first = store.claim("runner-1", lease=60)
+    assert first is not None and first.attempts == 1
+    assert store.claim("runner-2", lease=60) is None
+    clock.advance(61)
+    second = store.claim("runner-2", lease=60)
+    assert second is not None and second.id == first.id and second.attempts == 2
+    assert not store.finish(first)  # the first runner lost its lease: its update is refused
+    assert store.finish(second)
+    assert store.jobs_by_status() == {"done": 1}
+
+
+def test_jobs_of_one_assessment_never_run_at_the_same_time(store):
+    store.accept(["a"], [write("A")])
+    store.accept(["b"], [write("A")])
+    store.accept(["c"], [write("B")])
+    one = store.claim("r1", 60)
+    other = store.claim("r2", 60)
+    assert (one.assessment_id, other.assessment_id) == ("A", "B")
+    assert store.claim("r3", 60) is None
+
+
+def test_a_retry_waits_its_delay(store, clock):
+    store.accept(["a"], [write("A")])
+    job = store.claim("r", 60)
+    store.retry_later(job, 5.0, "1002001: system error")
+    assert store.claim("r", 60) is None
+    clock.advance(5)
+    assert store.claim("r", 60).attempts == 2
+
+
+def test_unapplied_submissions_are_merged_in_order_and_a_success_moves_the_mark(store):
+    store.accept(["a"], [write("A", conclusion=Conclusion.FAIL, dimensions={"coding": 2})])
+    store.accept(["b"], [write("A", conclusion=Conclusion.PASS)])
+    assert [v for v, _ in store.unapplied("A", 2)] == [1, 2]
+    job = store.claim("r", 60, job_id=2)
+    state = Assessment(conclusion=Conclusion.PASS, dimensions={"coding": 2})
+    assert store.record_write(job, state, {"actor": "ou_a", "version": 2}, "LOG")
+    assert store.known("A").applied_version == 2 and store.known("A").state == state
+    assert store.unapplied("A", 2) == []
+    [entry] = store.history("A")
+    assert (entry.action, entry.result, entry.log_id) == ("write", "ok", "LOG")
+
+
+def test_an_older_write_never_moves_the_mark_back(store):
+    store.accept(["a"], [write("A", conclusion=Conclusion.FAIL)])
+    store.accept(["b"], [write("A", conclusion=Conclusion.PASS)])
+    newer = store.claim("r", 60, job_id=2)
+    store.record_write(newer, Assessment(conclusion=Conclusion.PASS), {"actor": "ou_a"}, None)
+    store.finish(newer)
+    older = store.claim("r", 60, job_id=1)
+    store.record_write(older, Assessment(conclusion=Conclusion.FAIL), {"actor": "ou_a"}, None)
+    assert store.known("A").state.conclusion is Conclusion.PASS and store.known("A").applied_version == 2
+
+
+def test_the_shared_limit_grants_at_most_the_limit_in_any_window(store, clock):
+    granted = []
+    for _ in range(100):
+        wait = store.take_slot("patch", 20, 1.0)
+        if wait == 0:
+            granted.append(clock())
+            clock.advance(0.01)
+        else:
+            clock.advance(wait)
+    assert all(sum(1 for t in granted if start <= t < start + 1.0) <= 20 for start in granted)
+    store.block("patch", clock() + 3)
+    assert store.take_slot("patch", 20, 1.0) == pytest.approx(3.0)
+
+
+def test_old_records_are_purged_after_their_ttl(store, clock):
+    store.accept(["old"], [write("A")])
+    job = store.claim("r", 60)
+    store.finish(job)
+    clock.advance(25 * 3600)
+    store.accept(["new"], [write("A")])
+    assert store.purge(dedup_ttl=24 * 3600, job_ttl=24 * 3600) == {"processed_keys": 1, "jobs": 1, "rate_hits": 0}
+    assert not store.seen("old") and store.seen("new")
+    assert store.jobs_by_status() == {"pending": 1}
+
+
+def test_the_backlog_reports_count_and_age(store, clock):
+    store.accept(["a"], [write("A")])
+    clock.advance(7)
+    assert store.backlog() == (1, 7.0)
