@@ -166,16 +166,17 @@ class FeishuHttp:
         data = {"message_id": f"om_reply{next(self.reply_ids):04d}"}
         return 200, {"X-Tt-Logid": "LOGMSG"}, json.dumps({"code": 0, "msg": "success", "data": data})
 
-    def patch_answers(self, *answers: tuple[int, dict] | Exception) -> None:
-        """Queue answers for the assessment PATCH: (status, body) or an exception; the last one repeats."""
+    def patch_answers(self, *answers: tuple | Exception) -> None:
+        """Queue answers for the assessment PATCH: (status, body[, headers]) or an exception; the last repeats."""
         queue = list(answers)
 
         def answer(request):
             item = queue.pop(0) if len(queue) > 1 else queue[0]
             if isinstance(item, Exception):
                 raise item
-            status, body = item
-            return status, {"X-Tt-Logid": f"LOG{len(self.calls('PATCH', 'external'))}"}, json.dumps(body)
+            status, body, *extra = item
+            headers = {"X-Tt-Logid": f"LOG{len(self.calls('PATCH', 'external'))}", **(extra[0] if extra else {})}
+            return status, headers, json.dumps(body)
 
         self.mock.add_callback(responses.PATCH, _re(r"/open-apis/hire/v1/external_interview_assessments/.+"), answer)
 

@@ -1,0 +1,219 @@
+"""The form card, end to end: opened by /assess <id>, submitted as a signed card.action.trigger."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from conftest import ADMIN, ALICE, BOB, BOT, SUCCESS
+
+from bot import auth
+from bot.assessment import Assessment, Conclusion, RawFields, as_raw
+from bot.work import edit_value, when
+from cards.confirmation import confirmation_card
+from cards.elements import toast
+from cards.errors import write_failed_card
+from cards.form import form_card
+from cards.notice import group_notice_card
+
+AID = "6930815272790114324"
+VALID = {"conclusion": "2", "dim_coding": "4", "dim_design": "3", "dim_communication": "5", "dim_level": "P6",
+         "dim_strengths": ["算法", "架构"], "dim_notes": "Solid.\nAsked good questions.", "content": "clear thinker",
+         "username": "Alice Zhang"}
+BODY = {"username": "Alice Zhang", "conclusion": 2, "assessment_dimension_list": [
+    {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力", "score": 4},
+    {"assessment_type": 1, "title": "系统设计", "description": "架构取舍、可扩展性与可靠性", "score": 3},
+    {"assessment_type": 1, "title": "沟通表达", "score": 5},
+    {"assessment_type": 2, "title": "建议职级", "option": "P6"},
+    {"assessment_type": 4, "title": "亮点", "options": ["算法", "架构"]},
+    {"assessment_type": 3, "title": "面试记录", "content": "Solid.\nAsked good questions."}],
+    "content": "clear thinker"}
+STATE = Assessment(conclusion=Conclusion.PASS, content="clear thinker", username="Alice Zhang", dimensions={
+    "coding": 4, "design": 3, "communication": 5, "level": "P6", "strengths": ("算法", "架构"),
+    "notes": "Solid.\nAsked good questions."})
+
+
+def submit_button(card: dict) -> dict:
+    """The callback value of the form's submit button."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("tag") == "button" and node.get("form_action_type") == "submit":
+                found.append(node["behaviors"][0]["value"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    [value] = found
+    return value
+
+
+def open_form(push, feishu_http, ctx, sender=ALICE) -> dict:
+    push.message(f"/assess {AID}", sender=sender, message_id="om_open")
+    ctx.runner.drain()
+    sent = feishu_http.sent_cards()[-1]
+    return submit_button(sent["card"])
+
+
+def confirmation(ctx, state=STATE, by="Alice Zhang") -> dict:
+    return confirmation_card(AID, state, ctx.rubric, by=by, at=when(ctx, ctx.clock()), edit_value=edit_value(AID))
+
+
+def test_assess_with_an_id_alone_replies_with_the_prefilled_form(push, feishu_http, ctx):
+    value = open_form(push, feishu_http, ctx)
+    [sent] = feishu_http.sent_cards()
+    assert (sent["url"], sent["uuid"]) == ("/open-apis/im/v1/messages/om_open/reply", "om_open:form")
+    assert value == auth.form_value(ctx.settings, AID, ALICE, value["n"])
+    expected = form_card(AID, ctx.rubric, RawFields(), submit_value=value, interviewer_hint="Alice Zhang")
+    assert sent["card"] == expected
+
+
+def test_a_complete_valid_form_patches_everything_and_confirms_in_place(push, feishu_http, ctx):
+    feishu_http.patch_answers(SUCCESS)
+    value = open_form(push, feishu_http, ctx)
+    response = push.card(value, VALID)
+    assert feishu_http.patches() == [BODY]
+    assert response.get_json() == {"toast": toast("success", "面评已保存", "Assessment saved"),
+                                   "card": {"type": "raw", "data": confirmation(ctx)}}
+    response.close()
+    assert ctx.store.jobs_by_status() == {"done": 2}
+    assert len(feishu_http.sent_cards()) == 1  # the form itself; the confirmation came in the answer
+
+
+@pytest.mark.parametrize("field,bad", [("dim_coding", "9"), ("dim_level", "P9"), ("dim_strengths", ["算法", "魔法"]),
+                                       ("conclusion", "7"), ("conclusion", None), ("dim_coding", None)])
+def test_an_invalid_value_returns_the_same_form_keeping_every_entered_value(push, feishu_http, ctx, field, bad):
+    feishu_http.patch_answers(SUCCESS)
+    value = open_form(push, feishu_http, ctx)
+    entered = {k: v for k, v in VALID.items() if k != field} | ({field: bad} if bad is not None else {})
+    response = push.card(value, entered)
+    body = response.get_json()
+    assert feishu_http.patches() == []
+    assert body["toast"]["type"] == "error"
+    card = body["card"]["data"]
+    assert submit_button(card) == value
+    from bot.assessment import InvalidFields, validate
+    from cards.form import form_values_to_raw
+
+    raw = form_values_to_raw(entered, ctx.rubric)
+    with pytest.raises(InvalidFields) as caught:
+        validate(raw, ctx.rubric, complete=True)
+    assert card == form_card(AID, ctx.rubric, raw, submit_value=value, errors=caught.value.errors)
+
+
+def test_a_double_submit_writes_once_and_says_already_saved(push, feishu_http, ctx):
+    feishu_http.patch_answers(SUCCESS)
+    value = open_form(push, feishu_http, ctx)
+    push.card(value, VALID).close()
+    second = push.card(value, VALID)
+    already = toast("info", "已经保存过了，无需重复提交。", "Already saved; nothing sent twice.")
+    assert second.get_json() == {"toast": already}
+    assert len(feishu_http.patches()) == 1
+
+
+def test_someone_else_cannot_submit_a_form_opened_for_another(push, feishu_http, ctx):
+    feishu_http.patch_answers(SUCCESS)
+    value = open_form(push, feishu_http, ctx)
+    response = push.card(value, VALID, operator=BOB)
+    assert response.get_json()["toast"]["type"] == "error" and "card" not in response.get_json()
+    assert feishu_http.patches() == []
+    [entry] = ctx.store.history(AID)
+    assert (entry.actor, entry.action, entry.result, entry.detail["reason"]) == (
+        BOB, "write", "denied", "form opened for someone else")
+
+
+def test_a_crafted_callback_value_is_refused(push, feishu_http, ctx):
+    feishu_http.patch_answers(SUCCESS)
+    forged = {"a": "submit", "id": AID, "for": BOB, "n": "0123456789abcdef", "sig": "0" * 32}
+    response = push.card(forged, VALID, operator=BOB)
+    assert response.get_json()["toast"]["type"] == "error" and feishu_http.patches() == []
+
+
+def test_an_admin_may_submit_a_form_opened_for_someone_else(push, feishu_http, ctx):
+    ctx.settings = ctx.settings.model_copy(update={"assessbot_admins": (ADMIN,)})
+    feishu_http.patch_answers(SUCCESS)
+    value = open_form(push, feishu_http, ctx)
+    response = push.card(value, VALID, operator=ADMIN)
+    assert response.get_json()["toast"]["type"] == "success" and len(feishu_http.patches()) == 1
+
+
+def slow_success(seconds: float):
+    def answer(request):
+        time.sleep(seconds)
+        return 200, {"X-Tt-Logid": "LOGSLOW"}, json.dumps(SUCCESS[1])
+    return answer
+
+
+def test_a_slow_open_api_gets_a_timely_saving_answer_then_one_delayed_update(push, feishu_http, ctx):
+    import responses
+
+    ctx.settings = ctx.settings.model_copy(update={"assessbot_callback_budget": 0.3})
+    value = open_form(push, feishu_http, ctx)
+    feishu_http.mock.add_callback(responses.PATCH, f"https://open.feishu.test/open-apis/hire/v1/"
+                                  f"external_interview_assessments/{AID}", slow_success(1.0))
+    started = time.monotonic()
+    response = push.card(value, VALID)
+    elapsed = time.monotonic() - started
+    body = response.get_json()
+    assert elapsed < 0.9 and body["toast"]["type"] == "info"
+    assert body["card"]["data"]["header"]["title"]["i18n_content"]["en_us"].startswith("Saving")
+    response.close()  # the answer has gone out: only now may the card be updated
+    deadline = time.monotonic() + 5
+    while not [c for c in feishu_http.sent_cards() if c["via"] == "delayed"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    delayed = [c for c in feishu_http.sent_cards() if c["via"] == "delayed"]
+    assert [c["card"] for c in delayed] == [confirmation(ctx)]
+    call = feishu_http.calls("POST", "/interactive/v1/card/update")[0]
+    assert json.loads(call.request.body)["token"].startswith("c-callbacktoken")
+
+
+def test_a_parameter_error_is_shown_in_place_with_try_again(push, feishu_http, ctx):
+    feishu_http.patch_answers((400, {"code": 1002002, "msg": "参数错误"}))
+    value = open_form(push, feishu_http, ctx)
+    body = push.card(value, VALID).get_json()
+    assert len(feishu_http.patches()) == 1
+    failed = write_failed_card(AID, code=1002002, msg="参数错误", log_id="LOG0", retryable=False,
+                               retry_value=edit_value(AID, 2))
+    assert body == {"toast": toast("error", "保存失败", "Could not save"), "card": {"type": "raw", "data": failed}}
+
+
+def test_a_system_error_answers_saving_then_the_retry_updates_the_card(push, feishu_http, ctx, clock):
+    feishu_http.patch_answers((500, {"code": 1002001, "msg": "系统错误"}), SUCCESS)
+    value = open_form(push, feishu_http, ctx)
+    response = push.card(value, VALID)
+    assert response.get_json()["card"]["data"]["header"]["template"] in ("blue", "wathet")
+    response.close()
+    clock.advance(10)
+    ctx.runner.drain()
+    assert len(feishu_http.patches()) == 2
+    delayed = [c["card"] for c in feishu_http.sent_cards() if c["via"] == "delayed"]
+    assert delayed == [confirmation(ctx)]
+
+
+def test_try_again_opens_the_form_with_the_failed_values_kept(push, feishu_http, ctx):
+    feishu_http.patch_answers((400, {"code": 1002002, "msg": "参数错误"}))
+    value = open_form(push, feishu_http, ctx)
+    push.card(value, VALID).close()
+    reopened = push.card(edit_value(AID, 2), {}).get_json()["card"]["data"]
+    new_value = submit_button(reopened)
+    assert reopened == form_card(AID, ctx.rubric, as_raw(STATE), submit_value=new_value)
+
+
+def test_in_a_group_the_form_goes_to_the_person_privately(push, feishu_http, ctx):
+    mention = [{"key": "@_user_1", "id": {"open_id": BOT}, "name": "assessbot"}]
+    push.message(f"@_user_1 /assess {AID}", chat_type="group", mentions=mention, message_id="om_g")
+    ctx.runner.drain()
+    sent = {c["url"]: c for c in feishu_http.sent_cards()}
+    assert sent["/open-apis/im/v1/messages/om_g/reply"]["card"] == group_notice_card()
+    private = sent["/open-apis/im/v1/messages?receive_id_type=open_id"]["card"]
+    assert submit_button(private)["for"] == ALICE
+    assert json.loads(feishu_http.calls("POST", "receive_id_type")[0].request.body)["receive_id"] == ALICE
+
+
+del threading

@@ -1,0 +1,116 @@
+"""Fault injection on the write path: the retry table, the rate limit, token refresh, stale retries."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SUCCESS
+
+from bot.feishu import FeishuError
+from bot.jobs import MAX_ATTEMPTS, GiveUp, Retry, backoff, decide
+from bot.storage import Job
+
+AID = "6930815272790114324"
+
+
+def job(attempts: int = 1, age: float = 0.0) -> Job:
+    return Job(1, "write", AID, 1, {}, "start", attempts, 1000.0 - age, "owner")
+
+
+@pytest.mark.parametrize("error,verdict", [
+    (FeishuError(1002001, "system error", status=500), Retry(2.0)),
+    (FeishuError(1020001, "system error", status=500), Retry(2.0)),
+    (FeishuError(2200, "internal error", status=500), Retry(2.0)),
+    (FeishuError(None, "timed out waiting for Feishu"), Retry(2.0)),
+    (FeishuError(5, "bad gateway", status=502), Retry(2.0)),
+    (FeishuError(1002002, "参数错误", status=400), GiveUp("rejected by Feishu")),
+    (FeishuError(99991672, "scope missing", status=400), GiveUp("rejected by Feishu")),
+    (FeishuError(230001, "invalid parameter", status=400), GiveUp("rejected by Feishu")),
+    (FeishuError(99991400, "too fast", status=429, reset=3), Retry(3.5, count_attempt=False)),
+    (FeishuError(99991400, "too fast (legacy)", status=400, reset=7), Retry(7.5, count_attempt=False)),
+    (FeishuError(99991663, "invalid access token", status=400), Retry(0.0)),
+])
+def test_the_retry_table(error, verdict):
+    assert decide(error, job(), now=1000.0, rand=lambda low, high: high) == verdict
+
+
+def test_transient_failures_give_up_after_five_attempts_or_ten_minutes():
+    error = FeishuError(1002001, "system error", status=500)
+    assert isinstance(decide(error, job(attempts=MAX_ATTEMPTS), 1000.0), GiveUp)
+    assert isinstance(decide(error, job(attempts=2, age=599), 1000.0, rand=lambda lo, hi: hi), GiveUp)
+
+
+def test_backoff_is_full_jitter_under_a_doubling_cap():
+    assert [backoff(n, lambda low, high: high) for n in range(1, 6)] == [2.0, 4.0, 8.0, 16.0, 32.0]
+    samples = {round(backoff(3), 6) for _ in range(200)}
+    assert len(samples) > 100 and all(0 <= s <= 8.0 for s in samples)
+
+
+def test_transient_failures_then_success_make_one_effect_with_growing_jittered_gaps(push, feishu_http, ctx, clock):
+    from requests.exceptions import ReadTimeout
+
+    feishu_http.patch_answers((500, {"code": 1002001, "msg": "系统错误"}), ReadTimeout("slow"),
+                              (500, {"code": 1020001, "msg": "System error"}), SUCCESS)
+    push.message(f"/assess {AID} pass")
+    times = []
+    for _ in range(400):
+        before = len(feishu_http.patches())
+        ctx.runner.drain()
+        if len(feishu_http.patches()) > before:
+            times.append(clock())
+        clock.advance(0.25)
+    gaps = [round(b - a, 2) for a, b in zip(times, times[1:], strict=False)]
+    assert len(times) == 4 and gaps == [2.0, 4.0, 8.0]  # rand pinned to the cap: 2·2^(n-1)
+    assert len(feishu_http.sent_cards()) == 1 and ctx.store.jobs_by_status() == {"done": 1}
+
+
+def test_a_rate_limit_answer_makes_the_next_attempt_wait_for_the_reset(push, feishu_http, ctx, clock):
+    feishu_http.patch_answers((429, {"code": 99991400, "msg": "request trigger frequency limit"},
+                               {"x-ogw-ratelimit-reset": "3", "x-ogw-ratelimit-limit": "20"}), SUCCESS)
+    push.message(f"/assess {AID} pass")
+    ctx.runner.drain()
+    first = clock()
+    assert len(feishu_http.patches()) == 1
+    clock.advance(2.9)
+    ctx.runner.drain()
+    assert len(feishu_http.patches()) == 1
+    clock.advance(0.7)
+    ctx.runner.drain()
+    assert len(feishu_http.patches()) == 2 and clock() - first >= 3
+    assert ctx.store.jobs_by_status() == {"done": 1}
+
+
+def test_a_rejected_token_is_refreshed_once_and_the_call_retried_once(push, feishu_http, ctx):
+    feishu_http.patch_answers((400, {"code": 99991663, "msg": "Invalid access token for authorization."}), SUCCESS)
+    push.message(f"/assess {AID} pass")
+    ctx.runner.drain()
+    tokens = feishu_http.calls("POST", "tenant_access_token")
+    assert len(tokens) == 2 and len(feishu_http.patches()) == 2
+    assert ctx.store.jobs_by_status() == {"done": 1}
+
+
+def test_a_stale_retry_after_a_newer_success_is_discarded(push, feishu_http, ctx, clock):
+    feishu_http.patch_answers((500, {"code": 1002001, "msg": "系统错误"}), SUCCESS)
+    push.message(f"/assess {AID} fail coding=2", message_id="om_v1")
+    ctx.runner.drain()  # v1 fails and waits
+    push.message(f"/assess {AID} pass", message_id="om_v2")
+    ctx.runner.drain()  # v2 goes first, carrying v1's fields too
+    clock.advance(60)
+    ctx.runner.drain()  # v1's timer fires: nothing left to write
+    bodies = feishu_http.patches()
+    assert bodies[1:] == [{"conclusion": 2, "assessment_dimension_list": [
+        {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力", "score": 2}]}]
+    assert len(bodies) == 2
+    assert sorted(c["uuid"] for c in feishu_http.sent_cards()) == ["om_v1:c", "om_v2:c"]
+    assert ctx.store.known(AID).state.conclusion == 2
+
+
+def test_a_crash_after_the_patch_and_before_done_resends_once_and_confirms_once(push, feishu_http, ctx, clock):
+    feishu_http.patch_answers(SUCCESS)
+    push.message(f"/assess {AID} pass", message_id="om_c")
+    job = ctx.store.claim("crashing-runner", lease=60)
+    ctx.feishu.patch_assessment(AID, {"conclusion": 2})  # the PATCH went out; the runner died right after
+    clock.advance(61)
+    ctx.runner.drain()
+    assert feishu_http.patches() == [{"conclusion": 2}, {"conclusion": 2}]  # full state again: harmless
+    assert [c["uuid"] for c in feishu_http.sent_cards()] == ["om_c:c"]
+    assert job.id == 1 and ctx.store.jobs_by_status() == {"done": 1}

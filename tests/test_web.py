@@ -1,0 +1,38 @@
+"""The HTTP edge: health, readiness, and bodies that are too large, with or without a length."""
+
+from __future__ import annotations
+
+import io
+
+from conftest import encrypt
+
+
+def test_healthz_says_the_process_is_alive(app):
+    response = app.test_client().get("/healthz")
+    assert (response.status_code, response.get_json()) == (200, {"status": "ok"})
+
+
+def test_readyz_reports_the_database_and_the_backlog(app, push, clock):
+    push.message("/assess 123 pass")
+    clock.advance(4)
+    body = app.test_client().get("/readyz").get_json()
+    assert {k: body[k] for k in ("status", "database", "backlog", "oldest_pending_seconds")} == {
+        "status": "ok", "database": "ok", "backlog": 1, "oldest_pending_seconds": 4.0}
+
+
+def test_a_body_over_the_limit_gets_413_before_it_is_read(app, ctx):
+    big = encrypt({"pad": "x" * 70_000})
+    response = app.test_client().post("/feishu/events", data=big, content_type="application/json")
+    assert response.status_code == 413 and ctx.store.jobs_by_status() == {}
+
+
+def test_a_chunked_body_over_the_limit_gets_413_too(app):
+    stream = io.BytesIO(b"x" * 70_000)
+    environ = {"wsgi.input_terminated": True}
+    response = app.test_client().post("/feishu/events", input_stream=stream, content_type="application/json",
+                                      headers={"Transfer-Encoding": "chunked"}, environ_base=environ)
+    assert response.status_code == 413
+
+
+def test_only_post_is_answered_on_the_event_endpoint(app):
+    assert app.test_client().get("/feishu/events").status_code == 405
