@@ -235,11 +235,36 @@ def settings(database_url) -> Settings:
     return make_settings(database_url)
 
 
+# Strings that must never reach a log line: the secrets, tenant tokens, and feedback text the tests type.
+NEVER_LOGGED = ("app-secret-value", ENCRYPT_KEY, TOKEN, "t-testtoken", "Bearer ", "c-callbacktoken", "clear thinker",
+                "思路清晰", "Asked good questions", "Alice Zhang")
+
+
 @pytest.fixture
-def app(settings, clock, feishu_http):
+def logs():
+    """Everything the app logs during a test (JSON lines, at DEBUG), checked for secrets afterwards."""
+    import io
+    import logging
+
+    buffer = io.StringIO()
+    yield buffer
+    text = buffer.getvalue()
+    leaked = [s for s in NEVER_LOGGED if s in text]
+    assert not leaked, f"logged {leaked}: {text[:2000]}"
+    for handler in [h for h in logging.getLogger().handlers if getattr(h, "_assessbot", False)]:
+        logging.getLogger().removeHandler(handler)
+
+
+@pytest.fixture
+def app(settings, clock, feishu_http, logs):
+    import logging
+
     from bot import create_app
 
     app = create_app(settings, clock=clock, start_runner=False)
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "_assessbot", False):
+            handler.setStream(logs)
     ctx = app.extensions["assessbot"]
     ctx.runner.sleep = clock.sleep
     ctx.runner.rand = lambda low, high: high  # deterministic back-off: the cap of each step
