@@ -1,0 +1,241 @@
+"""The assessment form, prefilled with what is known or was entered, and its way back to RawFields.
+
+Form container: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/form-container
+A submitted form arrives as `action.form_value` (strings, lists of strings for multi selects); `form_values_to_raw`
+turns it into the same RawFields a typed command produces, so both go through one validation and write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from bot.assessment import Conclusion, FieldError, InvalidFields, RawFields, check_value, parse_conclusion
+from bot.rubric import Dimension, DimensionType, Rubric
+from cards.elements import Element, button, buttons, card, fit, header, note, plain, text, user_text
+
+FORM_NAME = "assess_form"
+MAX_SELECT = 11  # a score range wider than this is typed, not picked from a long list
+MAX_INPUT = 1000  # the most an input can hold, per Feishu
+MAX_USERNAME = 100
+MAX_SCORE_TEXT = 40
+MAX_LOOSE_ERRORS = 20
+
+
+class _Limits(NamedTuple):
+    """How much of the long things one rendering shows; later levels keep a big rubric under 30 KB."""
+
+    typed: int  # characters of typed text put back into an input
+    title: int
+    description: int
+    option: int
+    error: int  # characters of an error line; 0: no lines, the field's label turns red instead
+    placeholders: bool
+    score_selects: bool  # False: every score is typed, which is smaller than a list of options
+
+
+_LIMITS = (
+    _Limits(1000, 80, 300, 60, 400, placeholders=True, score_selects=True),
+    _Limits(500, 50, 120, 40, 200, placeholders=True, score_selects=True),
+    _Limits(200, 30, 60, 30, 120, placeholders=True, score_selects=True),
+    _Limits(80, 20, 0, 20, 60, placeholders=True, score_selects=True),
+    _Limits(0, 12, 0, 12, 40, placeholders=False, score_selects=True),
+    _Limits(0, 12, 0, 12, 40, placeholders=False, score_selects=False),
+    _Limits(0, 8, 0, 8, 0, placeholders=False, score_selects=False),
+)
+_CONCLUSIONS = (Conclusion.FAIL, Conclusion.PASS, Conclusion.PENDING)
+
+
+def form_card(assessment_id: str, rubric: Rubric, entered: RawFields, *, submit_value: dict,
+              errors: Sequence[FieldError] = (), interviewer_hint: str | None = None) -> dict:
+    """The form, every control prefilled from `entered`, with a red line after each field in `errors`."""
+    head = header("填写面评", "Fill in the assessment", "blue", assessment_id)
+    return fit(lambda level: card(head, _Form(rubric, entered, errors, interviewer_hint, submit_value,
+                                              _LIMITS[level]).elements()), len(_LIMITS))
+
+
+def form_values_to_raw(form_value: dict, rubric: Rubric) -> RawFields:
+    """A submitted form as RawFields keyed by dimension key; empty fields and unknown names are left out."""
+    dimensions = []
+    for dim in rubric.dimensions:
+        value = _submitted(form_value.get(_name(dim)))
+        if value is None:
+            continue
+        if dim.type is not DimensionType.MULTI and isinstance(value, tuple):
+            value = ",".join(value)
+        dimensions.append((dim.key, value))
+    return RawFields(conclusion=_scalar(form_value.get("conclusion")), dimensions=tuple(dimensions),
+                     content=_scalar(form_value.get("content")), username=_scalar(form_value.get("username")))
+
+
+def _name(dim: Dimension) -> str:
+    return f"dim_{dim.key}"
+
+
+def _submitted(value: object) -> str | tuple[str, ...] | None:
+    if isinstance(value, list | tuple):
+        items = tuple(str(v) for v in value if v is not None and str(v).strip())
+        return items or None
+    if value is None or isinstance(value, dict):
+        return None
+    value = str(value)
+    return value if value.strip() else None
+
+
+def _scalar(value: object) -> str | None:
+    got = _submitted(value)
+    return ",".join(got) if isinstance(got, tuple) else got
+
+
+class _Form:
+    """One rendering of the form within given limits."""
+
+    def __init__(self, rubric: Rubric, entered: RawFields, errors: Sequence[FieldError], hint: str | None,
+                 submit_value: dict, limits: _Limits):
+        self.rubric, self.submit_value, self.at = rubric, submit_value, limits
+        self.entered: dict[str, str | tuple[str, ...]] = {}
+        for word, value in entered.dimensions:
+            dim = rubric.find(word)
+            if dim is not None:
+                self.entered[dim.key] = value
+        self.conclusion, self.content = entered.conclusion, entered.content
+        self.username = entered.username if entered.username is not None else hint
+        fields = {"conclusion", "content", "username", *(d.key for d in rubric.dimensions)}
+        self.errors = {f: [e for e in errors if e.field == f] for f in fields}
+        self.loose = [e for e in errors if e.field not in fields]  # e.g. a mistyped dimension name
+        self.count = len(errors)
+
+    def elements(self) -> list[Element]:
+        inside = [*self.label("conclusion", "结论", "Conclusion", required=True), self.conclusion_select(),
+                  *self.error_lines("conclusion")]
+        for dim in self.rubric.dimensions:
+            inside += self.dimension(dim)
+        inside += [*self.label("content", "综合记录", "Overall comment"),
+                   self.input("content", self.content, self.at.typed, multiline=True, cap=MAX_INPUT),
+                   *self.error_lines("content"),
+                   *self.label("username", "面试官姓名", "Interviewer name"),
+                   self.input("username", self.username, MAX_USERNAME, cap=MAX_USERNAME),
+                   *self.error_lines("username"),
+                   buttons(button("提交", "Submit", self.submit_value, "primary", name="submit",
+                                  form_action_type="submit"),
+                           button("重置", "Reset", None, name="reset", form_action_type="reset"))]
+        return [*self.summary(), {"tag": "form", "name": FORM_NAME, "elements": inside}]
+
+    def summary(self) -> list[Element]:
+        if not self.count:
+            return []
+        n = self.count
+        values = f"{n} value needs" if n == 1 else f"{n} values need"
+        if not self.at.error:
+            return [text(f"有 {n} 处需要修改（标红的项），尚未保存任何内容。",
+                         f"{values} fixing (marked in red); nothing has been saved yet.", color="red")]
+        lines = [text(f"有 {n} 处需要修改，尚未保存任何内容。", f"{values} fixing; nothing has been saved yet.",
+                      color="red")]
+        lines += [self.error(e) for e in self.loose[:MAX_LOOSE_ERRORS]]
+        if len(self.loose) > MAX_LOOSE_ERRORS:
+            more = len(self.loose) - MAX_LOOSE_ERRORS
+            lines.append(text(f"……另有 {more} 处", f"…and {more} more", size="notation", color="red"))
+        return lines
+
+    def label(self, field: str, zh: str, en: str, *, required: bool = False) -> list[Element]:
+        mark = " *" if required else ""
+        wrong = bool(self.errors[field]) and not self.at.error
+        return [text(zh + mark, en + mark, color="red" if wrong else None)]
+
+    def error_lines(self, field: str) -> list[Element]:
+        return [self.error(e) for e in self.errors[field]] if self.at.error else []
+
+    def error(self, error: FieldError) -> Element:
+        zh, en = error.zh, error.en
+        if error.suggestion and "did you mean" not in en:  # some messages already ask
+            zh += f"（是否想输入“{error.suggestion}”？）"
+            en += f" (did you mean '{error.suggestion}'?)"
+        return text(user_text(zh, self.at.error), user_text(en, self.at.error), size="notation", color="red")
+
+    def conclusion_select(self) -> Element:
+        chosen = parse_conclusion(self.conclusion) if self.conclusion else None
+        options = [{"text": plain(c.zh, c.en), "value": str(int(c))} for c in _CONCLUSIONS]
+        initial = str(int(chosen)) if chosen is not None else None
+        return self.select("conclusion", options, required=True, initial=initial,
+                           placeholder=("请选择结论", "Choose a conclusion"))
+
+    def dimension(self, dim: Dimension) -> list[Element]:
+        at = self.at
+        shown = self.label(dim.key, user_text(dim.title, at.title, one_line=True),
+                           user_text(dim.label_en, at.title, one_line=True), required=dim.required)
+        if dim.description and at.description:
+            shown.append(note(user_text(dim.description, at.description)))
+        raw = self.entered.get(dim.key)
+        name = _name(dim)
+        low, high = dim.min or 0, dim.max or 0
+        if dim.type is DimensionType.SCORE and at.score_selects and high - low + 1 <= MAX_SELECT:
+            values = [str(n) for n in range(low, high + 1)]
+            shown.append(self.select(name, [{"text": plain(v), "value": v} for v in values],
+                                     required=dim.required, initial=_valid(dim, raw)))
+        elif dim.type is DimensionType.SINGLE:
+            options = [{"text": plain(user_text(o, at.option, one_line=True)), "value": o} for o in dim.options]
+            shown.append(self.select(name, options, required=dim.required, initial=_valid(dim, raw)))
+        elif dim.type is DimensionType.MULTI:
+            multi: Element = {"tag": "multi_select_static", "name": name, "required": dim.required, "width": "fill"}
+            if at.placeholders:
+                multi["placeholder"] = plain("请选择（可多选）", "Choose any")
+            multi["options"] = [{"text": plain(user_text(o, at.option, one_line=True)), "value": o}
+                                for o in dim.options]
+            multi["selected_values"] = [o for o in dict.fromkeys(_items(raw)) if o in dim.options]
+            shown.append(multi)
+        else:
+            value = raw if isinstance(raw, str) or raw is None else ",".join(raw)
+            if dim.type is DimensionType.TEXT:
+                shown.append(self.input(name, value, at.typed, multiline=True, cap=MAX_INPUT, required=dim.required))
+            else:
+                hint = (f"{dim.min} 到 {dim.max} 的整数", f"A whole number from {dim.min} to {dim.max}")
+                # a typed score longer than this is not a score: cutting it loses nothing
+                cut = user_text(value, MAX_SCORE_TEXT, one_line=True) if value else None
+                shown.append(self.input(name, cut, MAX_SCORE_TEXT, cap=MAX_SCORE_TEXT, required=dim.required,
+                                        placeholder=hint))
+        return [*shown, *self.error_lines(dim.key)]
+
+    def select(self, name: str, options: list[dict], *, required: bool, initial: str | None,
+               placeholder: tuple[str, str] = ("请选择", "Choose one")) -> Element:
+        element: Element = {"tag": "select_static", "name": name, "required": required, "width": "fill"}
+        if self.at.placeholders:
+            element["placeholder"] = plain(*placeholder)
+        element["options"] = options
+        if initial is not None and any(o["value"] == initial for o in options):
+            element["initial_option"] = initial
+        return element
+
+    def input(self, name: str, value: str | None, limit: int, *, cap: int, multiline: bool = False,
+              required: bool = False, placeholder: tuple[str, str] | None = None) -> Element:
+        element: Element = {"tag": "input", "name": name, "required": required, "width": "fill"}
+        shown = user_text(value, len(value) + 1) if value else ""
+        if len(shown) > min(limit, cap):
+            # Putting back a cut text would save the cut text: show none, and say that empty keeps what is saved.
+            element["required"] = False
+            placeholder = (f"内容较长（{len(shown)} 字），未在此显示；留空则保持已保存的内容",
+                           f"Too long to show ({len(shown)} characters); leave empty to keep what is saved")
+            shown = ""
+        if placeholder or self.at.placeholders:  # a range or a hidden text is always worth saying
+            element["placeholder"] = plain(*(placeholder or ("请输入", "Type here")))
+        element["max_length"] = cap
+        if multiline:
+            element["input_type"] = "multiline_text"
+        if shown:
+            element["default_value"] = shown
+        return element
+
+
+def _valid(dim: Dimension, raw: str | tuple[str, ...] | None) -> str | None:
+    """The option a single or score value selects, or None when it fits none (its error line says why)."""
+    if raw is None:
+        return None
+    try:
+        value = check_value(dim, raw)
+    except InvalidFields:
+        return None
+    return None if value is None else str(value)
+
+
+def _items(raw: str | tuple[str, ...] | None) -> list[str]:
+    parts = [] if raw is None else [raw] if isinstance(raw, str) else list(raw)
+    return [p.strip() for part in parts for p in part.replace("，", ",").replace("、", ",").split(",") if p.strip()]
