@@ -13,6 +13,7 @@ from typing import NamedTuple
 from bot.assessment import Conclusion, FieldError, InvalidFields, RawFields, check_value, parse_conclusion
 from bot.rubric import Dimension, DimensionType, Rubric
 from cards.elements import Element, button, buttons, card, fit, header, note, plain, text, user_text
+from cards.errors import error_line
 
 FORM_NAME = "assess_form"
 MAX_SELECT = 11  # a score range wider than this is typed, not picked from a long list
@@ -131,7 +132,7 @@ class _Form:
                          f"{values} fixing (marked in red); nothing has been saved yet.", color="red")]
         lines = [text(f"有 {n} 处需要修改，尚未保存任何内容。", f"{values} fixing; nothing has been saved yet.",
                       color="red")]
-        lines += [self.error(e) for e in self.loose[:MAX_LOOSE_ERRORS]]
+        lines += [error_line(e, self.at.error) for e in self.loose[:MAX_LOOSE_ERRORS]]
         if len(self.loose) > MAX_LOOSE_ERRORS:
             more = len(self.loose) - MAX_LOOSE_ERRORS
             lines.append(text(f"……另有 {more} 处", f"…and {more} more", size="notation", color="red"))
@@ -143,14 +144,7 @@ class _Form:
         return [text(zh + mark, en + mark, color="red" if wrong else None)]
 
     def error_lines(self, field: str) -> list[Element]:
-        return [self.error(e) for e in self.errors[field]] if self.at.error else []
-
-    def error(self, error: FieldError) -> Element:
-        zh, en = error.zh, error.en
-        if error.suggestion and "did you mean" not in en:  # some messages already ask
-            zh += f"（是否想输入“{error.suggestion}”？）"
-            en += f" (did you mean '{error.suggestion}'?)"
-        return text(user_text(zh, self.at.error), user_text(en, self.at.error), size="notation", color="red")
+        return [error_line(e, self.at.error) for e in self.errors[field]] if self.at.error else []
 
     def conclusion_select(self) -> Element:
         chosen = parse_conclusion(self.conclusion) if self.conclusion else None

@@ -14,7 +14,11 @@ from bot.rubric import Rubric, load, parse
 from bot.sandbox.cardcheck import count_components, problems
 from cards.confirmation import confirmation_card, saving_card
 from cards.elements import toast, user_text, when
+from cards.errors import denied_card, invalid_card, problem_card, write_failed_card
 from cards.form import form_card, form_values_to_raw
+from cards.help import HelpEntry, help_card
+from cards.history import HistoryEntry, history_card
+from cards.notice import group_notice_card, text_card
 
 ROOT = Path(__file__).parents[1]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -425,3 +429,196 @@ def test_form_for_any_rubric_filled_with_long_values_is_valid_and_small(rubric: 
     assert problems(card) == []
     assert size(card) <= 30_000
     assert count_components(card) <= 200
+
+
+# --- errors ------------------------------------------------------------------------------------------------
+
+def test_problem_card_says_what_was_wrong_the_suggestion_and_the_usage() -> None:
+    """A command that could not be read gets the reason, "did you mean", and the usage, all as plain text."""
+    card = problem_card("没有 /asess 这个命令", "There is no /asess command", usage_zh="/assess <id> [pass|fail]",
+                        usage_en="/assess <id> [pass|fail]", suggestion="/assess")
+    assert card == {
+        "schema": "2.0",
+        "config": summary("没看懂这条命令", "Couldn't read that command"),
+        "header": {"title": plain("没看懂这条命令", "Couldn't read that command"), "template": "orange"},
+        "body": {"elements": [
+            div("没有 /asess 这个命令", "There is no /asess command"),
+            div("是否想输入：/assess", "Did you mean: /assess"),
+            grey("用法", "Usage"),
+            div("/assess <id> [pass|fail]", "/assess <id> [pass|fail]"),
+        ]},
+    }
+    assert problems(card) == []
+    assert problem_card("看不懂", "Unreadable")["body"]["elements"] == [div("看不懂", "Unreadable")]
+
+
+def test_invalid_card_lists_each_wrong_value_and_says_nothing_was_written() -> None:
+    """One red line per error, with its suggestion; the usage at the end."""
+    errors = [FieldError(field="coding", zh="“编码能力”的分数应为 1 到 5 之间的整数，收到“9”",
+                         en="'Coding' takes a whole number from 1 to 5, not '9'"),
+              FieldError(field="conclusion", zh="结论“pas”无效", en="Conclusion 'pas' is not valid", suggestion="pass")]
+    card = invalid_card(AID, errors, usage_zh="/assess <id>", usage_en="/assess <id>")
+    assert card["header"] == {"title": plain("有些值不符合评分表", "Some values don't fit the rubric"),
+                              "template": "orange", "subtitle": plain(AID)}
+    assert card["body"]["elements"] == [
+        div("未写入任何内容，请修改后重新发送。", "Nothing was written; fix these values and send again."),
+        div("“编码能力”的分数应为 1 到 5 之间的整数，收到“9”", "'Coding' takes a whole number from 1 to 5, not '9'",
+            text_size="notation", text_color="red"),
+        div("结论“pas”无效（是否想输入“pass”？）", "Conclusion 'pas' is not valid (did you mean 'pass'?)",
+            text_size="notation", text_color="red"),
+        grey("用法", "Usage"),
+        div("/assess <id>", "/assess <id>"),
+    ]
+    assert problems(card) == []
+
+
+def test_invalid_card_with_many_errors_shows_thirty_and_counts_the_rest() -> None:
+    """A flood of errors stays readable and small."""
+    errors = [FieldError(field=f"w{i}", zh="错" * 2000, en="wrong " * 400) for i in range(45)]
+    card = invalid_card(AID, errors)
+    assert card["body"]["elements"][-1] == div("……另有 15 处", "…and 15 more", text_size="notation", text_color="red")
+    assert problems(card) == [] and size(card) <= 30_000
+
+
+@pytest.mark.parametrize(("retryable", "advice"), [
+    (True, div("飞书暂时没能保存。填写的内容已保留，请重试。",
+               "Feishu could not save it just now. Your values are kept; try again.")),
+    (False, div("飞书没有接受这些值，面评没有任何改动。请检查填写的内容后重试。",
+                "Feishu did not accept these values and nothing was changed. Check the values and try again.")),
+])
+def test_write_failed_card_says_what_feishu_said_and_what_to_do(retryable: bool, advice: dict) -> None:
+    """The code, message and log id are shown; retryable failures keep the values, others changed nothing."""
+    card = write_failed_card(AID, code=1002002, msg="参数错误", log_id="20240501abc", retryable=retryable,
+                             retry_value={"do": "edit", "id": AID})
+    assert card == {
+        "schema": "2.0",
+        "config": summary("面评未能保存", "The assessment was not saved"),
+        "header": {"title": plain("面评未能保存", "The assessment was not saved"), "template": "red",
+                   "subtitle": plain(AID)},
+        "body": {"elements": [
+            advice,
+            grey("错误码：1002002\n信息：参数错误\n日志 ID：20240501abc",
+                 "Error code: 1002002\nMessage: 参数错误\nLog ID: 20240501abc"),
+            {"tag": "button", "text": plain("重试", "Try again"), "type": "primary",
+             "behaviors": [{"type": "callback", "value": {"do": "edit", "id": AID}}]},
+        ]},
+    }
+    assert problems(card) == []
+
+
+def test_write_failed_card_without_code_log_id_or_retry() -> None:
+    """Unknown code and log id are left out, and with no retry value there is no button."""
+    card = write_failed_card(AID, code=None, msg="internal error", log_id=None, retryable=True, retry_value=None)
+    assert card["body"]["elements"][1:] == [grey("信息：internal error", "Message: internal error")]
+
+
+def test_denied_card_says_why() -> None:
+    """A denial is a red card with the reason in both languages."""
+    card = denied_card("只有负责人可以修改这条面评。", "Only the owner can change this assessment.")
+    assert card == {
+        "schema": "2.0",
+        "config": summary("没有权限", "Not allowed"),
+        "header": {"title": plain("没有权限", "Not allowed"), "template": "red"},
+        "body": {"elements": [div("只有负责人可以修改这条面评。", "Only the owner can change this assessment.")]},
+    }
+    assert problems(card) == []
+
+
+# --- help, history, notices -------------------------------------------------------------------------------
+
+HELP = [
+    HelpEntry("assess", ("面评",), "/assess <assessment_id> [pass|fail|pending] [<dimension>=<value> ...]",
+              "记录或修改面评。", "Record or change an assessment.", ("/assess 123 pass coding=4",)),
+    HelpEntry("help", (), "/help", "显示用法。", "Show how to use the bot.", ()),
+]
+
+
+def test_help_card_lists_commands_then_the_rubric() -> None:
+    """Each command with aliases, summary, usage and examples; then conclusion words and every dimension."""
+    card = help_card(HELP, rubric=SMALL)
+    assert problems(card) == []
+    assert card["header"] == {"title": plain("面评助手用法", "How to use the assessment bot"), "template": "blue"}
+    assert card["body"]["elements"] == [
+        div("/assess（也可用 /面评）", "/assess (or /面评)", text_size="heading"),
+        div("记录或修改面评。", "Record or change an assessment."),
+        grey("用法：/assess <assessment_id> [pass|fail|pending] [<dimension>=<value> ...]\n示例：\n"
+             "/assess 123 pass coding=4",
+             "Usage: /assess <assessment_id> [pass|fail|pending] [<dimension>=<value> ...]\nExamples:\n"
+             "/assess 123 pass coding=4"),
+        div("/help", "/help", text_size="heading"),
+        div("显示用法。", "Show how to use the bot."),
+        grey("用法：/help", "Usage: /help"),
+        {"tag": "hr"},
+        {"tag": "markdown", "content": "**结论**", "i18n_content": {"zh_cn": "**结论**", "en_us": "**Conclusion**"}},
+        div("通过：pass / 通过 / 2\n不通过：fail / 不通过 / 1\n待定：pending / 待定 / 3",
+            "Pass: pass / 通过 / 2\nFail: fail / 不通过 / 1\nPending: pending / 待定 / 3"),
+        {"tag": "markdown", "content": "**评价维度**",
+         "i18n_content": {"zh_cn": "**评价维度**", "en_us": "**Dimensions**"}},
+        grey("写法：名称=值；标 * 的是表单中的必填项。", "Write name=value; * marks what the form requires."),
+        div("coding * — 编码能力，1–5 分", "coding * — Coding, score 1–5"),
+        div("level — 建议职级，单选：P5 / P6 / P7", "level — Suggested level, one of: P5 / P6 / P7"),
+        div("tags — 亮点，多选，用逗号分隔：算法 / 架构 / 沟通",
+            "tags — tags, any of, comma-separated: 算法 / 架构 / 沟通"),
+        div("notes — 面试记录，文字", "notes — Notes, free text"),
+    ]
+
+
+def test_help_card_for_the_default_and_a_huge_rubric_is_valid() -> None:
+    """Help without a rubric, with the shipped one and with 30 long dimensions: valid and small."""
+    for card in (help_card(HELP), help_card(HELP, rubric=DEFAULT), help_card(HELP, rubric=huge_rubric())):
+        assert problems(card) == [] and size(card) <= 30_000 and count_components(card) <= 200
+
+
+def test_history_card_lists_newest_first_with_changes() -> None:
+    """Entries are sorted newest first; failures are red; changes and the log id follow each line."""
+    older = HistoryEntry(at=AT, actor="张三", action="write", result="ok",
+                         changes=("conclusion: pending → pass", "content: changed"), log_id="log1")
+    newer = HistoryEntry(at=AT + timedelta(hours=1), actor="李四", action="write", result="failed")
+    card = history_card(AID, [older, newer], owner="王五")
+    assert problems(card) == []
+    assert card["header"] == {"title": plain("面评记录", "Assessment history"), "template": "blue",
+                              "subtitle": plain(AID)}
+    assert card["body"]["elements"] == [
+        grey("负责人：王五", "Owner: 王五"),
+        div("2024-05-01 15:30 CST (UTC+08:00) · 李四 · 保存 · 失败",
+            "2024-05-01 15:30 CST (UTC+08:00) · 李四 · save · failed", text_color="red"),
+        div("2024-05-01 14:30 CST (UTC+08:00) · 张三 · 保存 · 成功",
+            "2024-05-01 14:30 CST (UTC+08:00) · 张三 · save · ok"),
+        grey("conclusion: pending → pass\ncontent: changed\nlog_id: log1"),
+    ]
+
+
+def test_history_card_shows_forty_entries_and_counts_the_older_ones() -> None:
+    """At most 40 rows; the rest are counted."""
+    entries = [HistoryEntry(at=AT + timedelta(minutes=i), actor="张三" * 100, action="write", result="ok",
+                            changes=("content: " + "长" * 3000,) * 5) for i in range(45)]
+    card = history_card(AID, entries, owner=None)
+    assert problems(card) == [] and size(card) <= 30_000
+    rows = [e for e in card["body"]["elements"] if e["text"].get("text_color") != "grey"]
+    assert len(rows) == 40 and rows[0]["text"]["content"].startswith("2024-05-01 15:14")
+    assert card["body"]["elements"][-1] == grey("另有 5 条更早的记录未显示。", "5 older entries are not shown.")
+
+
+def test_history_card_without_entries_says_so() -> None:
+    """An empty history says there is nothing yet."""
+    assert history_card(AID, [], owner=None)["body"]["elements"] == [div("还没有记录。", "No history yet.")]
+
+
+def test_group_notice_says_it_was_sent_privately_and_nothing_else() -> None:
+    """The group sees only that something went to the person in private."""
+    assert group_notice_card() == {
+        "schema": "2.0",
+        "config": summary("已私聊发送", "Sent privately"),
+        "header": {"title": plain("已私聊发送", "Sent privately"), "template": "wathet"},
+        "body": {"elements": [div("已私聊发给你，请在与机器人的单聊中查看。",
+                                  "Sent to you in a private chat with the bot; please look there.")]},
+    }
+    assert problems(group_notice_card()) == []
+
+
+def test_text_card_is_a_short_bilingual_message() -> None:
+    """A plain message under the bot's name, in the colour asked for."""
+    card = text_card("已转交面评 123", "Assessment 123 handed over", template="green")
+    assert card["header"] == {"title": plain("面评助手", "Assessment bot"), "template": "green"}
+    assert card["body"]["elements"] == [div("已转交面评 123", "Assessment 123 handed over")]
+    assert problems(card) == []

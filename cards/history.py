@@ -1,0 +1,68 @@
+"""The /history card: who did what to an assessment, newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from cards.elements import Element, card, fit, header, note, text, user_text, when
+
+MAX_SHOWN = 40
+_ACTIONS = {"write": ("保存", "save"), "assess": ("面评", "assess"), "form": ("打开表单", "open form"),
+            "edit": ("修改", "edit"), "transfer": ("转交", "hand over"), "history": ("查看记录", "view history")}
+_RESULTS = {"ok": ("成功", "ok"), "failed": ("失败", "failed"), "denied": ("无权限", "denied"),
+            "pending": ("处理中", "pending")}
+_LIMITS = ((600, 60), (200, 40), (80, 24), (30, 16))  # characters of (changes, names), fullest first
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of an assessment's history; `changes` are already human-readable lines."""
+
+    at: datetime
+    actor: str
+    action: str
+    result: str
+    changes: tuple[str, ...] = ()
+    log_id: str | None = None
+
+
+def history_card(assessment_id: str, entries: Sequence[HistoryEntry], *, owner: str | None) -> dict:
+    """The newest entries first, at most 40, saying how many older ones are not shown."""
+    head = header("面评记录", "Assessment history", "blue", assessment_id)
+    newest = sorted(entries, key=lambda e: e.at, reverse=True)
+
+    def build(level: int) -> dict:
+        changes, names = _LIMITS[level]
+        elements: list[Element] = []
+        if owner:
+            shown = user_text(owner, names, one_line=True)
+            elements.append(note(f"负责人：{shown}", f"Owner: {shown}"))
+        if not newest:
+            elements.append(text("还没有记录。", "No history yet."))
+        for entry in newest[:MAX_SHOWN]:
+            elements += _entry(entry, changes, names)
+        older = len(newest) - MAX_SHOWN
+        if older > 0:
+            elements.append(note(f"另有 {older} 条更早的记录未显示。",
+                                 f"{older} older {'entry is' if older == 1 else 'entries are'} not shown."))
+        return card(head, elements)
+
+    return fit(build, len(_LIMITS))
+
+
+def _entry(entry: HistoryEntry, changes: int, names: int) -> list[Element]:
+    actor = user_text(entry.actor, names, one_line=True)
+    action = user_text(entry.action, names, one_line=True)
+    result = user_text(entry.result, names, one_line=True)
+    action_zh, action_en = _ACTIONS.get(entry.action, (action, action))
+    result_zh, result_en = _RESULTS.get(entry.result, (result, result))
+    stamp = when(entry.at)
+    line = text(f"{stamp} · {actor} · {action_zh} · {result_zh}", f"{stamp} · {actor} · {action_en} · {result_en}",
+                color="red" if entry.result in ("failed", "denied") else None)
+    details = [user_text(c, changes) for c in entry.changes]
+    if entry.log_id:
+        details.append("log_id: " + user_text(entry.log_id, 100, one_line=True))
+    # the change lines come as written by the bot in one language for everyone
+    return [line, note(user_text("\n".join(details), changes * 2))] if details else [line]
