@@ -40,17 +40,19 @@ def help_card(entries: Sequence[HelpEntry], *, rubric: Rubric | None = None) -> 
 
 
 def _entry(entry: HelpEntry) -> list[Element]:
-    name = "/" + entry.name.removeprefix("/")
-    aliases = ["/" + a.removeprefix("/") for a in entry.aliases]
+    name = "/" + user_text(entry.name, 40, one_line=True).removeprefix("/")
+    aliases = ["/" + user_text(a, 40, one_line=True).removeprefix("/") for a in entry.aliases]
     zh_name = name + (f"（也可用 {'、'.join(aliases)}）" if aliases else "")
     en_name = name + (f" (or {', '.join(aliases)})" if aliases else "")
-    zh, en = [f"用法：{entry.usage}"], [f"Usage: {entry.usage}"]
+    usage = user_text(entry.usage, 400)
+    zh, en = [f"用法：{usage}"], [f"Usage: {usage}"]
     if entry.examples:
-        zh += ["示例：", *entry.examples]
-        en += ["Examples:", *entry.examples]
+        examples = [user_text(e, 300) for e in entry.examples]
+        zh += ["示例：", *examples]
+        en += ["Examples:", *examples]
+    summary = text(user_text(entry.summary_zh, 600), user_text(entry.summary_en, 600))
     # command names and usage hold `<id>`-like words that markdown would swallow: plain text throughout
-    return [text(zh_name, en_name, size="heading"), text(entry.summary_zh, entry.summary_en),
-            note("\n".join(zh), "\n".join(en))]
+    return [text(zh_name, en_name, size="heading"), summary, note("\n".join(zh), "\n".join(en))]
 
 
 def _rubric(rubric: Rubric, title: int, options: int) -> list[Element]:
