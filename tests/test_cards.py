@@ -431,6 +431,20 @@ def test_form_for_any_rubric_filled_with_long_values_is_valid_and_small(rubric: 
     assert count_components(card) <= 200
 
 
+def test_form_too_big_for_error_lines_marks_wrong_fields_red_instead() -> None:
+    """When every field of a huge rubric is wrong, the labels of wrong fields turn red and the summary says so."""
+    rubric = huge_rubric()
+    errors = [FieldError(field=d.key, zh="错" * 3000, en="wrong " * 1000) for d in rubric.dimensions]
+    card = form_card(AID, rubric, RawFields(), submit_value=SUBMIT, errors=errors)
+    assert problems(card) == [] and size(card) <= 30_000
+    assert card["body"]["elements"][0] == div("有 30 处需要修改（标红的项），尚未保存任何内容。",
+                                              "30 values need fixing (marked in red); nothing has been saved yet.",
+                                              text_color="red")
+    labels = [e["text"] for e in form_elements(card) if e["tag"] == "div"]
+    assert labels[0] == plain("结论 *", "Conclusion *")
+    assert labels[1] == plain("维度0很长的标… *", "Dimensi… *", text_color="red")
+
+
 # --- errors ------------------------------------------------------------------------------------------------
 
 def test_problem_card_says_what_was_wrong_the_suggestion_and_the_usage() -> None:
