@@ -1,0 +1,371 @@
+"""The sandbox Open API itself: its state (assessments, messages, tokens, faults, calls) and the Flask app."""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from bot.sandbox.openapi_admin import add_admin_routes
+from bot.sandbox.openapi_checks import CREATE_FIELDS, assessment_problems
+from bot.sandbox.openapi_faults import Faults, check_endpoint, make_fault
+from bot.sandbox.openapi_messages import Messages
+from bot.sandbox.openapi_wire import (
+    DROP,
+    Droppable,
+    OpenAPIError,
+    StateWriter,
+    dropped,
+    field_invalid,
+    invalid_param,
+    json_body,
+    json_response,
+    new_log_id,
+    rate_limited,
+)
+
+BOT_OPEN_ID = "ou_bot0000000000000000000000000000"
+TOKEN_TTL = 7200
+TOKEN_REUSE = 1800  # Feishu hands out the same token while 30 minutes or more remain
+MAX_CALLS = 100_000
+SCOPES = {"patch": "hire:external_application", "create": "hire:external_application",
+          "reply": "im:message, im:message:send_as_bot", "send": "im:message, im:message:send_as_bot",
+          "message_patch": "im:message, im:message:update", "card_update": "im:message, im:message:update",
+          "contact": "contact:user.base:readonly", "bot": "bot:info"}
+_ADMIN = "/_sandbox/"
+
+
+class FakeOpenAPI:
+    """Feishu's Open API for the calls the bot makes, in memory (optionally mirrored to a JSON file)."""
+
+    def __init__(self, *, app_id: str = "cli_sandbox", app_secret: str = "sandbox-secret", auto_create: bool = True,
+                 users: dict[str, str] | None = None, patch_rate_limit: int | None = None,
+                 state_file: str | None = None, assessments: dict[str, dict] | None = None,
+                 bot_open_id: str = BOT_OPEN_ID, clock: Callable[[], float] = time.time):
+        self.app_id, self.app_secret, self.auto_create, self.bot_open_id = app_id, app_secret, auto_create, bot_open_id
+        self.users: dict[str, str] = dict(users or {})
+        self.patch_rate_limit, self.clock = patch_rate_limit, clock
+        self.faults = Faults()
+        self._lock = threading.RLock()
+        self._seed = copy.deepcopy(assessments or {})
+        self._messages = Messages(self._lock, clock, app_id)
+        self._tokens: dict[str, float] = {}  # tenant token -> expiry
+        self._calls: deque[dict] = deque(maxlen=MAX_CALLS)
+        self._patch_times: deque[float] = deque()
+        self._clear()
+        self._writer: StateWriter | None = None
+        if state_file:
+            self._load(state_file)
+            self._writer = StateWriter(state_file, self._snapshot)
+        self.app = self._build_app()
+
+    # --- the Python API -------------------------------------------------------------------------------------
+
+    def fault(self, endpoint: str, kind: str, **params: object) -> None:
+        """Inject a fault (kinds in openapi_faults.KINDS); `invalidate_tokens` acts at once."""
+        if kind != "invalidate_tokens":
+            self.faults.add(make_fault(endpoint, kind, params))
+            return
+        check_endpoint(endpoint)
+        if params:
+            raise ValueError("invalidate_tokens takes no parameters")
+        with self._lock:
+            self._tokens.clear()
+
+    def clear_faults(self) -> None:
+        """Remove every fault still active."""
+        self.faults.clear()
+
+    def assessments(self) -> dict[str, dict]:
+        """Every assessment as stored, by id."""
+        with self._lock:
+            return copy.deepcopy(self._assessments)
+
+    def messages(self, chat_id: str | None = None) -> list[dict]:
+        """Every message (the bot's, and users' the sandbox was told about), oldest first."""
+        return self._messages.listed(chat_id)
+
+    def calls(self, endpoint: str | None = None) -> list[dict]:
+        """The log of Open API requests, oldest first, optionally of one endpoint class."""
+        with self._lock:
+            return [copy.deepcopy(c) for c in self._calls if endpoint in (None, c["endpoint"])]
+
+    @property
+    def throttled(self) -> int:
+        """How many PATCHes the enforced rate limit refused."""
+        return self._throttled
+
+    def issue_callback_token(self, message_id: str) -> str:
+        """A card callback token for a stored message, as card.action.trigger carries (30 minutes, 2 uses)."""
+        return self._messages.issue_callback_token(message_id)
+
+    def record_user_message(self, message_id: str, chat_id: str, sender: str, text: str) -> dict:
+        """Remember a message a user sent the bot, so replies to it land in its chat."""
+        message = self._messages.record_user_message(message_id, chat_id, sender, text)
+        self._changed()
+        return message
+
+    def add_users(self, users: dict[str, str]) -> None:
+        """Add people (open_id -> name) to the contact directory."""
+        with self._lock:
+            self.users.update(users)
+
+    def reset(self) -> None:
+        """Back to the initial state; tenant tokens stay valid, as they would at Feishu."""
+        self.faults.clear()
+        with self._lock:
+            self._clear()
+            self._calls.clear()
+            self._patch_times.clear()
+            self._changed()
+
+    def close(self) -> None:
+        """Write the state file one last time."""
+        if self._writer:
+            self._writer.close()
+
+    # --- state ----------------------------------------------------------------------------------------------
+
+    def _clear(self) -> None:
+        self._assessments: dict[str, dict] = copy.deepcopy(self._seed)
+        self._external_ids: dict[str, str] = {}
+        self._messages.clear()
+        self._throttled = 0
+
+    def _snapshot(self) -> str:
+        with self._lock:
+            return json.dumps({"assessments": self._assessments, "external_ids": self._external_ids,
+                               "messages": list(self._messages.by_id.values()), "throttled": self._throttled},
+                              ensure_ascii=False, indent=2)
+
+    def _load(self, path: str) -> None:
+        try:
+            with open(path, encoding="utf-8") as f:
+                saved = json.load(f)
+        except FileNotFoundError:
+            return
+        self._assessments.update(saved.get("assessments", {}))
+        self._external_ids.update(saved.get("external_ids", {}))
+        self._messages.load(saved.get("messages", []))
+
+    def _changed(self) -> None:
+        if self._writer:
+            self._writer.dirty()
+
+    def _applied(self) -> None:
+        g.applied = True
+        self._changed()
+
+    # --- the app --------------------------------------------------------------------------------------------
+
+    def _build_app(self) -> Flask:
+        app = Flask("bot.sandbox.openapi")
+        routes: list[tuple[str, str, str, Callable[..., Response]]] = [
+            ("POST", "/open-apis/auth/v3/tenant_access_token/internal", "token", self._token),
+            ("PATCH", "/open-apis/hire/v1/external_interview_assessments/<assessment_id>", "patch", self._patch),
+            ("POST", "/open-apis/hire/v1/external_interview_assessments", "create", self._create),
+            ("POST", "/open-apis/im/v1/messages/<message_id>/reply", "reply", self._reply),
+            ("POST", "/open-apis/im/v1/messages", "send", self._send),
+            ("PATCH", "/open-apis/im/v1/messages/<message_id>", "message_patch", self._message_patch),
+            ("POST", "/open-apis/interactive/v1/card/update", "card_update", self._card_update),
+            ("GET", "/open-apis/contact/v3/users/<user_id>", "contact", self._contact),
+            ("GET", "/open-apis/bot/v3/info", "bot", self._bot_info),
+        ]
+        for method, rule, endpoint, view in routes:
+            app.add_url_rule(rule, endpoint, view, methods=[method])
+        add_admin_routes(app, self)
+        app.before_request(self._before)
+        app.after_request(self._after)
+        app.register_error_handler(OpenAPIError, lambda error: error.response(g.get("log_id") or new_log_id()))
+        app.register_error_handler(HTTPException, self._http_error)
+        app.wsgi_app = Droppable(app.wsgi_app)  # type: ignore[method-assign]
+        return app
+
+    def _before(self) -> Response | None:
+        """Faults first (as Feishu's gateway would fail), then the token, then the enforced rate limit."""
+        if request.path.startswith(_ADMIN):
+            return None
+        g.log_id, g.faults, g.applied = new_log_id(), [], False
+        endpoint = g.endpoint = request.url_rule.endpoint if request.url_rule else "other"
+        if fault := self.faults.take(endpoint, "latency"):
+            g.faults.append("latency")
+            time.sleep(fault.params["seconds"])  # type: ignore[arg-type]
+        if self.faults.take(endpoint, "drop"):
+            g.faults.append("drop")
+            return dropped()
+        if fault := self.faults.take(endpoint, "ratelimit"):
+            g.faults.append("ratelimit")
+            p = fault.params
+            raise rate_limited(p["status"], p["limit"], p["reset"])  # type: ignore[arg-type]
+        if fault := self.faults.take(endpoint, "error"):
+            g.faults.append("error")
+            p = fault.params
+            raise OpenAPIError(p["status"], p["code"], p["msg"], html=bool(p["html"]))  # type: ignore[arg-type]
+        if self.faults.take(endpoint, "no_scope"):
+            g.faults.append("no_scope")
+            raise OpenAPIError(400, 99991672, "Access denied. One of the following scopes is required: "
+                                              f"[{SCOPES.get(endpoint, '')}]. 应用尚未开通所需的应用身份权限")
+        if endpoint not in ("token", "other"):
+            self._authorize()
+        if endpoint == "patch" and self.patch_rate_limit:
+            self._throttle(self.patch_rate_limit)
+        return None
+
+    def _after(self, response: Response) -> Response:
+        if request.path.startswith(_ADMIN):
+            return response
+        response.headers["X-Tt-Logid"] = g.log_id
+        answer = response.get_json(silent=True) if response.is_json else None
+        text = request.get_data(as_text=True)
+        try:
+            body = json.loads(text) if text else None
+        except ValueError:
+            body = text
+        if isinstance(body, dict) and "app_secret" in body:
+            body = {**body, "app_secret": "***"}
+        entry = {"time": self.clock(), "monotonic": time.monotonic(), "method": request.method,
+                 "path": request.path, "query": request.args.to_dict(), "endpoint": g.endpoint,
+                 "status": None if request.environ.get(DROP) else response.status_code,
+                 "code": answer.get("code") if isinstance(answer, dict) else None, "body": body,
+                 "log_id": g.log_id, "faults": g.faults, "applied": g.applied}
+        with self._lock:
+            self._calls.append(entry)
+        return response
+
+    def _http_error(self, error: HTTPException) -> Response:
+        if request.path.startswith(_ADMIN):
+            return json_response({"error": error.description or error.name}, error.code or 500)
+        missing = OpenAPIError(404, 99991201, f"resource not found: no {request.method} {request.path} here")
+        return missing.response(g.get("log_id") or new_log_id())
+
+    def _authorize(self) -> None:
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+        if not token:
+            raise OpenAPIError(400, 99991661, "Missing access token for authorization. "
+                                              "Please make a request with token attached.")
+        with self._lock:
+            expiry = self._tokens.get(token)
+        if expiry is None or expiry <= self.clock():
+            raise OpenAPIError(400, 99991663, "Invalid access token for authorization. "
+                                              "Please make a request with token attached.")
+
+    def _throttle(self, limit: int) -> None:
+        """A sliding one-second window, as the PATCH page's "20 次/秒" (20 per second)."""
+        now = time.monotonic()
+        with self._lock:
+            while self._patch_times and self._patch_times[0] <= now - 1.0:
+                self._patch_times.popleft()
+            if len(self._patch_times) >= limit:
+                self._throttled += 1
+                g.faults.append("patch_rate_limit")
+                raise rate_limited(429, limit, 1)
+            self._patch_times.append(now)
+
+    # --- Feishu's endpoints ---------------------------------------------------------------------------------
+
+    def _token(self) -> Response:
+        """https://open.feishu.cn/document/server-docs/authentication-management/access-token/tenant_access_token_internal"""
+        body = json_body(lambda what: OpenAPIError(400, 10003, f"invalid param: {what}"))
+        if body.get("app_id") != self.app_id or body.get("app_secret") != self.app_secret:
+            raise OpenAPIError(400, 10014, "app secret invalid")
+        now = self.clock()
+        with self._lock:
+            self._tokens = {t: expiry for t, expiry in self._tokens.items() if expiry > now}
+            token, expiry = max(self._tokens.items(), key=lambda item: item[1], default=("", 0.0))
+            if expiry - now < TOKEN_REUSE:
+                token, expiry = "t-" + secrets.token_hex(20), now + TOKEN_TTL
+                self._tokens[token] = expiry
+        return json_response({"code": 0, "msg": "ok", "tenant_access_token": token, "expire": int(expiry - now)})
+
+    def _patch(self, assessment_id: str) -> Response:
+        """https://open.feishu.cn/document/hire-v1/get-candidates/import-external-system-information/import-external-interview-info/patch"""
+        body = json_body(invalid_param)
+        problems = assessment_problems(body)
+        if problems:
+            raise invalid_param("; ".join(problems))
+        with self._lock:
+            current = self._assessments.get(assessment_id)
+            if current is None and not self.auto_create:
+                raise invalid_param(f"external_interview_assessment_id {assessment_id} does not exist")
+            current = current or {"id": assessment_id, "external_interview_id": f"sandbox-{assessment_id}"}
+            # "没有填写的字段不会被更新": fields left out keep their values. Whether a given
+            # assessment_dimension_list replaces or merges with the stored one is not documented; replacing is the
+            # stricter assumption (a partial list loses the other dimensions), so the bot must always send them all.
+            updated = {**current, **copy.deepcopy(body)}
+            self._assessments[assessment_id] = updated
+            self._applied()
+            answer = copy.deepcopy(updated)
+        if fault := self.faults.take("patch", "apply_then_fail"):
+            g.faults.append("apply_then_fail")
+            if fault.params["then"] == "drop":
+                return dropped()
+            raise OpenAPIError(fault.params["status"], fault.params["code"])  # type: ignore[arg-type]
+        return json_response({"code": 0, "msg": "success", "data": {"external_interview_assessment": answer}})
+
+    def _create(self) -> Response:
+        """https://open.feishu.cn/document/server-docs/hire-v1/get-candidates/import-external-system-information/create-4"""
+        body = json_body(invalid_param)
+        problems = assessment_problems(body, CREATE_FIELDS)
+        if "external_interview_id" not in body:
+            problems.append("external_interview_id: required")
+        if problems:
+            raise invalid_param("; ".join(problems))
+        fields = copy.deepcopy(body)
+        external_id = fields.pop("external_id", None)
+        with self._lock:
+            known = self._external_ids.get(external_id) if external_id else None
+            if known is None:  # a repeated external_id returns the assessment it created first
+                known = str(6_900_000_000_000_000_000 + secrets.randbelow(10**17))
+                self._assessments[known] = {"id": known, **fields}
+                if external_id:
+                    self._external_ids[external_id] = known
+                self._applied()
+            created = copy.deepcopy(self._assessments[known])
+        return json_response({"code": 0, "msg": "success", "data": {"external_interview_assessment": created}})
+
+    def _reply(self, message_id: str) -> Response:
+        data, created = self._messages.reply(message_id, json_body(field_invalid))
+        if created:
+            self._applied()
+        return json_response({"code": 0, "msg": "success", "data": data})
+
+    def _send(self) -> Response:
+        data, created = self._messages.send(request.args.get("receive_id_type"), json_body(field_invalid))
+        if created:
+            self._applied()
+        return json_response({"code": 0, "msg": "success", "data": data})
+
+    def _message_patch(self, message_id: str) -> Response:
+        self._messages.patch(message_id, json_body(field_invalid))
+        self._applied()
+        return json_response({"code": 0, "msg": "success", "data": {}})
+
+    def _card_update(self) -> Response:
+        self._messages.delayed_update(json_body(lambda what: OpenAPIError(400, 100030, f"invalid JSON: {what}")))
+        self._applied()
+        return json_response({"code": 0, "msg": "ok"})
+
+    def _contact(self, user_id: str) -> Response:
+        """https://open.feishu.cn/document/server-docs/contact-v3/user/get"""
+        if request.args.get("user_id_type", "open_id") != "open_id":
+            raise field_invalid("the sandbox knows people by open_id only")
+        with self._lock:
+            name = self.users.get(user_id)
+        if name is None:
+            raise OpenAPIError(400, 41050, "no user authority error")
+        return json_response({"code": 0, "msg": "success",
+                              "data": {"user": {"open_id": user_id, "name": name, "en_name": name}}})
+
+    def _bot_info(self) -> Response:
+        """https://open.feishu.cn/document/client-docs/bot-v3/obtain-bot-info"""
+        return json_response({"code": 0, "msg": "ok", "bot": {"activate_status": 2, "app_name": "assessbot",
+                                                              "avatar_url": "", "ip_white_list": [],
+                                                              "open_id": self.bot_open_id}})
