@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
                              purge=lambda: store.purge(settings.assessbot_dedup_ttl_seconds,
                                                        settings.assessbot_job_ttl_seconds))
     app = Flask("assessbot")
-    app.config["MAX_CONTENT_LENGTH"] = settings.assessbot_max_body_bytes
+    app.config["MAX_CONTENT_LENGTH"] = settings.assessbot_max_body_bytes + 1  # see web._body
     app.extensions["assessbot"] = ctx
     app.register_blueprint(web.bp)
     if start_runner is None:  # under gunicorn the runner starts in each worker, after the fork

@@ -24,15 +24,33 @@ def _json(body: dict, status: int = 200) -> Response:
 @bp.post("/feishu/events")
 def feishu_events() -> Response:
     """Events and card callbacks, both signed and encrypted the same way."""
-    try:
-        body = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH, chunked or not
-    except RequestEntityTooLarge:
+    body = _body(_ctx().settings.assessbot_max_body_bytes)
+    if body is None:
         return _json({"error": "body too large"}, 413)
     result = dispatch.receive(_ctx(), body, request.headers)
     response = _json(result.body, result.status)
     if result.after is not None:
         response.call_on_close(result.after)
     return response
+
+
+def _body(limit: int) -> bytes | None:
+    """The raw body, or None when it is larger than `limit` (never reading more than limit + 1 bytes).
+
+    MAX_CONTENT_LENGTH (limit + 1) makes Werkzeug refuse a larger Content-Length at once and cap a chunked
+    stream; the count here catches the capped stream, which Werkzeug would otherwise hand over truncated.
+    """
+    chunks, size = [], 0
+    try:
+        stream = request.stream
+        while chunk := stream.read(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    except RequestEntityTooLarge:
+        return None
+    return b"".join(chunks)
 
 
 @bp.get("/healthz")

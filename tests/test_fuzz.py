@@ -52,14 +52,30 @@ def requests(draw):
     return body, headers, signed
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                     HealthCheck.too_slow])
-@given(request=requests())
-def test_no_input_gets_anything_but_a_clean_answer(app, ctx, request):
+def check(app, ctx, request) -> None:
     body, headers, signed = request
     before = sum(ctx.store.jobs_by_status().values())
     response = app.test_client().post("/feishu/events", data=body, headers=headers, content_type="application/json")
     assert response.status_code in (200, 400, 401, 413)
     if not signed:
         assert sum(ctx.store.jobs_by_status().values()) == before
+
+
+QUICK = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                       HealthCheck.too_slow])
+FULL = settings(QUICK, max_examples=10_000)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@QUICK
+@given(request=requests())
+def test_no_input_gets_anything_but_a_clean_answer(app, ctx, request):
+    check(app, ctx, request)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@FULL
+@given(request=requests())
+def test_ten_thousand_inputs_get_nothing_but_clean_answers(app, ctx, request):
+    check(app, ctx, request)
