@@ -1,0 +1,75 @@
+"""Feishu's side of a push: build the documented event and callback payloads, encrypt and sign them.
+
+Used by the console, the benchmark and the crash test to talk to the bot exactly as Feishu does.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import time
+import uuid
+
+from Crypto.Cipher import AES
+
+
+def encrypt(payload: dict | bytes, encrypt_key: str, iv: bytes | None = None) -> bytes:
+    """Feishu's scheme: AES-256-CBC, key sha256(Encrypt Key), PKCS7, body {"encrypt": base64(iv + ciphertext)}."""
+    plain = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+    iv = iv or os.urandom(16)
+    pad = 16 - len(plain) % 16
+    cipher = AES.new(hashlib.sha256(encrypt_key.encode()).digest(), AES.MODE_CBC, iv)
+    sealed = cipher.encrypt(plain + bytes([pad]) * pad)
+    return json.dumps({"encrypt": base64.b64encode(iv + sealed).decode()}).encode()
+
+
+def sign(timestamp: str, nonce: str, body: bytes, encrypt_key: str) -> str:
+    """X-Lark-Signature: sha256(timestamp + nonce + encrypt_key + body), lowercase hex."""
+    return hashlib.sha256((timestamp + nonce + encrypt_key).encode() + body).hexdigest()
+
+
+def sealed(payload: dict, encrypt_key: str, now: float | None = None) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one push, encrypted and signed."""
+    body = encrypt(payload, encrypt_key)
+    timestamp, nonce = str(int(now if now is not None else time.time())), uuid.uuid4().hex[:16]
+    return body, {"Content-Type": "application/json; charset=utf-8", "X-Lark-Request-Timestamp": timestamp,
+                  "X-Lark-Request-Nonce": nonce, "X-Lark-Signature": sign(timestamp, nonce, body, encrypt_key)}
+
+
+def message_event(text: str, *, token: str, sender: str, chat_id: str, chat_type: str = "p2p",
+                  message_id: str | None = None, event_id: str | None = None,
+                  mentions: list[dict] | None = None, app_id: str = "cli_sandbox") -> dict:
+    """An `im.message.receive_v1` push, shaped as the documented sample."""
+    message_id = message_id or f"om_{uuid.uuid4().hex}"
+    now_ms = str(int(time.time() * 1000))
+    return {
+        "schema": "2.0",
+        "header": {"event_id": event_id or uuid.uuid4().hex, "event_type": "im.message.receive_v1",
+                   "create_time": now_ms, "token": token, "app_id": app_id, "tenant_key": "sandbox"},
+        "event": {
+            "sender": {"sender_id": {"open_id": sender, "union_id": "on_" + sender[3:], "user_id": sender[3:11]},
+                       "sender_type": "user", "tenant_key": "sandbox"},
+            "message": {"message_id": message_id, "create_time": now_ms, "update_time": now_ms, "chat_id": chat_id,
+                        "chat_type": chat_type, "message_type": "text",
+                        "content": json.dumps({"text": text}, ensure_ascii=False), "mentions": mentions or []},
+        },
+    }
+
+
+def card_action(value: dict, form_value: dict | None, *, token: str, operator: str, message_id: str,
+                chat_id: str, callback_token: str, event_id: str | None = None, tag: str = "button",
+                name: str = "submit", app_id: str = "cli_sandbox") -> dict:
+    """A `card.action.trigger` callback, shaped as the documented form-submit sample."""
+    action: dict = {"value": value, "tag": tag, "name": name}
+    if form_value is not None:
+        action["form_value"] = form_value
+    return {
+        "schema": "2.0",
+        "header": {"event_id": event_id or uuid.uuid4().hex, "token": token, "create_time": str(int(time.time() * 1e6)),
+                   "event_type": "card.action.trigger", "tenant_key": "sandbox", "app_id": app_id},
+        "event": {"operator": {"tenant_key": "sandbox", "open_id": operator, "union_id": "on_" + operator[3:]},
+                  "token": callback_token, "action": action, "host": "im_message",
+                  "context": {"open_message_id": message_id, "open_chat_id": chat_id}},
+    }
