@@ -1,8 +1,13 @@
-"""The `assessbot` command: serve the bot, run the job worker, check a deployment."""
+"""The `assessbot` command: run, serve, worker, console, sandbox, doctor, bench.
+
+Each subcommand lives in its own module exposing `configure(parser)` and `run(args) -> int`; they are
+imported only when used, so `assessbot --help` stays fast.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
@@ -10,26 +15,53 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CREDENTIALS = ("FEISHU_APP_ID", "FEISHU_APP_SECRET", "FEISHU_VERIFICATION_TOKEN", "FEISHU_ENCRYPT_KEY")
+
+# name -> (module, help); the module provides configure(parser) and run(args)
+MODULES = {
+    "console": ("bot.sandbox.console", "chat with the bot from the terminal, as Feishu would deliver it"),
+    "sandbox": ("bot.sandbox.run", "start a local Open API and the bot under gunicorn, then the console"),
+    "doctor": ("bot.doctor", "check a deployment: settings, Feishu credentials, database, rubric"),
+    "bench": ("bot.bench", "measure acknowledgement latency, throughput, drain rate and memory"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="assessbot", description="Feishu bot for external interview assessments.")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="serve the bot if Feishu credentials are set, otherwise start the sandbox")
     serve = sub.add_parser("serve", help="serve the bot under gunicorn (the Procfile's web process)")
     serve.add_argument("--port", default=os.environ.get("PORT", "8000"))
     sub.add_parser("worker", help="run the job runner on its own (set ASSESSBOT_RUNNER_THREADS=0 on web)")
-    sub.add_parser("run", help="check the settings, then serve the bot")
+    for name, (module, help_text) in MODULES.items():
+        sub_parser = sub.add_parser(name, help=help_text)
+        try:
+            importlib.import_module(module).configure(sub_parser)
+        except ModuleNotFoundError:
+            sub_parser.set_defaults(unavailable=True)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args.port)
     if args.command == "run":
         return _run()
-    return _worker()
+    if args.command == "worker":
+        return _worker()
+    if getattr(args, "unavailable", False):
+        print(f"assessbot {args.command} is not available in this version", file=sys.stderr)
+        return 2
+    return importlib.import_module(MODULES[args.command][0]).run(args)
 
 
 def _run() -> int:
+    """With credentials, the real bot; with none at all, the sandbox; with some, say what is missing."""
     from bot import settings
 
+    _load_dotenv_names()
+    if not any(os.environ.get(name) for name in CREDENTIALS) and "sandbox" in MODULES:
+        module = importlib.import_module(MODULES["sandbox"][0])
+        parser = argparse.ArgumentParser()
+        module.configure(parser)
+        return module.run(parser.parse_args([]))
     try:
         settings.load()
     except settings.SettingsError as exc:
@@ -38,6 +70,17 @@ def _run() -> int:
               "(README: Feishu app set-up).", file=sys.stderr)
         return 2
     return _serve(os.environ.get("PORT", "8000"))
+
+
+def _load_dotenv_names() -> None:
+    """Make credentials set in .env count as set (the settings read .env themselves)."""
+    path = Path(".env")
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and name in CREDENTIALS and value.strip() and not os.environ.get(name):
+            os.environ[name] = value.strip().strip("'\"")
 
 
 def _serve(port: str) -> int:
