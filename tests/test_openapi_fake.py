@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import lark_oapi as lark
@@ -581,6 +582,22 @@ def test_the_enforced_patch_rate_limit_refuses_the_request_over_it_and_counts_it
         assert answers[3].json()["code"] == 99991400
         assert sandbox.api.throttled == 1
         assert sandbox.api.calls("patch")[3]["faults"] == ["patch_rate_limit"]
+
+
+def test_concurrent_patches_are_each_applied_and_logged_once(sandbox):
+    """The server is threaded; the state and the call log stay consistent under parallel writers."""
+    headers = {"Authorization": f"Bearer {token(sandbox.url)}"}
+
+    def write(n: int) -> int:
+        path = f"/open-apis/hire/v1/external_interview_assessments/{n % 8}"
+        return requests.patch(sandbox.url + path, json={"content": str(n)}, headers=headers, timeout=5).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(write, range(40)))
+    assert statuses == [200] * 40
+    assert sorted(sandbox.api.assessments()) == [str(n) for n in range(8)]
+    assert len(sandbox.api.calls("patch")) == 40
+    assert len({c["log_id"] for c in sandbox.api.calls("patch")}) == 40
 
 
 def test_a_fault_with_an_unknown_kind_endpoint_or_parameter_is_refused():

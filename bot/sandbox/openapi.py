@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)  # a shell starting us in the background may have set SIGINT to be ignored
     try:
         server.serve_forever()
     except KeyboardInterrupt:
