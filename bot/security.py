@@ -6,9 +6,12 @@ verification challenge; it is accepted only when it decrypts to `type: url_verif
 token, and it has no effect beyond echoing the challenge, so a body can never talk its way past the
 signature check on the event path.
 
-Replays. Feishu re-pushes a failed event after 15 s, 5 min, 1 h and 6 h (about 7.1 h in all), and the
-documentation does not say whether `X-Lark-Request-Timestamp` is refreshed per attempt. If it is not, a
-narrow window would reject the legitimate 1 h and 6 h re-pushes, so the default window is 8 h. Safety
+Replays. Feishu re-pushes a failed event after 15 s, 5 min, 1 h and 6 h (about 7.1 h in all). Its
+documentation does not say whether `X-Lark-Request-Timestamp` is refreshed per attempt; one public
+integration states that each delivery is signed at send time, but we could not confirm it against a
+tenant. If it is not refreshed, a narrow window would reject the legitimate 1 h and 6 h re-pushes, so the
+default window is 8 h (ASSESSBOT_REPLAY_WINDOW_SECONDS; lower it to minutes once a captured re-push shows
+a fresh timestamp). Safety
 does not rest on the window alone: every accepted event is recorded by `event_id` and `message_id`
 (card actions by `event_id`) for `ASSESSBOT_DEDUP_TTL_SECONDS` (default 7 days, never under 24 h), far
 longer than the window. A replayed request is therefore either outside the window (401) or a known

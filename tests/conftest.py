@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import copy
-import hashlib
 import itertools
 import json
 import os
@@ -13,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import responses
-from Crypto.Cipher import AES
 
+from bot.sandbox import push as push_side
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,16 +32,12 @@ def load_payload(name: str) -> dict:
 
 
 def encrypt(payload: dict | bytes, key: str = ENCRYPT_KEY, iv: bytes | None = None) -> bytes:
-    """Feishu's scheme: AES-256-CBC, key sha256(Encrypt Key), PKCS7, body {"encrypt": base64(iv + ciphertext)}."""
-    plain = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-    iv = iv or os.urandom(16)
-    pad = 16 - len(plain) % 16
-    sealed = AES.new(hashlib.sha256(key.encode()).digest(), AES.MODE_CBC, iv).encrypt(plain + bytes([pad]) * pad)
-    return json.dumps({"encrypt": base64.b64encode(iv + sealed).decode()}).encode()
+    """A body as Feishu encrypts it (with the tests' Encrypt Key by default)."""
+    return push_side.encrypt(payload, key, iv)
 
 
 def sign(timestamp: str, nonce: str, body: bytes, key: str = ENCRYPT_KEY) -> str:
-    return hashlib.sha256((timestamp + nonce + key).encode() + body).hexdigest()
+    return push_side.sign(timestamp, nonce, body, key)
 
 
 class FakeClock:
