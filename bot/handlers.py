@@ -76,7 +76,7 @@ def on_message(ctx: Context, event: MessageReceived) -> None:
     msg = _Message(event, [f"event:{event.event_id}", f"message:{event.message_id}"])
     if ctx.store.seen(msg.keys[1]):
         return  # a re-push of a message already handled
-    allowed = auth.may_use(ctx.settings, msg.actor, event.chat_id)
+    allowed = auth.may_use(ctx.settings, msg.actor, event.chat_id if msg.in_group else None)
     if not allowed.allowed:
         _deny(ctx, msg, None, "use", allowed)
         return
@@ -118,8 +118,8 @@ def _help(ctx: Context) -> dict:
 def _send(ctx: Context, msg: _Message, card: dict, purpose: str, *, private: bool = False,
           audits: list[dict] | None = None) -> None:
     target = msg.private() if private else msg.reply()
-    ctx.store.accept(msg.keys, [NewJob("send", {"card": card, "target": target, "purpose": purpose})],
-                     audits=audits or ())
+    payload = {"card": card, "target": target, "purpose": purpose, "event_id": msg.event.event_id}
+    ctx.store.accept(msg.keys, [NewJob("send", payload)], audits=audits or ())
 
 
 def _deny(ctx: Context, msg: _Message, assessment_id: str | None, action: str, decision: auth.Decision) -> None:
@@ -181,7 +181,8 @@ def _assess(ctx: Context, msg: _Message, command: commands.Assess) -> None:
         _deny(ctx, msg, aid, "write", decision)
         return
     if command.fields.is_empty:
-        payload = {"id": aid, "for": msg.actor, "nonce": secrets.token_hex(8), "target": msg.private()}
+        payload = {"id": aid, "for": msg.actor, "nonce": secrets.token_hex(8), "target": msg.private(),
+                   "event_id": msg.event.event_id}
         jobs = [NewJob("form", payload)] + _notice(msg)
         ctx.store.accept(msg.keys, jobs)
         return
@@ -192,20 +193,22 @@ def _assess(ctx: Context, msg: _Message, command: commands.Assess) -> None:
         _send(ctx, msg, error_cards.invalid_card(aid, exc.errors, usage_zh=usage, usage_en=usage), "i")
         return
     name = command.fields.username
-    _submit(ctx, msg.keys, aid, submission, msg.actor, name, msg.private(), extra=_notice(msg), via="message")
+    _submit(ctx, msg.keys, aid, submission, msg.actor, name, msg.private(), extra=_notice(msg), via="message",
+            event_id=msg.event.event_id)
 
 
 def _notice(msg: _Message) -> list[NewJob]:
     if not msg.in_group:
         return []
-    return [NewJob("send", {"card": group_notice_card(), "target": msg.reply(), "purpose": "n"})]
+    payload = {"card": group_notice_card(), "target": msg.reply(), "purpose": "n", "event_id": msg.event.event_id}
+    return [NewJob("send", payload)]
 
 
 def _submit(ctx: Context, keys: list[str], aid: str, submission: Submission, actor: str, actor_name: str | None,
-            target: dict, *, extra: list[NewJob] = (), via: str, delay: float = 0.0) -> int | None:
+            target: dict, *, extra: list[NewJob] = (), via: str, event_id: str, delay: float = 0.0) -> int | None:
     """Commit a validated submission as a versioned write; None when it was seen before. Raises Denied."""
     payload = {"submission": submission.model_dump(mode="json"), "actor": actor, "actor_name": actor_name,
-               "target": target, "via": via}
+               "target": target, "via": via, "event_id": event_id}
     ids = ctx.store.accept(keys, [NewJob("write", payload, aid, versioned=True, delay=delay), *extra],
                            actor=actor, claim_owner=True, may_override=auth.is_admin(ctx.settings, actor))
     return None if ids is None else ids[0]
@@ -215,7 +218,7 @@ def _submit(ctx: Context, keys: list[str], aid: str, submission: Submission, act
 
 def on_card_action(ctx: Context, action: CardAction) -> Answer:
     """Handle a `card.action.trigger`: answered now, within Feishu's 3 s."""
-    allowed = auth.may_use(ctx.settings, action.operator_open_id, action.open_chat_id or None)
+    allowed = auth.may_use(ctx.settings, action.operator_open_id, None)  # forms only live in private chats
     if not allowed.allowed:
         return _refuse(ctx, action, None, "use", allowed)
     kind = action.value.get("a")
@@ -268,7 +271,7 @@ def _submit_form(ctx: Context, action: CardAction) -> Answer:
     budget = ctx.settings.assessbot_callback_budget
     try:
         job_id = _submit(ctx, keys, aid, submission, operator, submission.username, target, via="card",
-                         delay=budget + 1.0)
+                         event_id=action.event_id, delay=budget + 1.0)
     except Denied:
         return _refuse(ctx, action, aid, "write", auth.may_write(ctx.settings, operator, "someone else"))
     if job_id is None:

@@ -166,8 +166,8 @@ class Runner:
     def execute(self, job: Job) -> None:
         """Run a claimed job and settle it: done, retried later, or dead (interviewer told)."""
         executor = self.executors.get(job.kind)
-        context = {"job_id": job.id, "assessment_id": job.assessment_id, "kind": job.kind,
-                   "attempt": job.attempts}
+        context = {"job_id": job.id, "event_id": job.payload.get("event_id"), "assessment_id": job.assessment_id,
+                   "kind": job.kind, "attempt": job.attempts}
         if executor is None:
             log.error("no executor for job kind", extra=context)
             self.store.finish(job, "dead", "unknown job kind")

@@ -95,11 +95,12 @@ class WriteAssessment(Executor):
                           "fields": changes(known.state, state, ctx.rubric)}
                 if not ctx.store.record_write(job, state, detail, written.log_id):
                     return
-                log.info("assessment written", extra={"job_id": job.id, "assessment_id": aid,
-                                                       "log_id": written.log_id, "version": job.version})
+                log.info("assessment written", extra={"job_id": job.id, "event_id": job.payload.get("event_id"),
+                                                       "assessment_id": aid, "log_id": written.log_id,
+                                                       "version": job.version})
             # else: a newer submission already carried this one's fields; only the confirmation is left
         state = ctx.store.known(aid).state
-        card = confirmation_card(aid, state, ctx.rubric, by=job.payload.get("actor_name") or job.payload["actor"],
+        card = confirmation_card(aid, state, ctx.rubric, by=submitter(ctx, job.payload),
                                  at=when(ctx, job.created_at), edit_value=edit_value(aid))
         self._notify(job, card, toast("success", "面评已保存", "Assessment saved"), "c")
 
@@ -122,6 +123,11 @@ class WriteAssessment(Executor):
                 return
             slot.responded.wait(5.0)  # a delayed update must come after the callback's answer
         deliver(self.ctx, job.payload["target"], card, purpose)
+
+
+def submitter(ctx: Context, payload: dict) -> str:
+    """Who to name on a card: the name they gave, their Feishu name, or at worst their open_id."""
+    return payload.get("actor_name") or ctx.feishu.user_name(payload["actor"]) or payload["actor"]
 
 
 class OpenForm(Executor):

@@ -16,7 +16,7 @@ AID = "6930815272790114324"
 CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力", "score": 4}
 
 
-def confirmation(ctx, state: Assessment, by: str = ALICE) -> dict:
+def confirmation(ctx, state: Assessment, by: str = "Alice Zhang") -> dict:
     from bot.work import edit_value, when
 
     return confirmation_card(AID, state, ctx.rubric, by=by, at=when(ctx, ctx.clock()), edit_value=edit_value(AID))
