@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
         from bot import feishu
 
         feishu_api = feishu.Feishu(settings.feishu_app_id, settings.feishu_app_secret, settings.feishu_domain,
-                                   settings.assessbot_api_timeout)
+                                   settings.assessbot_api_timeout, settings.assessbot_log_level)
     logs.setup(settings.assessbot_log_level, [settings.feishu_app_secret, settings.feishu_encrypt_key,
                                               settings.feishu_verification_token])
     store = storage.Store(settings.database_url, clock)

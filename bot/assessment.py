@@ -142,10 +142,12 @@ def parse_conclusion(word: str) -> Conclusion | None:
     return CONCLUSION_WORDS.get(word.strip().casefold())
 
 
-def validate(raw: RawFields, rubric: Rubric, *, complete: bool = False) -> Submission:
+def validate(raw: RawFields, rubric: Rubric, *, complete: bool = False, kept: frozenset[str] = frozenset()
+             ) -> Submission:
     """Check entered values against the rubric; raise InvalidFields listing every problem.
 
-    `complete` is for the form: every required dimension and the conclusion must be present.
+    `complete` is for the form: every required dimension and the conclusion must be present, except the
+    dimensions in `kept` (already recorded, and left empty in the form to keep them as they are).
     """
     errors: list[FieldError] = []
     conclusion = None
@@ -183,7 +185,8 @@ def validate(raw: RawFields, rubric: Rubric, *, complete: bool = False) -> Submi
             values[dim.key] = value
     if complete:
         for dim in rubric.dimensions:
-            if dim.required and dim.key not in values and not any(e.field == dim.key for e in errors):
+            missing = dim.key not in values and dim.key not in kept
+            if dim.required and missing and not any(e.field == dim.key for e in errors):
                 errors.append(FieldError(field=dim.key, zh=f"“{dim.title}”为必填项",
                                          en=f"'{dim.label_en}' is required"))
 

@@ -94,10 +94,11 @@ def drop_token(seen_generation: int) -> bool:
 class Feishu:
     """A lark-oapi client for one app, with the calls the bot makes."""
 
-    def __init__(self, app_id: str, app_secret: str, domain: str, timeout: float = 10.0):
+    def __init__(self, app_id: str, app_secret: str, domain: str, timeout: float = 10.0, log_level: str = "WARNING"):
         TokenManager.cache = _cache
+        level = getattr(lark.LogLevel, log_level, lark.LogLevel.WARNING)
         self.client = (lark.Client.builder().app_id(app_id).app_secret(app_secret).domain(domain)
-                       .timeout(timeout).log_level(lark.LogLevel.WARNING).build())
+                       .timeout(timeout).log_level(level).build())
         self._names: dict[str, str | None] = {}
 
     def patch_assessment(self, assessment_id: str, body: dict) -> Written:

@@ -136,7 +136,7 @@ def _history(ctx: Context, msg: _Message, assessment_id: str) -> None:
         return
     entries = [HistoryEntry(at=when(ctx, e.at), actor=e.actor, action=e.action, result=e.result,
                             changes=_change_lines(e.detail), log_id=e.log_id)
-               for e in ctx.store.history(assessment_id, limit=41)]
+               for e in ctx.store.history(assessment_id, limit=500)]
     _send(ctx, msg, history_card(assessment_id, entries, owner=known.owner), "y", private=True)
 
 
@@ -255,13 +255,14 @@ def _submit_form(ctx: Context, action: CardAction) -> Answer:
         return _refuse(ctx, action, aid, "write", bound)
     assert aid is not None
     raw = form_values_to_raw(action.form_value, ctx.rubric)
+    known = ctx.store.known(aid)
     try:
-        submission = validate(raw, ctx.rubric, complete=True)
+        submission = validate(raw, ctx.rubric, complete=True, kept=frozenset(known.state.dimensions))
     except InvalidFields as exc:
         card = form_card(aid, ctx.rubric, raw, submit_value=value, errors=exc.errors)
         note = toast("error", "有内容需要修改，请查看标红的项。", "Some values need fixing; see the notes in red.")
         return Answer({"toast": note, "card": {"type": "raw", "data": card}})
-    decision = auth.may_write(ctx.settings, operator, ctx.store.known(aid).owner)
+    decision = auth.may_write(ctx.settings, operator, known.owner)
     if not decision.allowed:
         return _refuse(ctx, action, aid, "write", decision)
     digest = hashlib.sha256(json.dumps(submission.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()

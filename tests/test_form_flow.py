@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
@@ -216,4 +215,14 @@ def test_in_a_group_the_form_goes_to_the_person_privately(push, feishu_http, ctx
     assert json.loads(feishu_http.calls("POST", "receive_id_type")[0].request.body)["receive_id"] == ALICE
 
 
-del threading
+
+
+
+def test_a_required_dimension_already_recorded_may_be_left_empty_to_keep_it(push, feishu_http, ctx):
+    feishu_http.patch_answers(SUCCESS)
+    push.message(f"/assess {AID} coding=4 design=3")
+    ctx.runner.drain()
+    value = open_form(push, feishu_http, ctx)
+    entered = {k: v for k, v in VALID.items() if k != "dim_coding"}
+    assert push.card(value, entered).get_json()["toast"]["type"] == "success"
+    assert ctx.store.known(AID).state.dimensions["coding"] == 4
