@@ -238,6 +238,9 @@ _FULLWIDTH_NUMERALS = str.maketrans("０１２３４５６７８９＋－．", "
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _ASSESSMENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _MENTION = re.compile(r"@_user_[0-9]+")
+_COMMAS = ",，"
+# A comma followed by `name=` ends an unquoted value: Chinese input methods put "，" between fields.
+_NEXT_FIELD = re.compile(r"[,，](?=[^\s=＝:：,，\"'“‘「『]+[=＝:：])")
 
 
 @dataclass(frozen=True)
@@ -252,13 +255,14 @@ def _tokens(args: str) -> list[_Token]:
     tokens: list[_Token] = []
     i, n = 0, len(args)
     while True:
-        while i < n and args[i].isspace():
+        while i < n and (args[i].isspace() or args[i] in _COMMAS):
             i += 1
         if i == n:
             return tokens
         start, key = i, None
         opens_quote = args[i] in _QUOTES
-        while not opens_quote and i < n and not args[i].isspace() and args[i] not in _SEPARATORS:
+        while (not opens_quote and i < n and not args[i].isspace() and args[i] not in _SEPARATORS
+               and args[i] not in _COMMAS):
             i += 1
         if i < n and args[i] in _SEPARATORS:
             key, i = args[start:i], i + 1
@@ -270,10 +274,12 @@ def _tokens(args: str) -> list[_Token]:
                 raise _Wrong(f"“{args[start:i]}”缺少值。", f"'{args[start:i]}' has no value.")
         if i < n and args[i] in _QUOTES and (key is not None or i == start):
             value, i = _quoted(args, i, start)
-            if i < n and not args[i].isspace():
+            if i < n and not args[i].isspace() and args[i] not in _COMMAS:
                 raise _after_quote(args[start:i], _word_at(args, i))
         elif key is not None:
             value = _word_at(args, i)
+            if cut := _NEXT_FIELD.search(value):
+                value = value[:cut.start()]
             i += len(value)
         else:
             value = args[start:i]

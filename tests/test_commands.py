@@ -163,8 +163,6 @@ AFTER_QUOTE_EN = "put a space after the quote, or wrap a value that holds quotes
     ("/assess 123 pas", "结论“pas”无效。是否想输入 pass？", "'pas' is not a conclusion. Did you mean pass?", "pass"),
     ("/assess 123 PENDNG", "结论“PENDNG”无效。是否想输入 pending？",
      "'PENDNG' is not a conclusion. Did you mean pending?", "pending"),
-    ("/assess 123 通过，", "结论“通过，”无效。是否想输入 通过？",
-     "'通过，' is not a conclusion. Did you mean 通过?", "通过"),
     ("/assess 123 conclusion=pas", "结论“pas”无效。是否想输入 pass？",
      "'pas' is not a conclusion. Did you mean pass?", "pass"),
     ("/assess 123 4", f"结论“4”无效。{NOT_A_CONCLUSION}", f"'4' is not a conclusion. {USE_CONCLUSIONS}", None),
@@ -263,3 +261,16 @@ def test_parse_never_fails_with_anything_but_a_command_problem(text):
 @given(st.text().filter(lambda s: "」" not in s))
 def test_any_text_inside_corner_quotes_is_kept_exactly(text):
     assert parse(f"/assess 123 comment=「{text}」") == assess(content=text)
+
+
+@pytest.mark.parametrize("text,conclusion,dimensions,content", [
+    ("/assess 1 通过，编码=4", "通过", (("编码", "4"),), None),
+    ("/assess 1 通过， coding＝4，design：3", "通过", (("coding", "4"), ("design", "3")), None),
+    ("/assess 1 tags=算法，架构", None, (("tags", "算法，架构"),), None),
+    ("/assess 1 tags=算法,架构,design=3", None, (("tags", "算法,架构"), ("design", "3")), None),
+    ("/assess 1 pass comment=“很好”，coding=4", "pass", (("coding", "4"),), "很好"),
+    ("/assess 1 comment=好，很好", None, (), "好，很好"),
+])
+def test_a_comma_between_fields_separates_them_but_not_inside_a_value(text, conclusion, dimensions, content):
+    command = parse(text, {}, RUBRIC)
+    assert command.fields == RawFields(conclusion=conclusion, dimensions=dimensions, content=content)
