@@ -199,6 +199,9 @@ class Runner:
         verdict = decide(err, job, now, self.rand)
         if isinstance(verdict, Retry):
             log.warning("job will be retried", extra={**context, "delay": round(verdict.delay, 3)})
+            if job.kind == "write":  # every write attempt is audited, failed ones too
+                self.store.record(job.payload.get("actor", "?"), job.assessment_id, "write", "retry",
+                                  {"version": job.version, "attempt": job.attempts, "code": err.code}, err.log_id)
             self.store.retry_later(job, verdict.delay, _describe(err), count_attempt=verdict.count_attempt)
             return
         log.error("job is dead", extra={**context, "reason": verdict.reason})

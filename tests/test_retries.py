@@ -61,6 +61,9 @@ def test_transient_failures_then_success_make_one_effect_with_growing_jittered_g
     gaps = [round(b - a, 2) for a, b in zip(times, times[1:], strict=False)]
     assert len(times) == 4 and gaps == [2.0, 4.0, 8.0]  # rand pinned to the cap: 2·2^(n-1)
     assert len(feishu_http.sent_cards()) == 1 and ctx.store.jobs_by_status() == {"done": 1}
+    audit = [(e.result, e.detail.get("code"), e.log_id) for e in reversed(ctx.store.history(AID))]
+    assert audit == [("retry", 1002001, "LOG0"), ("retry", None, None), ("retry", 1020001, "LOG2"),
+                     ("ok", None, "LOG3")]
 
 
 def test_a_rate_limit_answer_makes_the_next_attempt_wait_for_the_reset(push, feishu_http, ctx, clock):
