@@ -52,8 +52,32 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
     if start_runner is None:  # under gunicorn the runner starts in each worker, after the fork
         start_runner = os.environ.get("ASSESSBOT_DEFER_RUNNER") != "1"
     if start_runner:
-        ctx.runner.start()
+        start_background(app)
     return app
+
+
+def start_background(app: Flask) -> None:
+    """Start what runs beside requests in this process: the job runner, and learning the bot's open_id."""
+    import threading
+
+    ctx = app.extensions["assessbot"]
+    ctx.runner.start()
+    if ctx.bot_open_id is None and hasattr(ctx.feishu, "bot_open_id"):
+        threading.Thread(target=_discover_bot, args=(ctx,), name="assessbot-bot-info", daemon=True).start()
+
+
+def _discover_bot(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Ask Feishu who the bot is, so its @-mention is recognised in groups (until then: the first mention)."""
+    import logging
+
+    for delay in (0, 5, 30, 120, 600):
+        time.sleep(delay)
+        try:
+            ctx.bot_open_id = ctx.feishu.bot_open_id()
+            return
+        except Exception as exc:
+            logging.getLogger("assessbot").warning("could not learn the bot's open_id yet",
+                                                   extra={"error": type(exc).__name__})
 
 
 def _settings_or_exit(module) -> Settings:  # type: ignore[no-untyped-def]

@@ -31,4 +31,6 @@ def post_fork(server, worker):  # noqa: ARG001
 
 
 def post_worker_init(worker):
-    worker.app.callable.extensions["assessbot"].runner.start()
+    from bot import start_background
+
+    start_background(worker.app.callable)
