@@ -1,0 +1,247 @@
+"""`assessbot sandbox` (and `make run` without credentials): the whole bot on this machine, no Feishu tenant.
+
+Starts the local Open API and the bot under gunicorn with throw-away keys, waits until the bot answers,
+then runs the console in the foreground. Ctrl-C, :quit or end of input stops everything it started.
+State survives in var/ (the Open API's assessments and messages, the bot's database); --fresh starts over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+
+from bot.sandbox import console, console_api
+from bot.sandbox.console_api import LocalOpenAPI, Unreachable
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE_FILE, DATABASE = "sandbox-openapi.json", "sandbox.db"
+BOT_LOG, OPENAPI_LOG = "sandbox-bot.log", "sandbox-openapi.log"
+START_TIMEOUT = 60.0  # gunicorn imports lark-oapi before it binds: seconds on a slow machine
+STOP_TIMEOUT = 10.0
+
+
+class Failed(Exception):
+    """Something the sandbox started did not come up; the message says what and where to look."""
+
+
+class _Signalled(BaseException):
+    """SIGTERM or SIGHUP: stop everything, as Ctrl-C does (not an Exception: nothing may swallow it)."""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's flags (the console's identity and language included)."""
+    parser.add_argument("--no-console", action="store_true",
+                        help="only run the servers until Ctrl-C (use `assessbot console` in another terminal)")
+    parser.add_argument("--fresh", action="store_true", help="forget the assessments, messages and database of "
+                                                             "earlier runs")
+    parser.add_argument("--port", type=int, default=0, help="the bot's port (default: a free one)")
+    parser.add_argument("--var", default="var", help="where state and logs are kept (default: ./var)")
+    parser.add_argument("--workers", type=int, default=2, choices=(1, 2, 3, 4), help="gunicorn workers (default 2)")
+    parser.add_argument("--user", default=console.DEFAULT_USER, help="your open_id in the console")
+    parser.add_argument("--name", default=console.DEFAULT_NAME, help="your name in the console")
+    parser.add_argument("--group", action="store_true", help="chat in a group, @-mentioning the bot")
+    parser.add_argument("--lang", choices=("zh", "en"), default=console.default_lang(), help="how cards are shown")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start everything, chat (or wait), stop everything; 0 unless something failed to start."""
+    var = Path(args.var).resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    if args.fresh:
+        for name in (STATE_FILE, DATABASE, DATABASE + "-wal", DATABASE + "-shm"):
+            (var / name).unlink(missing_ok=True)
+    lang = args.lang
+    session_file = var / console_api.SESSION_FILE.name
+    with _signals_stop(), _children() as started:
+        try:
+            options = _start(args, var, started)
+            console_api.write_session({**vars(options), "pid": os.getpid()}, session_file)
+            width = min(shutil.get_terminal_size().columns, 110)
+            print(textwrap.fill(_banner(options, var, args.no_console, lang), width), flush=True)
+            if args.no_console:
+                _wait(started)
+            else:
+                console.Console(options).run()
+        except Failed as exc:
+            print(f"assessbot sandbox: {exc}", file=sys.stderr)
+            return 1
+        except (KeyboardInterrupt, _Signalled):
+            print()
+        finally:
+            session_file.unlink(missing_ok=True)
+            print("Stopping the bot and the local Open API…" if lang == "en" else "正在停止机器人和本地开放平台……",
+                  flush=True)
+    print("Stopped." if lang == "en" else "已全部停止。", flush=True)
+    return 0
+
+
+def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen]) -> console.Options:
+    """The local Open API, then the bot pointed at it; the console's options to reach both."""
+    openapi = _spawn([sys.executable, "-m", "bot.sandbox.openapi", "--port", "0", "--quiet",
+                      "--state-file", str(var / STATE_FILE)], var / OPENAPI_LOG, stdout=subprocess.PIPE)
+    started.append(openapi)
+    openapi_url = _first_line(openapi, var / OPENAPI_LOG)
+    http = requests.Session()
+    try:
+        bot_open_id = LocalOpenAPI(openapi_url, http).bot_open_id()
+    except Unreachable as exc:
+        raise Failed(f"the local Open API did not answer ({exc}); see {var / OPENAPI_LOG}") from None
+    port = args.port or _free_port()
+    options = console.Options(bot=f"http://127.0.0.1:{port}", openapi=openapi_url,
+                              encrypt_key=secrets.token_urlsafe(24), token=secrets.token_urlsafe(24),
+                              user=args.user, name=args.name, group=args.group, lang=args.lang)
+    env = {**os.environ, "FEISHU_APP_ID": options.app_id, "FEISHU_APP_SECRET": options.app_secret,
+           "FEISHU_ENCRYPT_KEY": options.encrypt_key, "FEISHU_VERIFICATION_TOKEN": options.token,
+           "FEISHU_DOMAIN": openapi_url, "FEISHU_BOT_OPEN_ID": bot_open_id,
+           "DATABASE_URL": f"sqlite:///{var / DATABASE}", "HOST": "127.0.0.1", "PORT": str(port),
+           "WEB_CONCURRENCY": str(args.workers)}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    bot = _spawn([str(gunicorn), "bot:create_app()", "-c", str(ROOT / "config" / "gunicorn.conf.py")],
+                 var / BOT_LOG, env=env)
+    started.append(bot)
+    _wait_healthy(options.bot, bot, var / BOT_LOG, http)
+    return options
+
+
+def _banner(o: console.Options, var: Path, servers_only: bool, lang: str) -> str:
+    where = _shown(var)
+    if lang == "zh":
+        then = ("在另一个终端运行 `assessbot console` 与它对话；Ctrl-C 停止全部。" if servers_only else
+                f"你是 {o.name}（{o.user}），正在与机器人{'群聊' if o.group else '单聊'}："
+                "试试 /assess 6930815272790114324 pass coding=4，或 :help；:quit 或 Ctrl-C 停止全部。")
+        return (f"assessbot 沙盒：本地飞书开放平台在 {o.openapi}（状态保存在 {where}/{STATE_FILE}），机器人在 "
+                f"{o.bot} 由 gunicorn 运行（数据库 {where}/{DATABASE}，日志 {where}/{BOT_LOG}），使用一次性密钥，"
+                f"不会连接飞书。{then}状态会保留到下次运行（--fresh 从头开始）。")
+    then = ("Chat with it from another terminal with `assessbot console`; Ctrl-C stops everything." if servers_only
+            else f"You are {o.name} ({o.user}) in a {'group' if o.group else 'private'} chat with the bot: try "
+                 "/assess 6930815272790114324 pass coding=4, or :help; :quit or Ctrl-C stops everything.")
+    return (f"assessbot sandbox: a local Feishu Open API at {o.openapi} (state in {where}/{STATE_FILE}) and the "
+            f"bot under gunicorn at {o.bot} (database {where}/{DATABASE}, logs {where}/{BOT_LOG}), with throw-away "
+            f"keys; nothing talks to Feishu. {then} The state is kept for the next run (--fresh starts over).")
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it can be said from here."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+# -- processes -------------------------------------------------------------------------------------------------
+
+def _spawn(command: list[str], log: Path, *, stdout: int | None = None,
+           env: dict[str, str] | None = None) -> subprocess.Popen:
+    """A child in its own process group (so Ctrl-C reaches only us, and we stop it in order), output to `log`."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout or out, stderr=out, env=env,
+                                start_new_session=True)
+
+
+def _first_line(process: subprocess.Popen, log: Path, timeout: float = 20.0) -> str:
+    """The URL the local Open API prints first."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    line = process.stdout.readline().decode().strip() if ready else ""
+    if not line.startswith("http://"):
+        raise Failed(f"the local Open API did not start; see {log}\n{_tail(log)}")
+    return line
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path, http: requests.Session) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise Failed(f"the bot exited while starting (status {process.returncode}); see {log}\n{_tail(log)}")
+        try:
+            if http.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise Failed(f"the bot did not answer {url}/healthz within {START_TIMEOUT:.0f} s; see {log}\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _wait(started: list[subprocess.Popen]) -> None:
+    """Until Ctrl-C, or until something we started stops on its own."""
+    while True:
+        for process in started:
+            if process.poll() is not None:
+                raise Failed(f"{' '.join(map(str, process.args[:3]))} stopped (status {process.returncode})")
+        time.sleep(0.5)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _children() -> Iterator[list[subprocess.Popen]]:
+    """Whatever is appended to the list is stopped on the way out, last started first, whole process groups."""
+    started: list[subprocess.Popen] = []
+    try:
+        yield started
+    finally:
+        # a second Ctrl-C (or a SIGTERM) must not cut the clean-up short
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            for process in reversed(started):
+                _stop(process)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the process group (gunicorn's master and workers), then SIGKILL if it lingers."""
+    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(wait)
+        except subprocess.TimeoutExpired:
+            continue
+        with contextlib.suppress(ProcessLookupError):  # the leader is gone; a worker left in its group is not
+            os.killpg(process.pid, signal.SIGKILL)
+        break
+    if process.stdout:
+        process.stdout.close()
+
+
+@contextlib.contextmanager
+def _signals_stop() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal) stop the sandbox the way Ctrl-C does."""
+    def stop(signum: int, frame: object) -> None:
+        raise _Signalled
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
