@@ -1,0 +1,252 @@
+"""`assessbot doctor`: check a real deployment — settings, Feishu credentials, database, rubric, console set-up.
+
+Every line is ✓ (verified fine), ✗ (verified wrong: the line says what to do) or · (cannot be seen from
+here: check it by hand in Feishu's developer console). Exit status 0 when nothing verified is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from bot import rubric
+from bot import settings as settings_module
+from bot.settings import Settings, SettingsError
+
+CREDENTIALS = ("FEISHU_APP_ID", "FEISHU_APP_SECRET", "FEISHU_VERIFICATION_TOKEN", "FEISHU_ENCRYPT_KEY")
+PERMISSIONS = (
+    ("hire:external_application", "update external interview assessments"),
+    ("im:message:send_as_bot", "reply and send cards"),
+    ("im:message.p2p_msg:readonly", "read messages people send the bot"),
+    ("im:message.group_at_msg:readonly", "read group messages that @ the bot"),
+)
+OPTIONAL_PERMISSION = ("contact:user.base:readonly", "prefill the interviewer's name in the form")
+CHALLENGE_BUDGET = 1.0  # Feishu gives a request URL one second to echo the challenge
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", help="the bot's public base URL (https://bot.example.com): checks that "
+                                      "<url>/feishu/events answers Feishu's URL check with these keys")
+    parser.add_argument("--env-file", default=".env", help="settings file read besides the environment")
+
+
+@dataclass
+class Report:
+    """The printed lines, and whether anything verified was wrong."""
+
+    out: Callable[[str], None] = print
+    failures: int = 0
+    facts: dict[str, bool | None] = field(default_factory=dict)  # what the checklist can reuse
+
+    def section(self, title: str) -> None:
+        self.out(f"\n{title}")
+
+    def good(self, text: str) -> None:
+        self.out(f"  ✓ {text}")
+
+    def bad(self, text: str) -> None:
+        self.failures += 1
+        self.out(f"  ✗ {text}")
+
+    def unknown(self, text: str) -> None:
+        self.out(f"  · {text}")
+
+    def item(self, verdict: bool | None, text: str) -> None:
+        """A checklist line; a ✗ here repeats a problem already counted above."""
+        self.out(f"  {'✓' if verdict else '·' if verdict is None else '✗'} {text}")
+
+
+def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
+    """Run every check; 0 when nothing verified is wrong, 1 otherwise."""
+    report = Report(out)
+    out("assessbot doctor")
+    settings, complete = check_settings(report, args.env_file)
+    if settings is not None:
+        check_feishu(report, settings, complete)
+        check_database(report, settings)
+        check_rubric(report, settings)
+        if args.url and complete:
+            check_url(report, settings, args.url)
+    checklist(report, settings, args.url)
+    out("")
+    if report.failures:
+        out(f"{report.failures} problem{'s' if report.failures > 1 else ''} found (✗ above).")
+        return 1
+    out("Everything that could be checked from here is fine; tick the · items off by hand.")
+    return 0
+
+
+def check_settings(report: Report, env_file: str | None) -> tuple[Settings | None, bool]:
+    """The settings, or stand-ins for missing credentials so the other checks still run; and whether complete."""
+    report.section("Settings (environment and .env)")
+    try:
+        loaded = settings_module.load(env_file)
+        report.good("every setting is present and valid")
+        return loaded, True
+    except SettingsError as exc:
+        problems = [line.strip().removeprefix("- ") for line in str(exc).splitlines() if line.strip()]
+    for problem in problems:
+        report.bad(problem)
+    stand_ins = {name.lower(): "unset" for name in CREDENTIALS if any(p.startswith(name + " ") for p in problems)}
+    try:
+        return settings_module.load(env_file, **stand_ins), False
+    except SettingsError:
+        report.unknown("Feishu, database and rubric not checked: fix the settings above first")
+        return None, False
+
+
+def check_feishu(report: Report, settings: Settings, complete: bool) -> None:
+    """A tenant token from FEISHU_DOMAIN proves the domain answers and the credentials are right."""
+    domain = settings.feishu_domain
+    report.section(f"Feishu ({domain})")
+    if settings.feishu_app_id == "unset" or settings.feishu_app_secret == "unset":
+        report.facts["credentials"] = False
+        report.unknown("credentials not checked: FEISHU_APP_ID and FEISHU_APP_SECRET are needed")
+        return
+    from bot.feishu import Feishu, FeishuError
+
+    client = Feishu(settings.feishu_app_id, settings.feishu_app_secret, domain, settings.assessbot_api_timeout)
+    try:
+        client.tenant_token()
+    except FeishuError as exc:
+        report.facts["credentials"] = None if exc.code is None else False
+        if exc.code is None:
+            report.bad(f"cannot reach {domain} ({exc.msg.removeprefix('cannot reach Feishu: ')}): check "
+                       "FEISHU_DOMAIN and this machine's network")
+        else:
+            report.bad(f"Feishu refused the credentials: code {exc.code} ({_said(exc.msg)}); check FEISHU_APP_ID "
+                       "and FEISHU_APP_SECRET against Credentials & Basic Info (凭证与基础信息)")
+        return
+    report.facts["credentials"] = True
+    report.good(f"tenant token issued for {settings.feishu_app_id}")
+    try:
+        open_id = client.bot_open_id()
+    except FeishuError as exc:
+        report.facts["bot"] = False
+        report.bad(f"could not read the bot's info: code {exc.code} ({_said(exc.msg)}); enable Features → Bot")
+        return
+    report.facts["bot"] = bool(open_id)
+    if not open_id:
+        report.bad("Feishu reports no bot for this app: enable Features → Bot (应用能力 → 机器人)")
+    elif settings.feishu_bot_open_id and settings.feishu_bot_open_id != open_id:
+        report.bad(f"FEISHU_BOT_OPEN_ID is {settings.feishu_bot_open_id} but Feishu says the bot is {open_id}: "
+                   "fix it or leave it unset")
+    else:
+        report.good(f"the bot is enabled; its open_id is {open_id}")
+
+
+def check_database(report: Report, settings: Settings) -> None:
+    """Connect and create the tables (idempotent), as the bot does on start."""
+    from sqlalchemy.engine import make_url
+
+    from bot.storage import Store
+
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    report.section("Database")
+    try:
+        store = Store(settings.database_url)
+    except Exception as exc:
+        report.bad(f"{shown}: cannot open: {_first_line(exc)}")
+        return
+    try:
+        store.create_schema()
+        store.ping()
+        report.good(f"{shown}: connected, tables ready")
+    except Exception as exc:
+        report.bad(f"{shown}: cannot connect: {_first_line(exc)}")
+    finally:
+        store.dispose()
+
+
+def check_rubric(report: Report, settings: Settings) -> None:
+    report.section("Rubric")
+    try:
+        loaded = rubric.load(settings.assessbot_rubric)
+    except rubric.RubricError as exc:
+        report.bad(str(exc))
+        return
+    keys = ", ".join(d.key for d in loaded.dimensions)
+    report.good(f"{settings.assessbot_rubric}: {len(loaded.dimensions)} dimensions ({keys})")
+
+
+def check_url(report: Report, settings: Settings, url: str) -> None:
+    """Do what Feishu does when the request URL is saved: POST an encrypted challenge, expect it back in 1 s."""
+    import requests
+
+    from bot.sandbox.push import encrypt
+
+    endpoint = events_url(url)
+    report.section(f"Request URL ({endpoint})")
+    challenge = str(uuid.uuid4())
+    body = encrypt({"challenge": challenge, "token": settings.feishu_verification_token,
+                    "type": "url_verification"}, settings.feishu_encrypt_key)
+    started = time.monotonic()
+    try:
+        response = requests.post(endpoint, data=body, timeout=5,
+                                 headers={"Content-Type": "application/json; charset=utf-8"})
+    except requests.RequestException as exc:
+        report.facts["url"] = False
+        report.bad(f"cannot reach {endpoint}: {type(exc).__name__}")
+        return
+    elapsed = time.monotonic() - started
+    try:
+        echoed = response.json().get("challenge")
+    except (ValueError, AttributeError):
+        echoed = None
+    report.facts["url"] = response.status_code == 200 and echoed == challenge and elapsed <= CHALLENGE_BUDGET
+    if response.status_code == 401:
+        report.bad("the bot there refused the challenge (401): its FEISHU_ENCRYPT_KEY or FEISHU_VERIFICATION_TOKEN "
+                   "differs from these settings")
+    elif response.status_code != 200 or echoed != challenge:
+        report.bad(f"answered HTTP {response.status_code} without the challenge: is this URL the bot?")
+    elif elapsed > CHALLENGE_BUDGET:
+        report.bad(f"answered the challenge in {elapsed:.1f} s; Feishu gives up after {CHALLENGE_BUDGET:.0f} s")
+    else:
+        report.good(f"answers Feishu's URL check with these keys in {elapsed * 1000:.0f} ms")
+
+
+def checklist(report: Report, settings: Settings | None, url: str | None) -> None:
+    """The developer-console set-up, each item verified where this machine can tell."""
+    domain = settings.feishu_domain if settings else "https://open.feishu.cn"
+    console = "https://open.larksuite.com/app" if "larksuite" in domain else "https://open.feishu.cn/app"
+    report.section(f"Developer console ({console} → your app): ✓ verified, ✗ wrong, · check by hand")
+    facts = report.facts
+    report.item(facts.get("credentials"), "Credentials & Basic Info (凭证与基础信息): App ID and App Secret "
+                                          "in FEISHU_APP_ID / FEISHU_APP_SECRET")
+    report.item(facts.get("bot"), "Features → Bot (应用能力 → 机器人): enabled")
+    for scope, why in PERMISSIONS:
+        report.unknown(f"Permissions & Scopes (权限管理): {scope} — {why}")
+    report.unknown(f"Permissions & Scopes (optional): {OPTIONAL_PERMISSION[0]} — {OPTIONAL_PERMISSION[1]}")
+    keys_set = settings is not None and "unset" not in (settings.feishu_encrypt_key,
+                                                        settings.feishu_verification_token)
+    report.item(keys_set, "Events & Callbacks → Encryption Strategy (事件与回调 → 加密策略): Encrypt Key and "
+                          "Verification Token set, and copied into FEISHU_ENCRYPT_KEY / FEISHU_VERIFICATION_TOKEN")
+    where = events_url(url) if url else "https://<your host>/feishu/events"
+    # a URL that fails the check cannot be saved in the console; one that passes still needs the subscription
+    reachable = False if facts.get("url") is False else None
+    report.item(reachable, f"Event configuration (事件配置): request URL {where}; subscribe to "
+                           "im.message.receive_v1 (Receive messages v2.0)")
+    report.item(reachable, f"Callback configuration (回调配置): request URL {where}; subscribe to "
+                           "card.action.trigger")
+    report.unknown("Version Management & Release (版本管理与发布): publish a version; make the app available to "
+                   "the interviewers")
+
+
+def events_url(url: str) -> str:
+    """`https://host[/prefix]/feishu/events` from the bot's base URL (or the full URL)."""
+    url = url.rstrip("/")
+    if not urlsplit(url).scheme:
+        url = "https://" + url
+    return url if url.endswith("/feishu/events") else url + "/feishu/events"
+
+
+def _said(msg: str) -> str:
+    return msg.split(", msg: ")[-1] if ", msg: " in msg else msg
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
