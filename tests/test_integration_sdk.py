@@ -1,0 +1,147 @@
+"""End to end over loopback HTTP: pushes into the bot, the real lark-oapi client out to the local Open API."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+import requests
+from conftest import ALICE, ENCRYPT_KEY, TOKEN, make_settings
+from werkzeug.serving import make_server
+
+from bot import create_app, feishu
+from bot.sandbox.console_api import private_chat
+from bot.sandbox.openapi import FakeOpenAPI, serve
+from bot.sandbox.openapi_checks import card_problems
+from bot.sandbox.push import card_action, message_event, sealed
+from bot.sandbox.render import render
+
+AID = "6930815272790114324"
+CHAT = private_chat(ALICE)
+CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力", "score": 4}
+VALID = {"conclusion": "2", "dim_coding": "4", "dim_design": "3", "dim_communication": "5", "dim_level": "P6",
+         "dim_strengths": ["算法", "架构"], "dim_notes": "Solid.", "content": "clear thinker",
+         "username": "Alice Zhang"}
+
+
+class Stack:
+    """The local Open API and the bot, each on its own 127.0.0.1 port, the bot calling out through lark-oapi."""
+
+    def __init__(self, database_url: str, **overrides: object):
+        feishu._cache.drop()  # lark-oapi caches tenant tokens process-wide
+        self.openapi = serve(api=FakeOpenAPI(users={ALICE: "Alice Zhang"}))
+        self.api = self.openapi.api
+        settings = make_settings(database_url, feishu_domain=self.openapi.url, feishu_app_id="cli_sandbox",
+                                 feishu_app_secret="sandbox-secret", assessbot_runner_threads=2,
+                                 assessbot_log_level="WARNING", **overrides)
+        self.app = create_app(settings, start_runner=True)
+        self.ctx = self.app.extensions["assessbot"]
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
+        self._thread.start()
+
+    def push(self, payload: dict) -> requests.Response:
+        """POST a push to the bot as Feishu does: encrypted and signed."""
+        body, headers = sealed(payload, ENCRYPT_KEY)
+        return requests.post(f"{self.url}/feishu/events", data=body, headers=headers, timeout=10)
+
+    def say(self, text: str, message_id: str) -> requests.Response:
+        """Alice types `text` in her private chat with the bot."""
+        self.api.record_user_message(message_id, CHAT, ALICE, text)
+        return self.push(message_event(text, token=TOKEN, sender=ALICE, chat_id=CHAT, message_id=message_id))
+
+    def bot_messages(self) -> list[dict]:
+        return [m for m in self.api.messages(CHAT) if m["sender"] == "app"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.ctx.runner.stop()
+        self.ctx.inline.shutdown(wait=True)
+        self.ctx.store.dispose()
+        self.openapi.stop()
+        feishu._cache.drop()
+        for handler in [h for h in logging.getLogger().handlers if getattr(h, "_assessbot", False)]:
+            logging.getLogger().removeHandler(handler)
+
+
+def wait_until(check: Callable[[], object], timeout: float = 10.0) -> object:
+    """Poll until `check()` is truthy; its value."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return value
+
+
+@pytest.fixture
+def stack(database_url):
+    running = Stack(database_url)
+    yield running
+    running.close()
+
+
+def test_the_documented_command_reaches_the_open_api_exactly_and_confirms_once(stack):
+    response = stack.say(f'/assess {AID} pass coding=4 comment="clear thinker"', "om_typed1")
+    assert (response.status_code, response.json()) == (200, {})
+    [reply] = wait_until(stack.bot_messages)
+    assert [c["body"] for c in stack.api.calls("patch")] == [
+        {"conclusion": 2, "assessment_dimension_list": [CODING], "content": "clear thinker"}]
+    assert stack.api.assessments()[AID] == {"id": AID, "external_interview_id": f"sandbox-{AID}", "conclusion": 2,
+                                            "assessment_dimension_list": [CODING], "content": "clear thinker"}
+    time.sleep(0.3)  # nothing else follows
+    assert len(stack.bot_messages()) == 1
+    assert (reply["parent_id"], reply["msg_type"], reply["history"][0]["via"]) == ("om_typed1", "interactive", "reply")
+    assert card_problems(reply["card"]) == []
+    shown = render(reply["card"]).text
+    assert "Assessment updated · 6930815272790114324" in shown and "Coding: 4 / 5" in shown
+    assert "clear thinker" in shown and "Submitted by Alice Zhang" in shown
+
+
+def test_the_form_is_sent_and_its_submission_is_confirmed_in_the_callback_answer(stack):
+    stack.say(f"/assess {AID}", "om_open1")
+    [form] = wait_until(stack.bot_messages)
+    assert card_problems(form["card"]) == []
+    view = render(form["card"])
+    assert [c.name for c in view.controls] == ["conclusion", "dim_coding", "dim_design", "dim_communication",
+                                               "dim_level", "dim_strengths", "dim_notes", "content", "username"]
+    assert view.controls[-1].value == "Alice Zhang"  # her name, from the contact directory
+    token = stack.api.issue_callback_token(form["message_id"])
+    answer = stack.push(card_action(view.submit.value, VALID, token=TOKEN, operator=ALICE,
+                                    message_id=form["message_id"], chat_id=CHAT, callback_token=token)).json()
+    assert answer["toast"]["type"] == "success"
+    assert card_problems(answer["card"]["data"]) == []
+    assert "Conclusion: Pass" in render(answer["card"]["data"]).text
+    held = stack.api.assessments()[AID]
+    assert (held["conclusion"], held["content"], held["username"]) == (2, "clear thinker", "Alice Zhang")
+    assert [d.get("score", d.get("option", d.get("options", d.get("content"))))
+            for d in held["assessment_dimension_list"]] == [4, 3, 5, "P6", ["算法", "架构"], "Solid."]
+    assert len(stack.bot_messages()) == 1  # the form; the confirmation came in the answer
+
+
+def test_a_burst_of_system_errors_is_retried_to_one_correct_write_and_one_confirmation(stack):
+    stack.ctx.runner.rand = lambda low, high: min(high, 0.05)  # keep the back-off short
+    stack.api.fault("patch", "error", count=3, code=1002001, status=500)
+    stack.say(f"/assess {AID} pass coding=4", "om_burst1")
+    [reply] = wait_until(stack.bot_messages, timeout=20)
+    assert [(c["status"], c["code"]) for c in stack.api.calls("patch")] == [(500, 1002001)] * 3 + [(200, 0)]
+    held = stack.api.assessments()[AID]
+    assert (held["conclusion"], held["assessment_dimension_list"]) == (2, [CODING])
+    time.sleep(0.3)
+    assert len(stack.bot_messages()) == 1
+    assert "Assessment updated" in render(reply["card"]).text
+
+
+def test_revoked_tenant_tokens_are_fetched_again_once(stack):
+    stack.say(f"/assess {AID} fail", "om_tok1")
+    wait_until(stack.bot_messages)
+    stack.api.fault("all", "invalidate_tokens")
+    stack.say(f"/assess {AID} pass", "om_tok2")
+    wait_until(lambda: len(stack.bot_messages()) == 2)
+    assert stack.api.assessments()[AID]["conclusion"] == 2
+    assert len(stack.api.calls("token")) == 2
