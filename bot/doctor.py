@@ -43,7 +43,8 @@ class Report:
     facts: dict[str, bool | None] = field(default_factory=dict)  # what the checklist can reuse
 
     def section(self, title: str) -> None:
-        self.out(f"\n{title}")
+        self.out("")
+        self.out(title)
 
     def good(self, text: str) -> None:
         self.out(f"  ✓ {text}")

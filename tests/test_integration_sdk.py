@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from bot import create_app, feishu
 from bot.sandbox.console_api import private_chat
-from bot.sandbox.openapi import FakeOpenAPI, serve
+from bot.sandbox.openapi import FakeOpenAPI, _QuietHandler, serve
 from bot.sandbox.openapi_checks import card_problems
 from bot.sandbox.push import card_action, message_event, sealed
 from bot.sandbox.render import render
@@ -39,7 +39,7 @@ class Stack:
                                  assessbot_log_level="WARNING", **overrides)
         self.app = create_app(settings, start_runner=True)
         self.ctx = self.app.extensions["assessbot"]
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=_QuietHandler)
         self.url = f"http://127.0.0.1:{self.server.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
                                         daemon=True)

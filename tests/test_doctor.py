@@ -1,0 +1,118 @@
+"""`assessbot doctor`: each problem of a deployment reported on its own line, and the exit status."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+
+import pytest
+from conftest import ENCRYPT_KEY, TOKEN
+from test_integration_sdk import Stack
+
+from bot import doctor, feishu
+from bot.sandbox.openapi import serve
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    """No settings but those a test gives; no .env; the token cache empty."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("FEISHU_", "ASSESSBOT_")) or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'doctor.db'}")
+    feishu._cache.drop()
+    yield
+    feishu._cache.drop()
+
+
+def configure(monkeypatch, domain: str, **extra: str) -> None:
+    values = {"FEISHU_APP_ID": "cli_sandbox", "FEISHU_APP_SECRET": "sandbox-secret", "FEISHU_DOMAIN": domain,
+              "FEISHU_ENCRYPT_KEY": ENCRYPT_KEY, "FEISHU_VERIFICATION_TOKEN": TOKEN, **extra}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+
+def diagnose(url: str | None = None) -> tuple[int, list[str]]:
+    lines: list[str] = []
+    status = doctor.run(argparse.Namespace(url=url, env_file=None), out=lines.append)
+    return status, lines
+
+
+def test_missing_settings_are_each_named_and_fail():
+    status, lines = diagnose()
+    assert status == 1
+    assert lines[:7] == ["assessbot doctor", "", "Settings (environment and .env)", "  ✗ FEISHU_APP_ID is not set",
+                         "  ✗ FEISHU_APP_SECRET is not set", "  ✗ FEISHU_VERIFICATION_TOKEN is not set",
+                         "  ✗ FEISHU_ENCRYPT_KEY is not set"]
+    assert "  · credentials not checked: FEISHU_APP_ID and FEISHU_APP_SECRET are needed" in lines
+    assert any(line.startswith("  ✓ sqlite:///") and line.endswith("doctor.db: connected, tables ready")
+               for line in lines)  # what does not need the credentials is still checked
+    assert lines[-1] == "4 problems found (✗ above)."
+
+
+def test_an_unreachable_domain_is_told_apart_from_refused_credentials(monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    configure(monkeypatch, f"http://127.0.0.1:{closed}")
+    status, lines = diagnose()
+    assert status == 1
+    assert f"  ✗ cannot reach http://127.0.0.1:{closed} (ConnectionError): check FEISHU_DOMAIN and this machine's " \
+           "network" in lines
+    assert lines[-1] == "1 problem found (✗ above)."
+
+
+def test_refused_credentials_say_the_code(monkeypatch):
+    with serve() as openapi:
+        configure(monkeypatch, openapi.url, FEISHU_APP_SECRET="wrong")
+        status, lines = diagnose()
+    assert status == 1
+    assert "  ✗ Feishu refused the credentials: code 10014 (app secret invalid); check FEISHU_APP_ID and " \
+           "FEISHU_APP_SECRET against Credentials & Basic Info (凭证与基础信息)" in lines
+    assert any(line.startswith("  ✗ Credentials & Basic Info") for line in lines)
+
+
+def test_a_bad_rubric_is_named_with_its_file_and_entry(monkeypatch, tmp_path):
+    bad = tmp_path / "rubric.toml"
+    bad.write_text('[[dimensions]]\nkey = "coding"\ntitle = "编码"\ntype = "score"\nmin = 5\nmax = 1\n',
+                   encoding="utf-8")
+    with serve() as openapi:
+        configure(monkeypatch, openapi.url, ASSESSBOT_RUBRIC=str(bad))
+        status, lines = diagnose()
+    assert status == 1
+    assert lines[lines.index("Rubric") + 1] == f"  ✗ {bad}: dimension #1 ('coding'): min (5) is greater than max (1)"
+
+
+def test_a_good_deployment_passes_every_check_it_can_make(monkeypatch, database_url):
+    stack = Stack(database_url)  # the bot answering on a URL, with the same keys, and its Open API
+    try:
+        configure(monkeypatch, stack.openapi.url)
+        status, lines = diagnose(stack.url)
+    finally:
+        stack.close()
+    assert status == 0, "\n".join(lines)
+    assert "  ✓ every setting is present and valid" in lines
+    assert "  ✓ tenant token issued for cli_sandbox" in lines
+    assert "  ✓ the bot is enabled; its open_id is ou_bot0000000000000000000000000000" in lines
+    assert any(line.startswith("  ✓ answers Feishu's URL check with these keys in ") for line in lines)
+    assert any(line.endswith("rubric.toml: 6 dimensions (coding, design, communication, level, strengths, notes)")
+               for line in lines)
+    checklist = lines[lines.index(next(x for x in lines if x.startswith("Developer console"))) + 1:]
+    assert [line[:3] for line in checklist[:9]] == ["  ✓", "  ✓", "  ·", "  ·", "  ·", "  ·", "  ·", "  ✓", "  ·"]
+    assert f"request URL {stack.url}/feishu/events; subscribe to card.action.trigger" in checklist[9]
+    assert lines[-1] == "Everything that could be checked from here is fine; tick the · items off by hand."
+
+
+def test_a_url_with_other_keys_is_reported(monkeypatch, database_url):
+    stack = Stack(database_url)
+    try:
+        configure(monkeypatch, stack.openapi.url, FEISHU_ENCRYPT_KEY="another key")
+        status, lines = diagnose(stack.url)
+    finally:
+        stack.close()
+    assert status == 1
+    assert "  ✗ the bot there refused the challenge (401): its FEISHU_ENCRYPT_KEY or FEISHU_VERIFICATION_TOKEN " \
+           "differs from these settings" in lines

@@ -1,0 +1,136 @@
+"""`assessbot run` without credentials, driven through a pseudo-terminal as a person would use it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pty
+import re
+import select
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ASSESSBOT = str(Path(sys.executable).with_name("assessbot"))
+AID = "6930815272790114324"
+
+
+class Terminal:
+    """The master side of a pty: type into it, wait for text to appear."""
+
+    def __init__(self, fd: int, pid: int):
+        self.fd, self.pid = fd, pid
+        self.seen = ""  # everything printed so far, escape sequences removed
+        self.mark = 0  # where the last expect() stopped
+
+    def type(self, text: str) -> None:
+        os.write(self.fd, text.encode())
+
+    def line(self, text: str = "") -> None:
+        self.type(text + "\r")
+        time.sleep(0.05)  # one line at a time, as fingers would
+
+    def expect(self, pattern: str, timeout: float = 20.0) -> str:
+        """Wait until `pattern` (a regex) shows after the last match; the text up to and including it."""
+        deadline = time.monotonic() + timeout
+        while not (found := re.search(pattern, self.seen[self.mark:])):
+            left = deadline - time.monotonic()
+            assert left > 0, f"timed out waiting for {pattern!r}; the screen ends with:\n{self.seen[-3000:]}"
+            ready, _, _ = select.select([self.fd], [], [], min(left, 0.5))
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 65536).decode("utf-8", "replace")
+                except OSError:  # the other side closed
+                    chunk = ""
+                self.seen += re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "", chunk)
+        start, self.mark = self.mark, self.mark + found.end()
+        return self.seen[start:self.mark]
+
+
+def descendants(root: int) -> set[int]:
+    """Every process below `root`, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc (Linux)")
+def test_make_run_without_credentials_is_a_chat_that_records_assessments_and_stops_cleanly(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("FEISHU_", "ASSESSBOT_")) and k not in ("DATABASE_URL", "PORT", "WEB_CONCURRENCY")}
+    env.update(LANG="C.UTF-8", TERM="dumb", COLUMNS="200")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a fresh working directory with no .env and no var/
+        os.chdir(tmp_path)
+        os.execve(ASSESSBOT, [ASSESSBOT, "run"], env)
+    term = Terminal(fd, pid)
+    try:
+        term.expect(r"(?s)assessbot sandbox: .*?--fresh starts over", timeout=90)
+        term.expect(r"> ")
+
+        term.line(f"/assess {AID} pass coding=4")
+        card = term.expect(r"\[1\] Edit\n└─")
+        assert "┌─ Assessment updated · 6930815272790114324" in card and "│ Coding: 4 / 5" in card
+
+        term.line(f"/assess {AID}")
+        form = term.expect(r"\[1\] Submit   \[2\] Reset\n└─")
+        assert "(1) Pass" in form and "(2) 4" in form
+        term.line(":fill")
+        for answer in ("3", "2", "3", "", "P5", "2", "hello", "solid", "", ""):  # pending, coding 2, design 3, …
+            term.expect(r"› |Submit\? \[Y/n\] ")
+            term.line(answer)
+        saved = term.expect(r"\[1\] Edit\n└─")
+        assert "✓ Assessment saved" in saved and "│ Conclusion: Pending" in saved and "│ Coding: 2 / 5" in saved
+
+        term.line(f":state {AID}")
+        state = term.expect(r"username: Sandbox Interviewer")
+        assert "conclusion: 3 (Pending)" in state and "编码能力: 2" in state and "建议职级: P5" in state
+        assert "亮点: 工程质量" in state and "content: solid" in state
+        assert (tmp_path / "var" / "sandbox-session.json").is_file()
+
+        children = descendants(pid)
+        assert len(children) >= 3  # the local Open API, gunicorn's master and its workers
+        term.type("\x03")  # Ctrl-C
+        term.expect(r"Stopped\.", timeout=30)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert [p for p in children if alive(p)] == []
+        assert not (tmp_path / "var" / "sandbox-session.json").exists()
+        assert {p.name for p in (tmp_path / "var").iterdir()} >= {"sandbox.db", "sandbox-openapi.json"}
+    finally:
+        stop(pid, children if "children" in locals() else descendants(pid))
+        os.close(fd)
+
+
+def stop(pid: int, children: set[int]) -> None:
+    """After a failure: let the sandbox stop what it started (SIGTERM), then make sure."""
+    if alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    for leftover in [p for p in children | {pid} if alive(p)]:
+        os.kill(leftover, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
