@@ -268,6 +268,7 @@ class Console:
         try:
             return self.read(prompt)
         except (EOFError, KeyboardInterrupt):
+            self.write("")  # the cursor is still after the prompt
             raise Cancelled from None
 
     def _callback(self, shown: Shown, button: object, values: dict | None) -> None:

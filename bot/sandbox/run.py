@@ -70,8 +70,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             options = _start(args, var, started)
             console_api.write_session({**vars(options), "pid": os.getpid()}, session_file)
-            width = min(shutil.get_terminal_size().columns, 110)
-            print(textwrap.fill(_banner(options, var, args.no_console, lang), width), flush=True)
+            banner = _banner(options, var, args.no_console, lang)
+            if lang == "en":  # Chinese needs no spaces to break at: the terminal wraps it well enough
+                banner = textwrap.fill(banner, min(shutil.get_terminal_size().columns, 110))
+            print(banner, flush=True)
             if args.no_console:
                 _wait(started)
             else:
