@@ -160,7 +160,8 @@ def _first_line(process: subprocess.Popen, log: Path, timeout: float = 20.0) -> 
     ready, _, _ = select.select([process.stdout], [], [], timeout)
     line = process.stdout.readline().decode().strip() if ready else ""
     if not line.startswith("http://"):
-        raise Failed(f"the local Open API did not start; see {log}\n{_tail(log)}")
+        raise Failed(f"the local Open API did not start; see {log} (--fresh starts over if its state file is "
+                     f"damaged)\n{_tail(log)}")
     return line
 
 
@@ -178,7 +179,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, http: requests
     raise Failed(f"the bot did not answer {url}/healthz within {START_TIMEOUT:.0f} s; see {log}\n{_tail(log)}")
 
 
-def _tail(log: Path, lines: int = 15) -> str:
+def _tail(log: Path, lines: int = 6) -> str:
     try:
         return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
     except OSError:
@@ -242,6 +243,8 @@ def _signals_stop() -> Iterator[None]:
         raise _Signalled
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # a shell starting us in the background may have set SIGINT to be ignored; Ctrl-C must still stop us
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
