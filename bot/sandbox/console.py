@@ -24,7 +24,7 @@ from bot.sandbox.console_api import Bot, LocalOpenAPI, Unreachable, private_chat
 from bot.sandbox.console_fill import Cancelled, fill_form, form_value, missing, prefilled
 from bot.sandbox.console_text import describe_state, text
 from bot.sandbox.push import card_action, message_event
-from bot.sandbox.render import View, render, toast_line
+from bot.sandbox.render import Button, View, render, toast_line
 
 DEFAULT_USER = "ou_interviewer000000000000000000000"
 DEFAULT_NAME = "Sandbox Interviewer"
@@ -98,10 +98,10 @@ def _loopback_domain() -> str:
 def run(args: argparse.Namespace) -> int:
     """`assessbot console`."""
     options = options_from(args)
-    missing = [flag for flag, value in (("--openapi", options.openapi), ("--encrypt-key", options.encrypt_key),
-                                        ("--token", options.token)) if not value]
-    if missing:
-        print(f"assessbot console: no running sandbox found and {', '.join(missing)} not given.\n"
+    absent = [flag for flag, value in (("--openapi", options.openapi), ("--encrypt-key", options.encrypt_key),
+                                       ("--token", options.token)) if not value]
+    if absent:
+        print(f"assessbot console: no running sandbox found and {', '.join(absent)} not given.\n"
               "Start everything with `assessbot sandbox` (or `make run` without credentials), or pass the flags "
               "(or FEISHU_DOMAIN, FEISHU_ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN).", file=sys.stderr)
         return 2
@@ -271,12 +271,12 @@ class Console:
             self.write("")  # the cursor is still after the prompt
             raise Cancelled from None
 
-    def _callback(self, shown: Shown, button: object, values: dict | None) -> None:
+    def _callback(self, shown: Shown, button: Button, values: dict | None) -> None:
         """Click as Feishu would: a card.action.trigger with a fresh callback token; show the answer."""
         token = self.openapi.callback_token(shown.message_id)
-        payload = card_action(getattr(button, "value", None) or {}, values, token=self.o.token, operator=self.o.user,
+        payload = card_action(button.value or {}, values, token=self.o.token, operator=self.o.user,
                               message_id=shown.message_id, chat_id=shown.chat_id, callback_token=token,
-                              name=getattr(button, "name", "") or "button", app_id=self.o.app_id)
+                              name=button.name or "button", app_id=self.o.app_id)
         answer = self._push(payload)
         if answer is None:
             return

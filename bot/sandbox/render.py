@@ -103,7 +103,7 @@ class _Drawer:
         self.in_form = False
 
     def line(self, text: str, mark: str = "") -> None:
-        for part in text.split("\n") or [""]:
+        for part in text.split("\n"):
             self.view.lines.append(f"│ {mark}{part}")
 
     def elements(self, elements: list) -> None:
