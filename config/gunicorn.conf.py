@@ -14,6 +14,8 @@ timeout = 30
 graceful_timeout = 10
 keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+# The control socket sits at one path per user: several instances (or a sandbox) on one machine would share it.
+control_socket_disable = True
 # The job runner's threads must start in each worker, after the fork.
 os.environ.setdefault("ASSESSBOT_DEFER_RUNNER", "1")
 
