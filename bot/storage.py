@@ -430,11 +430,13 @@ class Store:
         Returns 0.0 when the slot is taken, otherwise how long to wait before asking again. The log of
         slots lives in the database, so every process and instance shares one limit.
         """
-        now = self.clock()
         with self.transaction() as conn:
             conn.execute(self._insert(rate_limits).values(name=name, blocked_until=0.0).on_conflict_do_nothing())
             blocked_until = conn.execute(select(rate_limits.c.blocked_until).where(rate_limits.c.name == name)
                                          .with_for_update()).scalar_one()
+            # Only now is the limit ours: a time read before waiting for the lock would log the slot too early,
+            # and with many callers queued the calls would reach Feishu bunched tighter than the window.
+            now = self.clock()
             if blocked_until > now:
                 return blocked_until - now
             recent = conn.execute(select(rate_hits.c.at).where(rate_hits.c.name == name,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
-from conftest import FakeClock
+from conftest import START, FakeClock
+from sqlalchemy import select
 
 from bot.assessment import Assessment, Conclusion, Submission
-from bot.storage import Denied, NewJob, Store
+from bot.storage import Denied, NewJob, Store, rate_hits, rate_limits
 
 
 @pytest.fixture
@@ -119,6 +123,25 @@ def test_the_shared_limit_grants_at_most_the_limit_in_any_window(store, clock):
     assert all(sum(1 for t in granted if start <= t < start + 1.0) <= 20 for start in granted)
     store.block("patch", clock() + 3)
     assert store.take_slot("patch", 20, 1.0) == pytest.approx(3.0)
+
+
+def test_a_slot_is_logged_when_it_is_granted_not_when_it_was_asked_for(store, database_url, clock):
+    """A caller queued behind another process logs the time it got the slot, so its call goes out inside it."""
+    assert store.take_slot("patch", 20, 1.0) == 0.0
+    other, granted = Store(database_url, clock), []
+    waiter = threading.Thread(target=lambda: granted.append(store.take_slot("patch", 20, 1.0)))
+    try:
+        with other.transaction() as conn:  # another process holds the limit
+            conn.execute(select(rate_limits).where(rate_limits.c.name == "patch").with_for_update())
+            waiter.start()
+            time.sleep(0.3)
+            clock.advance(5.0)
+        waiter.join(10)
+    finally:
+        other.dispose()
+    with store.transaction() as conn:
+        logged = sorted(conn.execute(select(rate_hits.c.at)).scalars())
+    assert granted == [0.0] and logged == [START, START + 5.0]
 
 
 def test_old_records_are_purged_after_their_ttl(store, clock):
