@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -114,7 +115,7 @@ def test_scenario_17_two_processes_share_one_patch_rate_limit(openapi, database_
 def _crash_script():
     path = Path(__file__).resolve().parents[1] / "scripts" / "crash_test.py"
     spec = importlib.util.spec_from_file_location("crash_test", path)
-    module = importlib.util.module_from_spec(spec)
+    module = sys.modules["crash_test"] = importlib.util.module_from_spec(spec)  # dataclasses look it up there
     spec.loader.exec_module(module)
     return module
 
