@@ -1,18 +1,22 @@
 """The database: dedup records, durable jobs, known assessment state, ownership, audit, the shared rate limit.
 
 One code path for SQLite (the default) and PostgreSQL through SQLAlchemy Core. SQLite runs in WAL mode with
-a busy timeout and starts every transaction with BEGIN IMMEDIATE, so a transaction that reads and then
-writes never fails with SQLITE_BUSY; PostgreSQL claims rows with FOR UPDATE SKIP LOCKED so several workers
-and instances take different jobs without waiting on each other.
+a busy timeout and starts every writing transaction with BEGIN IMMEDIATE, so a transaction that reads and then
+writes never fails with SQLITE_BUSY; transactions that only read use a plain BEGIN and, in WAL mode, never
+wait for the writer. PostgreSQL claims rows with FOR UPDATE SKIP LOCKED so several workers and instances take
+different jobs without waiting on each other.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,6 +177,7 @@ class Store:
         self.engine = _engine(url)
         self.dialect = self.engine.dialect.name
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        self._writer = _WriterLock(_sqlite_file(url)) if self.dialect == "sqlite" else None
 
     def create_schema(self) -> None:
         """Create the tables that do not exist yet (new tables only; columns are never dropped)."""
@@ -183,8 +188,16 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
+        with self._writer.held() if self._writer else nullcontext(), self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A transaction that only reads: on SQLite a plain BEGIN, which runs beside the writer in WAL mode."""
+        with self.engine.connect() as conn:
+            conn.execution_options(assessbot_reading=True)
+            with conn.begin():
+                yield conn
 
     # -- acknowledgement -------------------------------------------------------------------------------
 
@@ -204,31 +217,24 @@ class Store:
     def _accept(self, keys: Sequence[str], new_jobs: Sequence[NewJob], actor: str | None, claim_owner: bool,
                 may_override: bool, audits: Sequence[dict]) -> list[int]:
         now = self.clock()
+        claimant = actor if claim_owner and actor else None
+        payloads = [json.dumps(job.payload, ensure_ascii=False) for job in new_jobs]  # before taking the lock
+        # Few statements, and nothing else, while the database's single write lock is held.
         with self.transaction() as conn:
-            for key in keys:
-                inserted = conn.execute(
-                    self._insert(processed).values(key=key, created_at=now).on_conflict_do_nothing()
-                    .returning(processed.c.key)
-                ).first()
-                if inserted is None:
+            if keys:
+                inserted = conn.execute(self._insert(processed).values([{"key": k, "created_at": now} for k in keys])
+                                        .on_conflict_do_nothing().returning(processed.c.key)).all()
+                if len(inserted) < len(keys):
                     raise _Duplicate  # rolls the whole acknowledgement back
             ids = []
-            for job in new_jobs:
+            for job, payload in zip(new_jobs, payloads, strict=True):
                 version = None
                 if job.assessment_id is not None:
-                    self._ensure_assessment(conn, job.assessment_id, now)
-                    if claim_owner and actor:
-                        self._claim_owner(conn, job.assessment_id, actor, may_override)
-                    if job.versioned:
-                        conn.execute(update(assessments)
-                                     .where(assessments.c.assessment_id == job.assessment_id)
-                                     .values(next_version=assessments.c.next_version + 1, updated_at=now))
-                        version = conn.execute(select(assessments.c.next_version)
-                                               .where(assessments.c.assessment_id == job.assessment_id)).scalar_one()
+                    version = self._take_version(conn, job, now, claimant, may_override)
                 result = conn.execute(jobs.insert().values(
-                    kind=job.kind, assessment_id=job.assessment_id, version=version,
-                    payload=json.dumps(job.payload, ensure_ascii=False), status="pending", stage="start",
-                    attempts=0, run_after=now + job.delay, created_at=now, updated_at=now,
+                    kind=job.kind, assessment_id=job.assessment_id, version=version, payload=payload,
+                    status="pending", stage="start", attempts=0, run_after=now + job.delay, created_at=now,
+                    updated_at=now,
                 ))
                 ids.append(int(result.inserted_primary_key[0]))
             for entry in audits:
@@ -236,28 +242,39 @@ class Store:
                             entry.get("detail") or {}, entry.get("log_id"))
             return ids
 
+    def _take_version(self, conn: Connection, job: NewJob, now: float, claimant: str | None,
+                      may_override: bool) -> int | None:
+        """In one statement: create the assessment's row, let `claimant` own it if nobody does, count a version.
+
+        Raises Denied when someone else owns it (unless `may_override`); the row stays locked until commit.
+        """
+        step = 1 if job.versioned else 0
+        insert = self._insert(assessments).values(assessment_id=job.assessment_id, owner=claimant, state="{}",
+                                                  applied_version=0, next_version=step, updated_at=now)
+        upsert = insert.on_conflict_do_update(index_elements=[assessments.c.assessment_id], set_={
+            "owner": func.coalesce(assessments.c.owner, insert.excluded.owner),
+            "next_version": assessments.c.next_version + step,
+            "updated_at": now if job.versioned else assessments.c.updated_at,
+        }).returning(assessments.c.owner, assessments.c.next_version)
+        owner, version = conn.execute(upsert).one()
+        if claimant is not None and owner != claimant and not may_override:
+            raise Denied(owner)
+        return version if job.versioned else None
+
     def _ensure_assessment(self, conn: Connection, assessment_id: str, now: float) -> None:
         conn.execute(self._insert(assessments).values(
             assessment_id=assessment_id, state="{}", applied_version=0, next_version=0, updated_at=now,
         ).on_conflict_do_nothing())
 
-    def _claim_owner(self, conn: Connection, assessment_id: str, actor: str, may_override: bool) -> None:
-        conn.execute(update(assessments).where(assessments.c.assessment_id == assessment_id,
-                                               assessments.c.owner.is_(None)).values(owner=actor))
-        owner = conn.execute(select(assessments.c.owner).where(assessments.c.assessment_id == assessment_id)
-                             .with_for_update()).scalar_one()
-        if owner != actor and not may_override:
-            raise Denied(owner)
-
     def seen(self, key: str) -> bool:
-        with self.transaction() as conn:
+        with self._reading() as conn:
             return conn.execute(select(processed.c.key).where(processed.c.key == key)).first() is not None
 
     # -- assessments -----------------------------------------------------------------------------------
 
     def known(self, assessment_id: str) -> Known:
         """The last successfully written state, owner and versions (empty if never seen)."""
-        with self.transaction() as conn:
+        with self._reading() as conn:
             row = conn.execute(select(assessments).where(assessments.c.assessment_id == assessment_id)).first()
         if row is None:
             return Known(Assessment(), None, 0, 0)
@@ -272,7 +289,7 @@ class Store:
 
     def unapplied(self, assessment_id: str, up_to: int) -> list[tuple[int, Submission]]:
         """Submissions after the last applied version up to `up_to`, oldest first (dead ones left out)."""
-        with self.transaction() as conn:
+        with self._reading() as conn:
             applied = conn.execute(select(assessments.c.applied_version)
                                    .where(assessments.c.assessment_id == assessment_id)).scalar_one_or_none() or 0
             rows = conn.execute(
@@ -369,7 +386,7 @@ class Store:
 
     def job(self, job_id: int) -> dict | None:
         """A job's row as a dict (for tests, "try again" and the status page)."""
-        with self.transaction() as conn:
+        with self._reading() as conn:
             row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
         if row is None:
             return None
@@ -378,14 +395,14 @@ class Store:
         return data
 
     def jobs_by_status(self) -> dict[str, int]:
-        with self.transaction() as conn:
+        with self._reading() as conn:
             rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()
         return {status: count for status, count in rows}
 
     def backlog(self) -> tuple[int, float]:
         """How many jobs wait, and the age in seconds of the oldest."""
         now = self.clock()
-        with self.transaction() as conn:
+        with self._reading() as conn:
             count, oldest = conn.execute(select(func.count(), func.min(jobs.c.created_at))
                                          .where(jobs.c.status.in_(ACTIVE))).one()
         return int(count), (now - oldest) if oldest else 0.0
@@ -417,7 +434,7 @@ class Store:
             query = query.where(audit.c.assessment_id == assessment_id)
         if actor is not None:
             query = query.where(audit.c.actor == actor)
-        with self.transaction() as conn:
+        with self._reading() as conn:
             rows = conn.execute(query).all()
         return [AuditEntry(r.at, r.actor, r.assessment_id, r.action, r.result, json.loads(r.detail), r.log_id)
                 for r in rows]
@@ -499,6 +516,51 @@ def _engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("assessbot_reading") else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _sqlite_file(url: str) -> str | None:
+    path = url.removeprefix("sqlite:///")
+    return path if path and path != url and path != ":memory:" else None
+
+
+class _WriterLock:
+    """One writing transaction at a time across the processes and threads using one SQLite file.
+
+    SQLite's busy handler polls with growing sleeps, so under contention its write lock is often free while
+    every waiter sleeps, and an acknowledgement can wait seconds behind a few milliseconds of work. Waiting
+    here instead (a thread lock, then flock on a file beside the database) hands the turn over at once.
+    Other programs opening the database still meet SQLite's own lock and busy timeout.
+    """
+
+    _setup = threading.Lock()
+
+    def __init__(self, database: str | None):
+        self.path = f"{database}.writelock" if database else None
+        self._pid = 0
+
+    def _for_this_process(self) -> None:
+        # A forked worker must open its own file: flock belongs to the open file, which a fork would share.
+        with self._setup:
+            if self._pid != os.getpid():
+                self._lock = threading.RLock()
+                self._depth = 0
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if self.path else None
+                self._pid = os.getpid()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if self._pid != os.getpid():
+            self._for_this_process()
+        with self._lock:
+            if self._depth == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._fd is not None:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
