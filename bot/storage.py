@@ -332,13 +332,17 @@ class Store:
         other = jobs.alias("other")
         busy = exists().where(other.c.assessment_id == jobs.c.assessment_id, other.c.id != jobs.c.id,
                               other.c.status == "running", other.c.lease_until > now)
-        due = or_(and_(jobs.c.status == "pending", jobs.c.run_after <= now),
-                  and_(jobs.c.status == "running", jobs.c.lease_until <= now))
-        query = select(jobs).where(due, ~busy).order_by(jobs.c.id).limit(8)
+        waiting = and_(jobs.c.status == "pending", jobs.c.run_after <= now)
+        abandoned = and_(jobs.c.status == "running", jobs.c.lease_until <= now)
+        # Two queries rather than one with OR: each walks the status index in id order and stops after 8 rows,
+        # where the OR made SQLite sort every waiting job on every claim, slower and slower as a backlog grew.
+        queries = [select(jobs).where(due, ~busy).order_by(jobs.c.id).limit(8) for due in (abandoned, waiting)]
         if job_id is not None:  # an inline answer runs its own job now, whatever its run_after
-            query = select(jobs).where(jobs.c.id == job_id, or_(jobs.c.status == "pending", due), ~busy)
+            queries = [select(jobs).where(jobs.c.id == job_id, or_(jobs.c.status == "pending", abandoned), ~busy)]
         with self.transaction() as conn:
-            for row in conn.execute(query.with_for_update(skip_locked=True, of=jobs)).all():
+            found = [row for query in queries
+                     for row in conn.execute(query.with_for_update(skip_locked=True, of=jobs)).all()]
+            for row in sorted(found, key=lambda r: r.id):
                 if row.assessment_id is not None and not self._lock_assessment(conn, row.assessment_id, row.id, now):
                     continue
                 conn.execute(update(jobs).where(jobs.c.id == row.id).values(

@@ -81,6 +81,9 @@ def test_a_complete_valid_form_patches_everything_and_confirms_in_place(push, fe
     assert response.get_json() == {"toast": toast("success", "面评已保存", "Assessment saved"),
                                    "card": {"type": "raw", "data": confirmation(ctx)}}
     response.close()
+    deadline = time.monotonic() + 5  # the job is marked done just after its card went into the answer
+    while ctx.store.jobs_by_status() != {"done": 2} and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert ctx.store.jobs_by_status() == {"done": 2}
     assert len(feishu_http.sent_cards()) == 1  # the form itself; the confirmation came in the answer
 
