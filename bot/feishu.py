@@ -9,6 +9,7 @@ says the token is no longer valid.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +28,7 @@ from lark_oapi.api.im.v1 import (
 )
 from lark_oapi.core.cache import LocalCache
 from lark_oapi.core.exception import ObtainAccessTokenException
+from lark_oapi.core.http import transport
 from lark_oapi.core.token.manager import TokenManager
 
 # The codes Feishu uses for a tenant token that is missing, expired or revoked.
@@ -91,11 +93,45 @@ def drop_token(seen_generation: int) -> bool:
         return True
 
 
+class KeepAlive:
+    """Stands in for `requests` inside lark-oapi's transport: the same `request()`, through one Session per thread.
+
+    The SDK calls `requests.request(...)`, which builds a Session and opens a new connection for every call;
+    one Session per thread (and per process: a forked worker never reuses its parent's sockets) keeps the
+    connection to Feishu open between calls. Everything else the transport reads from `requests` is passed
+    through, and the `responses` library still intercepts the calls (it patches the adapter all Sessions use).
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def session(self) -> requests.Session:
+        """This thread's Session."""
+        held = getattr(self._local, "held", None)
+        if held is None or held[0] != os.getpid():
+            held = self._local.held = (os.getpid(), requests.Session())
+        return held[1]
+
+    def request(self, method: str, url: str, **kwargs: object) -> requests.Response:
+        return self.session().request(method, url, **kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(requests, name)
+
+
+def keep_connections_alive() -> KeepAlive:
+    """Route every lark-oapi call in this process through per-thread keep-alive Sessions (idempotent)."""
+    if not isinstance(transport.requests, KeepAlive):
+        transport.requests = KeepAlive()  # type: ignore[assignment]
+    return transport.requests  # type: ignore[return-value]
+
+
 class Feishu:
     """A lark-oapi client for one app, with the calls the bot makes."""
 
     def __init__(self, app_id: str, app_secret: str, domain: str, timeout: float = 10.0, log_level: str = "WARNING"):
         TokenManager.cache = _cache
+        keep_connections_alive()
         level = getattr(lark.LogLevel, log_level, lark.LogLevel.WARNING)
         self.client = (lark.Client.builder().app_id(app_id).app_secret(app_secret).domain(domain)
                        .timeout(timeout).log_level(level).build())

@@ -1,0 +1,61 @@
+"""Open API calls reuse one keep-alive connection per thread, against the local Open API and under `responses`."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import responses
+
+from bot import feishu
+from bot.sandbox.openapi import serve
+from cards.notice import text_card
+
+APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"
+BODY = {"conclusion": 2, "content": "clear thinker"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_token_cache():
+    feishu._cache.drop()
+    yield
+    feishu._cache.drop()
+
+
+def opened(keep: feishu.KeepAlive) -> int:
+    """How many connections this thread's Session has opened so far."""
+    pools = keep.session().get_adapter("http://").poolmanager.pools
+    keys = pools.keys()  # the container refuses plain iteration
+    return sum(pools[key].num_connections for key in keys)
+
+
+def test_the_token_and_every_call_of_a_thread_go_over_one_connection():
+    with serve() as sandbox:
+        client = feishu.Feishu(APP_ID, APP_SECRET, sandbox.url)
+        keep = feishu.keep_connections_alive()
+        before = opened(keep)
+        client.patch_assessment("6930815272790114324", BODY)
+        client.reply_card("om_parent", text_card("好", "OK"), "u1")
+        client.patch_assessment("6930815272790114324", BODY)
+        assert [c["endpoint"] for c in sandbox.api.calls()] == ["token", "patch", "reply", "patch"]
+        assert opened(keep) - before == 1  # a new port, so a new pool: exactly one connection for all four calls
+
+
+def test_each_thread_has_its_own_session():
+    keep = feishu.keep_connections_alive()
+    sessions = []
+    thread = threading.Thread(target=lambda: sessions.append(keep.session()))
+    thread.start()
+    thread.join()
+    assert sessions[0] is not keep.session()
+    assert keep.session() is keep.session()
+
+
+def test_responses_still_intercepts_the_calls():
+    with responses.RequestsMock() as mock:
+        mock.post("https://open.feishu.test/open-apis/auth/v3/tenant_access_token/internal",
+                  json={"code": 0, "msg": "ok", "tenant_access_token": "t-x", "expire": 7200})
+        mock.patch("https://open.feishu.test/open-apis/hire/v1/external_interview_assessments/1",
+                   json={"code": 0, "msg": "success", "data": {}}, headers={"X-Tt-Logid": "LOG1"})
+        written = feishu.Feishu(APP_ID, APP_SECRET, "https://open.feishu.test").patch_assessment("1", BODY)
+    assert written.log_id == "LOG1"
