@@ -451,22 +451,30 @@ class Store:
         Returns 0.0 when the slot is taken, otherwise how long to wait before asking again. The log of
         slots lives in the database, so every process and instance shares one limit.
         """
+        with self._reading() as conn:  # most askers only learn how long to wait: no need for the write lock
+            wait = self._slot_wait(conn, name, limit, window, self.clock())
+        if wait > 0:
+            return wait
         with self.transaction() as conn:
             conn.execute(self._insert(rate_limits).values(name=name, blocked_until=0.0).on_conflict_do_nothing())
-            blocked_until = conn.execute(select(rate_limits.c.blocked_until).where(rate_limits.c.name == name)
-                                         .with_for_update()).scalar_one()
+            conn.execute(select(rate_limits.c.name).where(rate_limits.c.name == name).with_for_update())
             # Only now is the limit ours: a time read before waiting for the lock would log the slot too early,
             # and with many callers queued the calls would reach Feishu bunched tighter than the window.
             now = self.clock()
-            if blocked_until > now:
-                return blocked_until - now
-            recent = conn.execute(select(rate_hits.c.at).where(rate_hits.c.name == name,
-                                                               rate_hits.c.at > now - window)
-                                  .order_by(rate_hits.c.at)).scalars().all()
-            if len(recent) >= limit:
-                return max(recent[len(recent) - limit] + window - now, 0.001)
-            conn.execute(rate_hits.insert().values(name=name, at=now))
-            return 0.0
+            wait = self._slot_wait(conn, name, limit, window, now)
+            if wait <= 0:
+                conn.execute(rate_hits.insert().values(name=name, at=now))
+            return wait
+
+    def _slot_wait(self, conn: Connection, name: str, limit: int, window: float, now: float) -> float:
+        """How long until the limit has a free slot at `now` (0.0: one is free)."""
+        blocked_until = conn.execute(select(rate_limits.c.blocked_until).where(rate_limits.c.name == name)
+                                     ).scalar_one_or_none() or 0.0
+        if blocked_until > now:
+            return blocked_until - now
+        recent = conn.execute(select(rate_hits.c.at).where(rate_hits.c.name == name, rate_hits.c.at > now - window)
+                              .order_by(rate_hits.c.at)).scalars().all()
+        return max(recent[len(recent) - limit] + window - now, 0.001) if len(recent) >= limit else 0.0
 
     def block(self, name: str, until: float) -> None:
         """Pause every caller of a limit until `until` (Feishu said we went too fast)."""
