@@ -24,12 +24,14 @@ from sqlalchemy import (
     Column,
     Connection,
     Float,
+    Insert,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -108,6 +110,47 @@ rate_hits = Table(
 
 ACTIVE = ("pending", "running")
 
+# The statements of the busy paths (acknowledgement, job runner), built once with named parameters: building
+# and keying a statement on every call costs more CPU than running it, and most of it inside the write lock.
+_SEEN = select(processed.c.key).where(processed.c.key == bindparam("p_key"))
+_KNOWN = select(assessments).where(assessments.c.assessment_id == bindparam("p_aid"))
+_APPLIED = select(assessments.c.applied_version).where(assessments.c.assessment_id == bindparam("p_aid"))
+_UNAPPLIED = (select(jobs.c.version, jobs.c.payload)
+              .where(jobs.c.assessment_id == bindparam("p_aid"), jobs.c.kind == "write",
+                     jobs.c.version > bindparam("p_applied"), jobs.c.version <= bindparam("p_up_to"),
+                     jobs.c.status != "dead")
+              .order_by(jobs.c.version))
+_NEW_JOB = jobs.insert()
+_NEW_AUDIT = audit.insert()
+_LEASED = and_(jobs.c.id == bindparam("p_id"), jobs.c.lease_owner == bindparam("p_owner"), jobs.c.status == "running")
+_TO_NOTIFY = update(jobs).where(_LEASED).values(stage="notify", log_id=bindparam("p_log_id"),
+                                                updated_at=bindparam("p_now"))
+_APPLY = (update(assessments)
+          .where(assessments.c.assessment_id == bindparam("p_aid"),
+                 assessments.c.applied_version < bindparam("p_version"))
+          .values(state=bindparam("p_state"), applied_version=bindparam("p_version"), updated_at=bindparam("p_now")))
+_FINISH = update(jobs).where(_LEASED).values(status=bindparam("p_status"), last_error=bindparam("p_error"),
+                                             lease_until=None, updated_at=bindparam("p_now"))
+_other = jobs.alias("other")
+_BUSY = exists().where(_other.c.assessment_id == jobs.c.assessment_id, _other.c.id != jobs.c.id,
+                       _other.c.status == "running", _other.c.lease_until > bindparam("p_now"))
+_ABANDONED = and_(jobs.c.status == "running", jobs.c.lease_until <= bindparam("p_now"))
+_WAITING = and_(jobs.c.status == "pending", jobs.c.run_after <= bindparam("p_now"))
+# Two queries rather than one with OR: each walks the status index in id order and stops after 8 rows, where
+# the OR made SQLite sort every waiting job on every claim, slower and slower as a backlog grew.
+_CLAIMABLE = [select(jobs).where(due, ~_BUSY).order_by(jobs.c.id).limit(8).with_for_update(skip_locked=True, of=jobs)
+              for due in (_ABANDONED, _WAITING)]
+_CLAIMABLE_ONE = (select(jobs).where(jobs.c.id == bindparam("p_id"), or_(jobs.c.status == "pending", _ABANDONED),
+                                     ~_BUSY)
+                  .with_for_update(skip_locked=True, of=jobs))
+_LOCK_ASSESSMENT = (select(assessments.c.assessment_id).where(assessments.c.assessment_id == bindparam("p_aid"))
+                    .with_for_update(skip_locked=True))
+_OTHER_RUNNING = select(jobs.c.id).where(jobs.c.assessment_id == bindparam("p_aid"), jobs.c.id != bindparam("p_id"),
+                                         jobs.c.status == "running", jobs.c.lease_until > bindparam("p_now"))
+_LEASE = update(jobs).where(jobs.c.id == bindparam("p_id")).values(
+    status="running", lease_until=bindparam("p_until"), lease_owner=bindparam("p_owner"),
+    attempts=bindparam("p_attempts"), updated_at=bindparam("p_now"))
+
 
 @dataclass(frozen=True)
 class NewJob:
@@ -178,6 +221,16 @@ class Store:
         self.dialect = self.engine.dialect.name
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         self._writer = _WriterLock(_sqlite_file(url)) if self.dialect == "sqlite" else None
+        self._key_inserts: dict[int, Insert] = {}
+        new = self._insert(assessments).values(
+            assessment_id=bindparam("p_aid"), owner=bindparam("p_claimant"), state="{}", applied_version=0,
+            next_version=bindparam("p_step"), updated_at=bindparam("p_now"))
+        # Create the row, let the claimant own it if nobody does, count a version: one statement.
+        self._take_version_sql = new.on_conflict_do_update(index_elements=[assessments.c.assessment_id], set_={
+            "owner": func.coalesce(assessments.c.owner, new.excluded.owner),
+            "next_version": assessments.c.next_version + new.excluded.next_version,
+            "updated_at": new.excluded.updated_at,
+        }).returning(assessments.c.owner, assessments.c.next_version)
 
     def create_schema(self) -> None:
         """Create the tables that do not exist yet (new tables only; columns are never dropped)."""
@@ -222,8 +275,8 @@ class Store:
         # Few statements, and nothing else, while the database's single write lock is held.
         with self.transaction() as conn:
             if keys:
-                inserted = conn.execute(self._insert(processed).values([{"key": k, "created_at": now} for k in keys])
-                                        .on_conflict_do_nothing().returning(processed.c.key)).all()
+                params = {f"p_key{n}": key for n, key in enumerate(keys)}
+                inserted = conn.execute(self._keys_insert(len(keys)), {**params, "p_now": now}).all()
                 if len(inserted) < len(keys):
                     raise _Duplicate  # rolls the whole acknowledgement back
             ids = []
@@ -231,16 +284,23 @@ class Store:
                 version = None
                 if job.assessment_id is not None:
                     version = self._take_version(conn, job, now, claimant, may_override)
-                result = conn.execute(jobs.insert().values(
-                    kind=job.kind, assessment_id=job.assessment_id, version=version, payload=payload,
-                    status="pending", stage="start", attempts=0, run_after=now + job.delay, created_at=now,
-                    updated_at=now,
-                ))
+                result = conn.execute(_NEW_JOB, {
+                    "kind": job.kind, "assessment_id": job.assessment_id, "version": version, "payload": payload,
+                    "status": "pending", "stage": "start", "attempts": 0, "run_after": now + job.delay,
+                    "created_at": now, "updated_at": now})
                 ids.append(int(result.inserted_primary_key[0]))
             for entry in audits:
                 self._audit(conn, now, entry["actor"], entry.get("assessment_id"), entry["action"], entry["result"],
                             entry.get("detail") or {}, entry.get("log_id"))
             return ids
+
+    def _keys_insert(self, count: int) -> Insert:
+        """INSERT of `count` dedup keys that returns the ones that were new (built once per count)."""
+        if count not in self._key_inserts:
+            rows = [{"key": bindparam(f"p_key{n}"), "created_at": bindparam("p_now")} for n in range(count)]
+            self._key_inserts[count] = (self._insert(processed).values(rows).on_conflict_do_nothing()
+                                        .returning(processed.c.key))
+        return self._key_inserts[count]
 
     def _take_version(self, conn: Connection, job: NewJob, now: float, claimant: str | None,
                       may_override: bool) -> int | None:
@@ -248,15 +308,9 @@ class Store:
 
         Raises Denied when someone else owns it (unless `may_override`); the row stays locked until commit.
         """
-        step = 1 if job.versioned else 0
-        insert = self._insert(assessments).values(assessment_id=job.assessment_id, owner=claimant, state="{}",
-                                                  applied_version=0, next_version=step, updated_at=now)
-        upsert = insert.on_conflict_do_update(index_elements=[assessments.c.assessment_id], set_={
-            "owner": func.coalesce(assessments.c.owner, insert.excluded.owner),
-            "next_version": assessments.c.next_version + step,
-            "updated_at": now if job.versioned else assessments.c.updated_at,
-        }).returning(assessments.c.owner, assessments.c.next_version)
-        owner, version = conn.execute(upsert).one()
+        owner, version = conn.execute(self._take_version_sql, {
+            "p_aid": job.assessment_id, "p_claimant": claimant, "p_step": 1 if job.versioned else 0, "p_now": now,
+        }).one()
         if claimant is not None and owner != claimant and not may_override:
             raise Denied(owner)
         return version if job.versioned else None
@@ -268,14 +322,14 @@ class Store:
 
     def seen(self, key: str) -> bool:
         with self._reading() as conn:
-            return conn.execute(select(processed.c.key).where(processed.c.key == key)).first() is not None
+            return conn.execute(_SEEN, {"p_key": key}).first() is not None
 
     # -- assessments -----------------------------------------------------------------------------------
 
     def known(self, assessment_id: str) -> Known:
         """The last successfully written state, owner and versions (empty if never seen)."""
         with self._reading() as conn:
-            row = conn.execute(select(assessments).where(assessments.c.assessment_id == assessment_id)).first()
+            row = conn.execute(_KNOWN, {"p_aid": assessment_id}).first()
         if row is None:
             return Known(Assessment(), None, 0, 0)
         return Known(Assessment.model_validate_json(row.state), row.owner, row.applied_version, row.next_version)
@@ -290,14 +344,8 @@ class Store:
     def unapplied(self, assessment_id: str, up_to: int) -> list[tuple[int, Submission]]:
         """Submissions after the last applied version up to `up_to`, oldest first (dead ones left out)."""
         with self._reading() as conn:
-            applied = conn.execute(select(assessments.c.applied_version)
-                                   .where(assessments.c.assessment_id == assessment_id)).scalar_one_or_none() or 0
-            rows = conn.execute(
-                select(jobs.c.version, jobs.c.payload)
-                .where(jobs.c.assessment_id == assessment_id, jobs.c.kind == "write",
-                       jobs.c.version > applied, jobs.c.version <= up_to, jobs.c.status != "dead")
-                .order_by(jobs.c.version)
-            ).all()
+            applied = conn.execute(_APPLIED, {"p_aid": assessment_id}).scalar_one_or_none() or 0
+            rows = conn.execute(_UNAPPLIED, {"p_aid": assessment_id, "p_applied": applied, "p_up_to": up_to}).all()
         return [(r.version, Submission.model_validate(json.loads(r.payload)["submission"])) for r in rows]
 
     def record_write(self, job: Job, state: Assessment, audit_detail: dict, log_id: str | None) -> bool:
@@ -306,16 +354,14 @@ class Store:
         Returns False when the job's lease was lost (another runner owns it now).
         """
         now = self.clock()
+        state_json = state.model_dump_json()
         with self.transaction() as conn:
-            moved = conn.execute(update(jobs).where(jobs.c.id == job.id, jobs.c.lease_owner == job.lease_owner,
-                                                    jobs.c.status == "running")
-                                 .values(stage="notify", log_id=log_id, updated_at=now)).rowcount
+            moved = conn.execute(_TO_NOTIFY, {"p_id": job.id, "p_owner": job.lease_owner, "p_log_id": log_id,
+                                              "p_now": now}).rowcount
             if not moved:
                 return False
-            conn.execute(update(assessments)
-                         .where(assessments.c.assessment_id == job.assessment_id,
-                                assessments.c.applied_version < job.version)
-                         .values(state=state.model_dump_json(), applied_version=job.version, updated_at=now))
+            conn.execute(_APPLY, {"p_aid": job.assessment_id, "p_version": job.version, "p_state": state_json,
+                                  "p_now": now})
             self._audit(conn, now, audit_detail.pop("actor"), job.assessment_id, "write", "ok", audit_detail,
                         log_id)
             return True
@@ -329,48 +375,33 @@ class Store:
         one assessment never race each other.
         """
         now = self.clock()
-        other = jobs.alias("other")
-        busy = exists().where(other.c.assessment_id == jobs.c.assessment_id, other.c.id != jobs.c.id,
-                              other.c.status == "running", other.c.lease_until > now)
-        waiting = and_(jobs.c.status == "pending", jobs.c.run_after <= now)
-        abandoned = and_(jobs.c.status == "running", jobs.c.lease_until <= now)
-        # Two queries rather than one with OR: each walks the status index in id order and stops after 8 rows,
-        # where the OR made SQLite sort every waiting job on every claim, slower and slower as a backlog grew.
-        queries = [select(jobs).where(due, ~busy).order_by(jobs.c.id).limit(8) for due in (abandoned, waiting)]
+        queries = _CLAIMABLE
         if job_id is not None:  # an inline answer runs its own job now, whatever its run_after
-            queries = [select(jobs).where(jobs.c.id == job_id, or_(jobs.c.status == "pending", abandoned), ~busy)]
+            queries = [_CLAIMABLE_ONE]
         with self.transaction() as conn:
-            found = [row for query in queries
-                     for row in conn.execute(query.with_for_update(skip_locked=True, of=jobs)).all()]
+            found = [row for query in queries for row in conn.execute(query, {"p_now": now, "p_id": job_id}).all()]
             for row in sorted(found, key=lambda r: r.id):
                 if row.assessment_id is not None and not self._lock_assessment(conn, row.assessment_id, row.id, now):
                     continue
-                conn.execute(update(jobs).where(jobs.c.id == row.id).values(
-                    status="running", lease_until=now + lease, lease_owner=owner, attempts=row.attempts + 1,
-                    updated_at=now))
+                conn.execute(_LEASE, {"p_id": row.id, "p_until": now + lease, "p_owner": owner,
+                                      "p_attempts": row.attempts + 1, "p_now": now})
                 return Job(row.id, row.kind, row.assessment_id, row.version, json.loads(row.payload), row.stage,
                            row.attempts + 1, row.created_at, owner)
         return None
 
     def _lock_assessment(self, conn: Connection, assessment_id: str, job_id: int, now: float) -> bool:
         # PostgreSQL: serialize claimers of one assessment; SQLite's BEGIN IMMEDIATE already does.
-        locked = conn.execute(select(assessments.c.assessment_id)
-                              .where(assessments.c.assessment_id == assessment_id)
-                              .with_for_update(skip_locked=True)).first()
+        locked = conn.execute(_LOCK_ASSESSMENT, {"p_aid": assessment_id}).first()
         if locked is None and self.dialect == "postgresql":
             return False
-        running = conn.execute(select(jobs.c.id).where(jobs.c.assessment_id == assessment_id, jobs.c.id != job_id,
-                                                       jobs.c.status == "running", jobs.c.lease_until > now)).first()
-        return running is None
+        return conn.execute(_OTHER_RUNNING, {"p_aid": assessment_id, "p_id": job_id, "p_now": now}).first() is None
 
     def finish(self, job: Job, status: str = "done", error: str | None = None) -> bool:
         """Mark a claimed job done or dead; False if its lease was lost."""
         now = self.clock()
         with self.transaction() as conn:
-            return bool(conn.execute(update(jobs).where(jobs.c.id == job.id, jobs.c.lease_owner == job.lease_owner,
-                                                        jobs.c.status == "running")
-                                     .values(status=status, last_error=error, lease_until=None, updated_at=now)
-                                     ).rowcount)
+            return bool(conn.execute(_FINISH, {"p_id": job.id, "p_owner": job.lease_owner, "p_status": status,
+                                               "p_error": error, "p_now": now}).rowcount)
 
     def retry_later(self, job: Job, delay: float, error: str, *, count_attempt: bool = True) -> bool:
         """Put a claimed job back to wait `delay` seconds."""
@@ -426,9 +457,9 @@ class Store:
 
     def _audit(self, conn: Connection, now: float, actor: str, assessment_id: str | None, action: str, result: str,
                detail: dict, log_id: str | None) -> None:
-        conn.execute(audit.insert().values(at=now, actor=actor, assessment_id=assessment_id, action=action,
-                                           result=result, detail=json.dumps(detail, ensure_ascii=False),
-                                           log_id=log_id))
+        conn.execute(_NEW_AUDIT, {"at": now, "actor": actor, "assessment_id": assessment_id, "action": action,
+                                  "result": result, "detail": json.dumps(detail, ensure_ascii=False),
+                                  "log_id": log_id})
 
     def history(self, assessment_id: str | None = None, actor: str | None = None, limit: int = 200
                 ) -> list[AuditEntry]:
