@@ -147,6 +147,12 @@ _LOCK_ASSESSMENT = (select(assessments.c.assessment_id).where(assessments.c.asse
                     .with_for_update(skip_locked=True))
 _OTHER_RUNNING = select(jobs.c.id).where(jobs.c.assessment_id == bindparam("p_aid"), jobs.c.id != bindparam("p_id"),
                                          jobs.c.status == "running", jobs.c.lease_until > bindparam("p_now"))
+_SLOT_LOCK = select(rate_limits.c.name).where(rate_limits.c.name == bindparam("p_name")).with_for_update()
+_BLOCKED_UNTIL = select(rate_limits.c.blocked_until).where(rate_limits.c.name == bindparam("p_name"))
+_RECENT_SLOTS = (select(rate_hits.c.at)
+                 .where(rate_hits.c.name == bindparam("p_name"), rate_hits.c.at > bindparam("p_since"))
+                 .order_by(rate_hits.c.at))
+_NEW_SLOT = rate_hits.insert()
 _LEASE = update(jobs).where(jobs.c.id == bindparam("p_id")).values(
     status="running", lease_until=bindparam("p_until"), lease_owner=bindparam("p_owner"),
     attempts=bindparam("p_attempts"), updated_at=bindparam("p_now"))
@@ -222,6 +228,8 @@ class Store:
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         self._writer = _WriterLock(_sqlite_file(url)) if self.dialect == "sqlite" else None
         self._key_inserts: dict[int, Insert] = {}
+        self._new_limit = (self._insert(rate_limits).values(name=bindparam("p_name"), blocked_until=0.0)
+                           .on_conflict_do_nothing())
         new = self._insert(assessments).values(
             assessment_id=bindparam("p_aid"), owner=bindparam("p_claimant"), state="{}", applied_version=0,
             next_version=bindparam("p_step"), updated_at=bindparam("p_now"))
@@ -487,24 +495,22 @@ class Store:
         if wait > 0:
             return wait
         with self.transaction() as conn:
-            conn.execute(self._insert(rate_limits).values(name=name, blocked_until=0.0).on_conflict_do_nothing())
-            conn.execute(select(rate_limits.c.name).where(rate_limits.c.name == name).with_for_update())
+            conn.execute(self._new_limit, {"p_name": name})
+            conn.execute(_SLOT_LOCK, {"p_name": name})
             # Only now is the limit ours: a time read before waiting for the lock would log the slot too early,
             # and with many callers queued the calls would reach Feishu bunched tighter than the window.
             now = self.clock()
             wait = self._slot_wait(conn, name, limit, window, now)
             if wait <= 0:
-                conn.execute(rate_hits.insert().values(name=name, at=now))
+                conn.execute(_NEW_SLOT, {"name": name, "at": now})
             return wait
 
     def _slot_wait(self, conn: Connection, name: str, limit: int, window: float, now: float) -> float:
         """How long until the limit has a free slot at `now` (0.0: one is free)."""
-        blocked_until = conn.execute(select(rate_limits.c.blocked_until).where(rate_limits.c.name == name)
-                                     ).scalar_one_or_none() or 0.0
+        blocked_until = conn.execute(_BLOCKED_UNTIL, {"p_name": name}).scalar_one_or_none() or 0.0
         if blocked_until > now:
             return blocked_until - now
-        recent = conn.execute(select(rate_hits.c.at).where(rate_hits.c.name == name, rate_hits.c.at > now - window)
-                              .order_by(rate_hits.c.at)).scalars().all()
+        recent = conn.execute(_RECENT_SLOTS, {"p_name": name, "p_since": now - window}).scalars().all()
         return max(recent[len(recent) - limit] + window - now, 0.001) if len(recent) >= limit else 0.0
 
     def block(self, name: str, until: float) -> None:
