@@ -99,6 +99,7 @@ class Runner:
         self._purge = purge
         self._purge_every = purge_every
         self._wake = threading.Condition()
+        self._slot_turn = threading.Lock()
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self._last_purge = 0.0
@@ -215,11 +216,14 @@ class Runner:
 
     def wait_for_slot(self, limit: int, window: float = 1.0, name: str = PATCH_LIMIT) -> None:
         """Block until the shared limiter grants one call (never more than `limit` in any `window`)."""
-        while True:
-            wait = self.store.take_slot(name, limit, window)
-            if wait <= 0:
-                return
-            self.sleep(min(wait, 1.0))
+        # One thread of this process asks at a time: otherwise every waiting thread wakes when a slot frees
+        # and all but one take the database's write lock for nothing, in front of acknowledgements.
+        with self._slot_turn:
+            while True:
+                wait = self.store.take_slot(name, limit, window)
+                if wait <= 0:
+                    return
+                self.sleep(min(wait, 1.0))
 
 
 def _describe(err: FeishuError) -> str:
