@@ -25,5 +25,8 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bot cards tests
 
+bench: $(STAMP)
+	$(BIN)/assessbot bench
+
 clean:
 	rm -rf $(VENV) var .pytest_cache

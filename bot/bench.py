@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,8 @@ from bot import bench_procs as procs
 from bot import bench_report as report
 from bot.bench_report import Row, duration, megabytes
 
-SCENARIOS = ("memory", "floor", "ack", "slow", "interactive", "drain")
+SCENARIOS = ("floor", "ack", "slow", "interactive", "drain", "memory")  # the order of the table
+RUN_ORDER = ("memory", "floor", "interactive", "drain", "ack", "slow")  # start-ups first, on a rested machine
 RATES = (50, 200)
 SLOW_API_SECONDS = 5
 MB = 2**20
@@ -43,7 +45,7 @@ class Sizes:
     import_runs: int = 3
 
 
-QUICK = Sizes(duration=1.0, saturation=1.0, submissions=8, backlog=30, warmup=20, shared=True, import_runs=1)
+QUICK = Sizes(duration=0.5, saturation=0.5, submissions=5, backlog=25, warmup=20, shared=True, import_runs=1)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -72,11 +74,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"assessbot bench: the machine is busy (load {load_before[0]:.2f}); figures will be noisy",
               file=sys.stderr)
     with _workdir(args.workdir) as workdir, Lab(workdir, sizes) as lab:
-        for scenario in SCENARIOS:
-            if scenario in only:
-                _say(f"{scenario} …")
-                SCENARIO_RUNS[scenario](lab)
-        rows = lab.rows
+        found: dict[str, list[Row]] = {}
+        for scenario in (s for s in RUN_ORDER if s in only):
+            _say(f"{scenario} …")
+            before = len(lab.rows)
+            SCENARIO_RUNS[scenario](lab)
+            found[scenario] = lab.rows[before:]
+        rows = [row for scenario in SCENARIOS for row in found.get(scenario, [])]
     print(report.table(rows))
     output = Path(args.output)
     text = report.document(rows, _command(args), started, load_before, NOTES, report.kept_part(output))
@@ -160,6 +164,8 @@ class Lab:
     def load(self, url: str, rate: float | None, seconds: float, **plan: object) -> load.Outcome:
         """Offer `rate` requests a second (None: saturate) for `seconds`."""
         shape = {"processes": 2, "threads": 16} if rate is not None else {"processes": 4, "threads": 4}
+        if self.sizes.shared:
+            shape["processes"] = 1  # quick: starting generator processes would take longer than the run
         return load.run(load.Plan(url, self.keys, load.unique_tag(), seconds, rate, **{**shape, **plan}))
 
 
@@ -289,16 +295,29 @@ def _in_window(times: list[float], i: int) -> int:
 
 def _memory(lab: Lab) -> None:
     """Start-up time and memory per process, with 1, 2 and 4 workers, after a short warm-up."""
+    if lab.sizes.shared:
+        _memory_at_once(lab)
+        return
     bare = procs.import_seconds("lark_oapi", lab.sizes.import_runs)
     lab.rows.append(Row("bare `python -c \"import lark_oapi\"`", duration(bare), target="reference"))
     totals: dict[int, int] = {}
-    for workers in lab.sizes.workers:
-        if lab.sizes.shared and workers == 2:
-            with lab.bot() as server:
-                totals[workers] = _memory_row(lab, server, bare, totals)
-            continue
+    for workers in sorted(lab.sizes.workers):
         with lab.start_bot(workers) as server:
             totals[workers] = _memory_row(lab, server, bare, totals)
+
+
+def _memory_at_once(lab: Lab) -> None:
+    """Quick mode: the shared bot resized with TTIN/TTOU, while the bare import is timed beside it."""
+    with ThreadPoolExecutor(1) as pool:
+        bare_run = pool.submit(procs.import_seconds, "lark_oapi", lab.sizes.import_runs)
+        with lab.bot() as server:
+            bare = bare_run.result()
+            lab.rows.append(Row("bare `python -c \"import lark_oapi\"`", duration(bare), target="reference"))
+            totals: dict[int, int] = {}
+            for workers in (*sorted(lab.sizes.workers), 2):
+                server.resize(workers)
+                if workers not in totals:
+                    totals[workers] = _memory_row(lab, server, bare, totals)
 
 
 def _memory_row(lab: Lab, server: procs.Server, bare: float, totals: dict[int, int]) -> int:
@@ -312,10 +331,11 @@ def _memory_row(lab: Lab, server: procs.Server, bare: float, totals: dict[int, i
               f" PSS ≈ {megabytes(sum(p for _, p in workers) / max(len(workers), 1))}; all PSS {megabytes(total)}")
     if 1 in totals and server.workers > 1:
         figure += f" (+{megabytes((total - totals[1]) / (server.workers - 1))} per worker beyond the first)"
-    lab.rows.append(Row(f"start-up and memory, {server.workers} worker{'s' if server.workers > 1 else ''}",
-                        f"ready in {duration(server.ready_seconds)}", {}, None, figure,
-                        "ready ≤ import + 1 s; worker USS ≤ 40 MB",
-                        server.ready_seconds <= bare + 1.0 and worst <= 40 * MB))
+    started_so = server.started_workers == server.workers
+    ready = f"ready in {duration(server.ready_seconds)}" if started_so else f"resized from {server.started_workers}"
+    lab.rows.append(Row(f"start-up and memory, {server.workers} worker{'s' if server.workers > 1 else ''}", ready,
+                        {}, None, figure, "ready ≤ import + 1 s; worker USS ≤ 40 MB",
+                        (server.ready_seconds <= bare + 1.0 or not started_so) and worst <= 40 * MB))
     return total
 
 

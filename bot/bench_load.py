@@ -3,7 +3,8 @@
 Fixed rates are offered open-loop: request i is due at start + i / rate whatever happened to the others, and
 its latency is counted from when it was due, so a stalled server cannot hide its stall by slowing the
 generator down (coordinated omission). Saturation is closed-loop: every connection sends its next request as
-soon as the previous answer is in. Requests are built and encrypted before the clock starts.
+soon as the previous answer is in. Requests are built and encrypted before the clock starts, in each generator
+process (`python -m bot.bench_load`, told its plan and start time on stdin, answering with JSON on stdout).
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ import contextlib
 import http.client
 import itertools
 import json
-import multiprocessing
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from queue import Empty
 from urllib.parse import urlsplit
 
 from bot.sandbox import push
@@ -60,6 +61,16 @@ class Outcome:
     @property
     def rate(self) -> float:
         return self.count / self.elapsed if self.elapsed > 0 else 0.0
+
+    def to_json(self) -> str:
+        return json.dumps({"latencies": self.latencies.tolist(), "lags": self.lags.tolist(),
+                           "statuses": self.statuses, "elapsed": self.elapsed, "exhausted": self.exhausted})
+
+    @classmethod
+    def from_json(cls, text: bytes | str) -> Outcome:
+        data = json.loads(text)
+        return cls(array("d", data["latencies"]), array("d", data["lags"]),
+                   {int(status): n for status, n in data["statuses"].items()}, data["elapsed"], data["exhausted"])
 
     def merge(self, other: Outcome) -> None:
         self.latencies.extend(other.latencies)
@@ -151,50 +162,49 @@ class Plan:
 
 
 def run(plan: Plan) -> Outcome:
-    """Run a plan from `plan.processes` processes (started fresh, so the caller's threads do not matter)."""
-    mp = multiprocessing.get_context("spawn")
-    ready, results = mp.Queue(), mp.Queue()
-    go = mp.Event()
-    start_at = mp.Value("d", 0.0)
-    procs = [mp.Process(target=_process, args=(plan, p, ready, go, start_at, results), daemon=True)
-             for p in range(plan.processes)]
-    for proc in procs:
-        proc.start()
+    """Run a plan from `plan.processes` generator processes (`python -m bot.bench_load`, whoever the caller is)."""
+    order = {**asdict(plan)}
+    procs = [subprocess.Popen([sys.executable, "-m", "bot.bench_load"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+             for _ in range(plan.processes)]
     try:
-        for _ in procs:
-            _get(ready, procs, 120.0)
-        start_at.value = time.monotonic() + 0.2  # CLOCK_MONOTONIC is one clock for every process on Linux
-        go.set()
+        for index, proc in enumerate(procs):
+            _tell(proc, json.dumps({"plan": order, "index": index}))
+        for proc in procs:
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != b"ready":
+                raise RuntimeError(f"a load generator process failed (exit code {proc.wait()})")
+        start_at = time.monotonic() + 0.2  # CLOCK_MONOTONIC is one clock for every process on Linux
+        for proc in procs:
+            _tell(proc, repr(start_at))
         outcome = Outcome()
-        for _ in procs:
-            outcome.merge(_get(results, procs, plan.duration + 120.0))
+        for proc in procs:
+            out, _ = proc.communicate(timeout=plan.duration + 120.0)
+            if proc.returncode != 0:
+                raise RuntimeError(f"a load generator process failed (exit code {proc.returncode})")
+            outcome.merge(Outcome.from_json(out))
     finally:
         for proc in procs:
-            proc.join(10)
-            if proc.is_alive():
+            if proc.poll() is None:
                 proc.kill()
+                proc.wait()
     return outcome
 
 
-def _get(queue, procs: list, timeout: float):  # type: ignore[no-untyped-def]
-    """The next item from a generator process; RuntimeError as soon as one of them has died instead."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return queue.get(timeout=0.5)
-        except Empty:
-            dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
-            if dead or time.monotonic() > deadline:
-                raise RuntimeError(f"a load generator process failed (exit codes {dead})") from None
+def _tell(proc: subprocess.Popen, line: str) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(line.encode() + b"\n")
+    proc.stdin.flush()
 
 
-def _process(plan: Plan, index: int, ready, go, start_at, results) -> None:  # type: ignore[no-untyped-def]
-    """One generator process: prepare its share of the requests, wait for the start, send, report."""
-    mine = range(index, plan.total(), plan.processes)
-    prepared = [message_push(plan.keys, assess_command(plan.tag, n)) for n in mine]
-    ready.put(index)
-    go.wait()
-    t0 = start_at.value
+def main() -> int:
+    """A generator process: read its plan, prepare its share of the requests, say ready, wait, send, report."""
+    order = json.loads(sys.stdin.readline())
+    plan = Plan(**{**order["plan"], "keys": Keys(**order["plan"]["keys"])})
+    index = order["index"]
+    prepared = [message_push(plan.keys, assess_command(plan.tag, n))
+                for n in range(index, plan.total(), plan.processes)]
+    print("ready", flush=True)
+    t0 = float(sys.stdin.readline())
     while time.monotonic() < t0:
         time.sleep(max(0.0, t0 - time.monotonic()))
     outcome = Outcome()
@@ -212,7 +222,8 @@ def _process(plan: Plan, index: int, ready, go, start_at, results) -> None:  # t
         thread.start()
     for thread in threads:
         thread.join()
-    results.put(outcome)
+    sys.stdout.write(outcome.to_json())
+    return 0
 
 
 def _sender(plan: Plan, prepared: list, picks: itertools.count, due: Callable[[int], float | None], t0: float,
@@ -324,3 +335,7 @@ def submissions(url: str, keys: Keys, count: int, every: float = 0.1, warmup: in
     conn.close()
     outcome.elapsed = time.monotonic() - started
     return outcome, confirmed
+
+
+if __name__ == "__main__":
+    sys.exit(main())

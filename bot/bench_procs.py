@@ -116,7 +116,7 @@ class Server:
                              FEISHU_ENCRYPT_KEY=ENCRYPT_KEY, FEISHU_DOMAIN=openapi_url,
                              DATABASE_URL=f"sqlite:///{self.database}", HOST="127.0.0.1", PORT=self.port,
                              WEB_CONCURRENCY=workers, **env)
-        self.workers = workers
+        self.workers = self.started_workers = workers
         self.log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         started = time.monotonic()
@@ -151,6 +151,18 @@ class Server:
             if len(pids) >= self.workers or time.monotonic() > deadline:
                 return pids
             time.sleep(0.05)
+
+    def resize(self, workers: int, timeout: float = 60.0) -> None:
+        """Add or remove workers with gunicorn's TTIN and TTOU signals, one at a time (signals sent together merge)."""
+        deadline = time.monotonic() + timeout
+        while self.workers != workers:
+            step = 1 if workers > self.workers else -1
+            self.proc.send_signal(signal.SIGTTIN if step > 0 else signal.SIGTTOU)
+            self.workers += step
+            while len(children(self.proc.pid)) != self.workers:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not settle at {workers} workers within {timeout:.0f} s")
+                time.sleep(0.02)
 
     def stop(self) -> None:
         _stop(self.proc)

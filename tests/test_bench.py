@@ -1,0 +1,32 @@
+"""`assessbot bench --quick` runs every scenario against real processes and writes the whole table (not judged)."""
+
+from __future__ import annotations
+
+from bot import cli
+
+RATES = ("50/s", "200/s", "saturation")
+ROWS = (*(f"floor: signature + INSERT @ {rate}" for rate in RATES), *(f"ack @ {rate}" for rate in RATES),
+        *(f"ack, Open API answering in 5 s @ {rate}" for rate in RATES),
+        "form submit → confirmation card", "backlog drain (25 queued writes)", 'bare `python -c "import lark_oapi"`',
+        "start-up and memory, 1 worker", "start-up and memory, 2 workers", "start-up and memory, 4 workers")
+
+
+def test_the_quick_benchmark_prints_and_writes_a_row_for_every_measurement(tmp_path, capsys):
+    output = tmp_path / "BENCHMARKS.md"
+    output.write_text("old table\n<!-- Everything below this line is written by hand and kept when the file is "
+                      "regenerated. -->\nA note written by hand.\n", encoding="utf-8")
+    assert cli.main(["bench", "--quick", "--output", str(output)]) == 0
+    printed = capsys.readouterr().out
+    written = output.read_text(encoding="utf-8")
+    for text in (printed, written):
+        lines = [line for line in text.splitlines() if line.startswith("| ")]
+        assert [line.split(" | ")[0].removeprefix("| ") for line in lines[1:]] == list(ROWS)
+        assert all(line.count(" | ") == 10 for line in lines)  # eleven columns, none empty of its separator
+    assert f"`assessbot bench --quick --output {output}`" in written
+    assert "cores" in written and "lark-oapi 1." in written and "gunicorn" in written and "sqlalchemy" in written
+    assert "old table" not in written and written.endswith("A note written by hand.\n")
+
+
+def test_an_unknown_scenario_is_refused(capsys):
+    assert cli.main(["bench", "--only", "floor,nonsense"]) == 2
+    assert "unknown scenario nonsense" in capsys.readouterr().err
