@@ -349,7 +349,9 @@ NOTES = [
     "the clock starts; each commits a dedup record and a write job before its 200. Fixed rates are offered "
     "open-loop from 2 processes × 16 keep-alive connections and latency counts from when a request was due "
     "(no coordinated omission); \"sent … late\" shows the generator kept up. Saturation is closed-loop, "
-    "4 processes × 4 connections. Each scenario gets a fresh server and database.",
+    "4 processes × 4 connections. Each scenario gets a fresh server and database (SQLite, in a temporary "
+    "directory), the default job runner (4 threads per worker) and the local Open API in its own process, "
+    "answering at once unless said otherwise.",
     f"**Open API answering in {SLOW_API_SECONDS} s**: the local Open API's `latency` fault on PATCH and messages; "
     "the job runners wait, acknowledgements must not.",
     "**form submit**: `card.action.trigger` callbacks with a signed submit value (`bot.auth.form_value`), one "
@@ -360,5 +362,7 @@ NOTES = [
     "18.5 a second.",
     "**start-up and memory**: from starting gunicorn to its first 200 on `/healthz`; USS (Private_Clean + "
     "Private_Dirty) and PSS from `/proc/<pid>/smaps_rollup` after a warm-up of writes and a few seconds of "
-    "job running.",
+    "job running; \"per worker beyond the first\" is the growth of the summed PSS over the 1-worker figure.",
+    "**met**: the row's target on this run; `--quick` (a few requests per scenario on one shared bot, resized "
+    "with TTIN/TTOU for the memory rows) only shows that every row works, its figures mean little.",
 ]
