@@ -348,7 +348,8 @@ NOTES = [
     "**ack**: unique `/assess <new id> pass coding=4` messages, signed and encrypted as Feishu does, built before "
     "the clock starts; each commits a dedup record and a write job before its 200. Fixed rates are offered "
     "open-loop from 2 processes × 16 keep-alive connections and latency counts from when a request was due "
-    "(no coordinated omission); \"sent … late\" shows the generator kept up. Saturation is closed-loop, "
+    "(no coordinated omission); \"sent … late\" is how late requests left the generator (p99): small, it kept "
+    "up; large, all its connections were waiting on the server. Saturation is closed-loop, "
     "4 processes × 4 connections. Each scenario gets a fresh server and database (SQLite, in a temporary "
     "directory), the default job runner (4 threads per worker) and the local Open API in its own process, "
     "answering at once unless said otherwise.",
