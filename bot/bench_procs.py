@@ -106,12 +106,15 @@ class Server:
     """gunicorn with the shipped config/gunicorn.conf.py, serving the bot or the floor on 127.0.0.1."""
 
     def __init__(self, app: str, workdir: Path, name: str, *, openapi_url: str = "http://127.0.0.1:9",
-                 workers: int = 2, config: Path = GUNICORN_CONF, **env: str | int | float):
+                 workers: int = 2, config: Path = GUNICORN_CONF, database: Path | None = None,
+                 **env: str | int | float):
+        """Start and wait for the first 200 on /healthz; a fresh database `name`.db unless `database` is given."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.database = workdir / f"{name}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{self.database}{suffix}").unlink(missing_ok=True)
+        self.database = database or workdir / f"{name}.db"
+        if database is None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.database}{suffix}").unlink(missing_ok=True)
         self.env = clean_env(FEISHU_APP_ID=APP_ID, FEISHU_APP_SECRET=APP_SECRET, FEISHU_VERIFICATION_TOKEN=TOKEN,
                              FEISHU_ENCRYPT_KEY=ENCRYPT_KEY, FEISHU_DOMAIN=openapi_url,
                              DATABASE_URL=f"sqlite:///{self.database}", HOST="127.0.0.1", PORT=self.port,
