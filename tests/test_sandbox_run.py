@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import pty
@@ -25,6 +26,8 @@ class Terminal:
         self.fd, self.pid = fd, pid
         self.seen = ""  # everything printed so far, escape sequences removed
         self.mark = 0  # where the last expect() stopped
+        # a read can end inside a multi-byte character (the prompt's "›"): decode across reads
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
     def type(self, text: str) -> None:
         os.write(self.fd, text.encode())
@@ -42,7 +45,7 @@ class Terminal:
             ready, _, _ = select.select([self.fd], [], [], min(left, 0.5))
             if ready:
                 try:
-                    chunk = os.read(self.fd, 65536).decode("utf-8", "replace")
+                    chunk = self.decoder.decode(os.read(self.fd, 65536))
                 except OSError:  # the other side closed
                     chunk = ""
                 self.seen += re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "", chunk)
