@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot import feishu
 from bot.feishu import FeishuError
@@ -71,14 +72,13 @@ def decide(err: FeishuError, job: Job, now: float, rand: Callable[[float, float]
     return GiveUp("rejected by Feishu")
 
 
-class Executor:
+class Executor(Protocol):
     """What one kind of job does; `dead` tells the interviewer when the job is given up."""
 
-    def run(self, job: Job) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    def run(self, job: Job) -> None: ...
 
-    def dead(self, job: Job, error: FeishuError | None) -> None:  # pragma: no cover - interface
-        pass
+    def dead(self, job: Job, error: FeishuError | None) -> None:
+        """Nothing to tell by default."""
 
 
 class Runner:
