@@ -43,7 +43,7 @@ def clean_env(**extra: str | int | float) -> dict[str, str]:
     return env
 
 
-def _stop(proc: subprocess.Popen, grace: float = 15.0) -> None:
+def stop_group(proc: subprocess.Popen, grace: float = 15.0) -> None:
     """SIGTERM, then SIGKILL the whole group if it has not gone within `grace` seconds."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
@@ -92,7 +92,7 @@ class OpenAPI:
         self.http.post(f"{self.url}/_sandbox/reset", timeout=10).raise_for_status()
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop_group(self.proc)
         self.log.close()
 
     def __enter__(self) -> OpenAPI:
@@ -168,7 +168,7 @@ class Server:
                 time.sleep(0.02)
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop_group(self.proc)
         self.log.close()
 
     def __enter__(self) -> Server:

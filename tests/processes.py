@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from bot.bench_procs import children, clean_env, free_port, stop_group
 from bot.sandbox import push
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,20 +32,6 @@ APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"  # what the local Open API 
 ENCRYPT_KEY = "process test encrypt key"
 TOKEN = "process-test-verification-token"
 BOT_OPEN_ID = "ou_bot0000000000000000000000000000"
-# Variables of the developer's own environment that must not leak into the processes under test.
-FOREIGN = re.compile(r"^(FEISHU_|ASSESSBOT_|DATABASE_URL$|WEB_CONCURRENCY$|GUNICORN_|PORT$|HOST$)")
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def clean_env() -> dict[str, str]:
-    """This machine's environment without its own assessbot and gunicorn settings."""
-    return {k: v for k, v in os.environ.items() if not FOREIGN.match(k)}
 
 
 def bot_env(openapi_url: str, database_url: str, **extra: str | int) -> dict[str, str]:
@@ -58,19 +44,6 @@ def bot_env(openapi_url: str, database_url: str, **extra: str | int) -> dict[str
     return env
 
 
-def stop_group(proc: subprocess.Popen, grace: float = 15.0) -> None:
-    """SIGTERM the process, then SIGKILL its whole group if it has not exited within `grace` seconds."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(grace)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)  # stragglers: workers a killed master left behind
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(5)
-
-
 def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "a condition"):  # type: ignore[no-untyped-def]
     """Poll `predicate` until it returns something truthy; TimeoutError after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -81,22 +54,6 @@ def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "a 
         if time.monotonic() > deadline:
             raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f} s")
         time.sleep(interval)
-
-
-def children(pid: int) -> list[int]:
-    """The live child processes of `pid` (from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state, ppid, ...
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 class OpenAPI:
