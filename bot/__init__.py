@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flask import Flask
 
-    from bot.context import FeishuApi
+    from bot.services import FeishuApi
     from bot.settings import Settings
 
 
@@ -23,8 +23,11 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
     """Build the Flask app: settings, rubric, database, Feishu client and the job runner, once."""
     from flask import Flask
 
-    from bot import context, jobs, logs, rubric, storage, web, work
+    from bot import logs, rubric, services, web
     from bot import settings as settings_module
+    from bot import store as store_module
+    from bot.jobs import runner as jobs
+    from bot.jobs import work
 
     settings = settings or _settings_or_exit(settings_module)
     try:
@@ -32,15 +35,15 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
     except rubric.RubricError as exc:
         raise SystemExit(f"assessbot cannot start: {exc}") from None
     if feishu_api is None:
-        from bot import feishu
+        from bot.feishu import client as feishu
 
         feishu_api = feishu.Feishu(settings.feishu_app_id, settings.feishu_app_secret, settings.feishu_domain,
                                    settings.assessbot_api_timeout, settings.assessbot_log_level)
     logs.setup(settings.assessbot_log_level, [settings.feishu_app_secret, settings.feishu_encrypt_key,
                                               settings.feishu_verification_token])
-    store = storage.Store(settings.database_url, clock)
+    store = store_module.Store(settings.database_url, clock)
     store.create_schema()
-    ctx = context.Context(settings=settings, rubric=the_rubric, store=store, feishu=feishu_api, clock=clock,
+    ctx = services.Context(settings=settings, rubric=the_rubric, store=store, feishu=feishu_api, clock=clock,
                           bot_open_id=settings.feishu_bot_open_id or None)
     ctx.runner = jobs.Runner(store, work.executors(ctx), threads=settings.assessbot_runner_threads, clock=clock,
                              purge=lambda: store.purge(settings.assessbot_dedup_ttl_seconds,

@@ -108,7 +108,7 @@ def check_feishu(report: Report, settings: Settings, complete: bool) -> None:
         report.facts["credentials"] = False
         report.unknown("credentials not checked: FEISHU_APP_ID and FEISHU_APP_SECRET are needed")
         return
-    from bot.feishu import Feishu, FeishuError
+    from bot.feishu.client import Feishu, FeishuError
 
     client = Feishu(settings.feishu_app_id, settings.feishu_app_secret, domain, settings.assessbot_api_timeout)
     try:
@@ -144,7 +144,7 @@ def check_database(report: Report, settings: Settings) -> None:
     """Connect and create the tables (idempotent), as the bot does on start."""
     from sqlalchemy.engine import make_url
 
-    from bot.storage import Store
+    from bot.store import Store
 
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     report.section("Database")

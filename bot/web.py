@@ -7,8 +7,8 @@ import time
 from flask import Blueprint, Response, current_app, json, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot import dispatch
-from bot.context import Context
+from bot.flows import receive as dispatch
+from bot.services import Context
 
 bp = Blueprint("assessbot", __name__)
 

@@ -47,7 +47,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import processes  # noqa: E402
 
-from bot.storage import Store, jobs  # noqa: E402
+from bot.store import Store, jobs  # noqa: E402
 
 CONCLUSIONS = {"pass": 2, "通过": 2, "fail": 1, "不通过": 1, "pending": 3, "待定": 3}
 CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力"}

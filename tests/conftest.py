@@ -69,7 +69,7 @@ def database_urls() -> list:
 def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'assessbot.db'}"
-    from bot.storage import _engine, metadata
+    from bot.store import _engine, metadata
 
     engine = _engine(request.param)
     metadata.drop_all(engine)  # every test starts from an empty database
@@ -216,7 +216,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def feishu_http():
-    from bot import feishu
+    from bot.feishu import client as feishu
 
     feishu._cache.drop()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:

@@ -226,7 +226,7 @@ def postgres_database(server_url: str) -> Iterator[str]:
     """
     import psycopg
 
-    from bot.storage import _engine, metadata
+    from bot.store import _engine, metadata
 
     plain = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", server_url)
     parts = urlsplit(plain)

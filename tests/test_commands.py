@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.assessment import RawFields
-from bot.commands import Assess, CommandProblem, Help, History, help_entries, parse, usage
+from bot.commands.registry import Assess, CommandProblem, Help, History, help_entries, parse, usage
 from bot.rubric import load
 
 RUBRIC = load(Path(__file__).resolve().parents[1] / "config" / "rubric.toml")

@@ -9,7 +9,8 @@ import pytest
 from conftest import ENCRYPT_KEY, TOKEN
 from test_integration_sdk import Stack
 
-from bot import doctor, feishu
+from bot import doctor
+from bot.feishu import client as feishu
 from bot.sandbox.openapi import serve
 
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 import responses
 
-from bot import feishu
+from bot.feishu import client as feishu
 from bot.sandbox.openapi import serve
 from cards.notice import text_card
 

@@ -10,7 +10,7 @@ from conftest import ADMIN, ALICE, BOB, BOT, SUCCESS
 
 from bot import auth
 from bot.assessment import Assessment, Conclusion, RawFields, as_raw
-from bot.work import edit_value, when
+from bot.jobs.work import edit_value, when
 from cards.confirmation import confirmation_card
 from cards.elements import toast
 from cards.errors import write_failed_card

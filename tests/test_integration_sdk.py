@@ -12,7 +12,8 @@ import requests
 from conftest import ALICE, ENCRYPT_KEY, TOKEN, make_settings
 from werkzeug.serving import make_server
 
-from bot import create_app, feishu
+from bot import create_app
+from bot.feishu import client as feishu
 from bot.sandbox.console_api import private_chat
 from bot.sandbox.openapi import FakeOpenAPI, _QuietHandler, serve
 from bot.sandbox.openapi_checks import card_problems

@@ -23,7 +23,7 @@ from processes import (
     wait_until,
 )
 
-from bot.storage import Store
+from bot.store import Store
 
 AID = "6930815272790114324"
 ALICE = "ou_alice000000000000000000000000000"

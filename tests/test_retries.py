@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import SUCCESS
 
-from bot.feishu import FeishuError
-from bot.jobs import MAX_ATTEMPTS, GiveUp, Retry, backoff, decide
-from bot.storage import Job
+from bot.feishu.client import FeishuError
+from bot.jobs.runner import MAX_ATTEMPTS, GiveUp, Retry, backoff, decide
+from bot.store import Job
 
 AID = "6930815272790114324"
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from conftest import ENCRYPT_KEY, PAYLOADS, encrypt, sign
 
-from bot import security
-from bot.security import Rejected, Secrets, authenticate, signature, signature_is_valid
+from bot.feishu import security
+from bot.feishu.security import Rejected, Secrets, authenticate, signature, signature_is_valid
 
 TOKEN = "xxxxxx"
 SECRETS = Secrets(ENCRYPT_KEY, TOKEN)

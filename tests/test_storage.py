@@ -10,7 +10,7 @@ from conftest import START, FakeClock
 from sqlalchemy import select
 
 from bot.assessment import Assessment, Conclusion, Submission
-from bot.storage import Denied, NewJob, Store, rate_hits, rate_limits
+from bot.store import Denied, NewJob, Store, rate_hits, rate_limits
 
 
 @pytest.fixture

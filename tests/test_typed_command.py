@@ -17,7 +17,7 @@ CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码�
 
 
 def confirmation(ctx, state: Assessment, by: str = "Alice Zhang") -> dict:
-    from bot.work import edit_value, when
+    from bot.jobs.work import edit_value, when
 
     return confirmation_card(AID, state, ctx.rubric, by=by, at=when(ctx, ctx.clock()), edit_value=edit_value(AID))
 

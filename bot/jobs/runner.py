@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot import feishu
-from bot.feishu import FeishuError
-from bot.storage import Job, Store, new_owner_id
+from bot.feishu import client as feishu
+from bot.feishu.client import FeishuError
+from bot.store import Job, Store, new_owner_id
 
 log = logging.getLogger("assessbot.jobs")
 

@@ -14,12 +14,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot import auth, commands
+from bot import auth
 from bot.assessment import InvalidFields, Submission, validate
-from bot.context import Context, Slot
-from bot.events import CardAction, MessageReceived
-from bot.storage import Denied, NewJob
-from bot.work import form_for, when
+from bot.commands import registry as commands
+from bot.feishu.events import CardAction, MessageReceived
+from bot.jobs.work import form_for, when
+from bot.services import Context, Slot
+from bot.store import Denied, NewJob
 from cards import errors as error_cards
 from cards.confirmation import saving_card
 from cards.elements import toast

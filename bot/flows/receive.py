@@ -6,8 +6,9 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bot import events, handlers, security
-from bot.context import Context
+from bot.feishu import events, security
+from bot.flows import handlers
+from bot.services import Context
 from cards.elements import toast
 
 log = logging.getLogger("assessbot.events")

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import auth
 from bot.assessment import Submission, as_raw, changes, patch_body
-from bot.context import Context
-from bot.feishu import FeishuError
-from bot.jobs import Executor, transient
-from bot.storage import Job
+from bot.feishu.client import FeishuError
+from bot.jobs.runner import Executor, transient
+from bot.services import Context
+from bot.store import Job
 from cards.confirmation import confirmation_card
 from cards.elements import toast
 from cards.errors import write_failed_card

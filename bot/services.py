@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.rubric import Rubric
 from bot.settings import Settings
-from bot.storage import Store
+from bot.store import Store
 
 if TYPE_CHECKING:
-    from bot.feishu import Written
-    from bot.jobs import Runner
+    from bot.feishu.client import Written
+    from bot.jobs.runner import Runner
 
 
 class FeishuApi(Protocol):

@@ -1,0 +1,1 @@
+"""The chat commands: one unit per command (words, parser, help, handle)."""

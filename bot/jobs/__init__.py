@@ -1,0 +1,1 @@
+"""After the 200: the job runner, its retry table, the job kinds and delivery."""
