@@ -23,11 +23,12 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
     """Build the Flask app: settings, rubric, database, Feishu client and the job runner, once."""
     from flask import Flask
 
-    from bot import logs, rubric, services, web
+    import bot.commands  # noqa: F401  (registers the command units)
+    from bot import jobs, logs, rubric, services, web
     from bot import settings as settings_module
     from bot import store as store_module
-    from bot.jobs import runner as jobs
-    from bot.jobs import work
+    from bot.feishu.client import TOKENS
+    from bot.jobs.runner import Runner
 
     settings = settings or _settings_or_exit(settings_module)
     try:
@@ -35,9 +36,9 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
     except rubric.RubricError as exc:
         raise SystemExit(f"assessbot cannot start: {exc}") from None
     if feishu_api is None:
-        from bot.feishu import client as feishu
+        from bot.feishu.client import Feishu
 
-        feishu_api = feishu.Feishu(settings.feishu_app_id, settings.feishu_app_secret, settings.feishu_domain,
+        feishu_api = Feishu(settings.feishu_app_id, settings.feishu_app_secret, settings.feishu_domain,
                                    settings.assessbot_api_timeout, settings.assessbot_log_level)
     logs.setup(settings.assessbot_log_level, [settings.feishu_app_secret, settings.feishu_encrypt_key,
                                               settings.feishu_verification_token])
@@ -45,9 +46,10 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
     store.create_schema()
     ctx = services.Context(settings=settings, rubric=the_rubric, store=store, feishu=feishu_api, clock=clock,
                           bot_open_id=settings.feishu_bot_open_id or None)
-    ctx.runner = jobs.Runner(store, work.executors(ctx), threads=settings.assessbot_runner_threads, clock=clock,
-                             purge=lambda: store.purge(settings.assessbot_dedup_ttl_seconds,
-                                                       settings.assessbot_job_ttl_seconds))
+    ctx.runner = Runner(store, jobs.executors(ctx), threads=settings.assessbot_runner_threads, clock=clock,
+                        purge=lambda: store.purge(settings.assessbot_dedup_ttl_seconds,
+                                                  settings.assessbot_job_ttl_seconds),
+                        tokens=TOKENS)
     app = Flask("assessbot")
     app.config["MAX_CONTENT_LENGTH"] = settings.assessbot_max_body_bytes + 1  # see web._body
     app.extensions["assessbot"] = ctx

@@ -200,7 +200,7 @@ def validate(raw: RawFields, rubric: Rubric, *, complete: bool = False, kept: fr
 def check_value(dim: Dimension, raw: str | tuple[str, ...]) -> Value | None:
     """Turn one entered value into the dimension's type; None when left empty (not given)."""
     if dim.type is DimensionType.MULTI:
-        items = _split_options(raw)
+        items = split_options(raw)
         if not items:
             return None
         unknown = [i for i in items if i not in dim.options]
@@ -250,7 +250,7 @@ def check_value(dim: Dimension, raw: str | tuple[str, ...]) -> Value | None:
 
 
 def _integer(text: str) -> int | None:
-    normal = text.translate(_FULLWIDTH_DIGITS).strip()
+    normal = text.translate(FULLWIDTH_NUMERALS).strip()
     sign = -1 if normal.startswith("-") else 1
     digits = normal.lstrip("+-")
     if not digits.isascii() or not digits.isdigit() or len(digits) > 9:
@@ -258,17 +258,14 @@ def _integer(text: str) -> int | None:
     return sign * int(digits)
 
 
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９－＋", "0123456789-+")
+FULLWIDTH_NUMERALS = str.maketrans("０１２３４５６７８９＋－．", "0123456789+-.")  # as Chinese input methods type
 
 
-def _split_options(raw: str | tuple[str, ...]) -> list[str]:
-    parts = [raw] if isinstance(raw, str) else list(raw)
-    items: list[str] = []
-    for part in parts:
-        for piece in part.replace("，", ",").replace("、", ",").split(","):
-            if piece.strip():
-                items.append(piece.strip())
-    return items
+def split_options(raw: str | tuple[str, ...] | None) -> list[str]:
+    """The options of a multi value: a list from a form, or text separated by `,` `，` or `、` as typed."""
+    parts = [] if raw is None else [raw] if isinstance(raw, str) else list(raw)
+    return [piece.strip() for part in parts for piece in part.replace("，", ",").replace("、", ",").split(",")
+            if piece.strip()]
 
 
 def _text(value: str | None, field: str, zh: str, en: str, errors: list[FieldError],

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from bot.actions import SubmitForm
 from bot.settings import Settings
 
 
@@ -66,24 +67,27 @@ def _form_key(settings: Settings) -> bytes:
     return hashlib.sha256(b"assessbot form v1\0" + settings.feishu_encrypt_key.encode()).digest()
 
 
+def sign_form(settings: Settings, assessment_id: str, opened_for: str, nonce: str) -> SubmitForm:
+    """The submit button's action: which assessment, whose form, signed so it cannot be forged."""
+    return SubmitForm(assessment_id, opened_for, nonce, _sign(settings, assessment_id, opened_for, nonce))
+
+
 def form_value(settings: Settings, assessment_id: str, opened_for: str, nonce: str) -> dict:
-    """The submit button's callback value: which assessment, whose form, signed so it cannot be forged."""
-    return {"a": "submit", "id": assessment_id, "for": opened_for, "n": nonce,
-            "sig": _sign(settings, assessment_id, opened_for, nonce)}
+    """The submit button's callback value, as sent in a card."""
+    return sign_form(settings, assessment_id, opened_for, nonce).encode()
 
 
-def form_is_for(settings: Settings, value: dict, operator: str) -> Decision:
+def form_is_for(settings: Settings, form: SubmitForm, operator: str) -> Decision:
     """A form may be submitted only by the person it was opened for (or an admin), and only as issued."""
-    parts = [value.get(k) for k in ("id", "for", "n", "sig")]
-    if not all(isinstance(p, str) and p for p in parts):
+    parts = (form.assessment_id, form.opened_for, form.nonce, form.sig)
+    if not all(parts):
         return Decision(False, "form value incomplete", "这张表单已失效，请重新发送 /assess <面评ID>。",
                         "This form is no longer valid; send /assess <assessment id> again.")
-    assessment_id, opened_for, nonce, sig = parts
-    expected = _sign(settings, assessment_id, opened_for, nonce)  # type: ignore[arg-type]
-    if not hmac.compare_digest(expected.encode(), sig.encode("utf-8", "surrogateescape")):  # type: ignore[union-attr]
+    expected = _sign(settings, form.assessment_id, form.opened_for, form.nonce)
+    if not hmac.compare_digest(expected.encode(), form.sig.encode("utf-8", "surrogateescape")):
         return Decision(False, "form signature mismatch", "这张表单无法识别，请重新发送 /assess <面评ID>。",
                         "This form cannot be verified; send /assess <assessment id> again.")
-    if opened_for != operator and not is_admin(settings, operator):
+    if form.opened_for != operator and not is_admin(settings, operator):
         return Decision(False, "form opened for someone else", "这张表单属于其他面试官，你不能提交。",
                         "This form was opened for another interviewer; you cannot submit it.")
     return ALLOW

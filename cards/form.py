@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from bot.assessment import Conclusion, FieldError, InvalidFields, RawFields, check_value, parse_conclusion
+from bot.assessment import (
+    Conclusion,
+    FieldError,
+    InvalidFields,
+    RawFields,
+    check_value,
+    parse_conclusion,
+    split_options,
+)
 from bot.rubric import Dimension, DimensionType, Rubric
 from cards.elements import Element, button, buttons, card, fit, header, note, plain, text, user_text
 from cards.errors import error_line
@@ -175,7 +183,7 @@ class _Form:
                 multi["placeholder"] = plain("请选择（可多选）", "Choose any")
             multi["options"] = [{"text": plain(user_text(o, at.option, one_line=True)), "value": o}
                                 for o in dim.options]
-            multi["selected_values"] = [o for o in dict.fromkeys(_items(raw)) if o in dim.options]
+            multi["selected_values"] = [o for o in dict.fromkeys(split_options(raw)) if o in dim.options]
             shown.append(multi)
         else:
             value = raw if isinstance(raw, str) or raw is None else ",".join(raw)
@@ -228,8 +236,3 @@ def _valid(dim: Dimension, raw: str | tuple[str, ...] | None) -> str | None:
     except InvalidFields:
         return None
     return None if value is None else str(value)
-
-
-def _items(raw: str | tuple[str, ...] | None) -> list[str]:
-    parts = [] if raw is None else [raw] if isinstance(raw, str) else list(raw)
-    return [p.strip() for part in parts for p in part.replace("，", ",").replace("、", ",").split(",") if p.strip()]

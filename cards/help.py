@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Protocol
 
 from bot.assessment import CONCLUSION_WORDS, Conclusion
 from bot.rubric import Dimension, DimensionType, Rubric
@@ -12,9 +12,8 @@ from cards.elements import Element, card, fit, header, hr, md, note, text, user_
 _LIMITS = ((60, 300), (40, 120), (24, 60), (16, 30))  # characters of (titles, option lists), fullest first
 
 
-@dataclass(frozen=True)
-class HelpEntry:
-    """One command as /help shows it; built from the command registry."""
+class CommandDoc(Protocol):
+    """What /help shows of a command: its declaration (a command unit's class attributes)."""
 
     name: str
     aliases: tuple[str, ...]
@@ -24,7 +23,7 @@ class HelpEntry:
     examples: tuple[str, ...]
 
 
-def help_card(entries: Sequence[HelpEntry], *, rubric: Rubric | None = None) -> dict:
+def help_card(entries: Sequence[CommandDoc], *, rubric: Rubric | None = None) -> dict:
     """Commands, then (with a rubric) the conclusion words and every dimension people can fill in."""
     head = header("面评助手用法", "How to use the assessment bot", "blue")
 
@@ -39,7 +38,7 @@ def help_card(entries: Sequence[HelpEntry], *, rubric: Rubric | None = None) -> 
     return fit(build, len(_LIMITS))
 
 
-def _entry(entry: HelpEntry) -> list[Element]:
+def _entry(entry: CommandDoc) -> list[Element]:
     name = "/" + user_text(entry.name, 40, one_line=True).removeprefix("/")
     aliases = ["/" + user_text(a, 40, one_line=True).removeprefix("/") for a in entry.aliases]
     zh_name = name + (f"（也可用 {'、'.join(aliases)}）" if aliases else "")

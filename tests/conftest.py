@@ -69,9 +69,9 @@ def database_urls() -> list:
 def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'assessbot.db'}"
-    from bot.store import _engine, metadata
+    from bot.store import make_engine, metadata
 
-    engine = _engine(request.param)
+    engine = make_engine(request.param)
     metadata.drop_all(engine)  # every test starts from an empty database
     engine.dispose()
     return request.param
@@ -260,7 +260,7 @@ def app(settings, clock, feishu_http, logs):
         if getattr(handler, "_assessbot", False):
             handler.setStream(logs)
     ctx = app.extensions["assessbot"]
-    ctx.runner.sleep = clock.sleep
+    ctx.sleep = clock.sleep
     ctx.runner.rand = lambda low, high: high  # deterministic back-off: the cap of each step
     yield app
     ctx.inline.shutdown(wait=True)

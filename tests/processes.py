@@ -226,7 +226,7 @@ def postgres_database(server_url: str) -> Iterator[str]:
     """
     import psycopg
 
-    from bot.store import _engine, metadata
+    from bot.store import make_engine, metadata
 
     plain = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", server_url)
     parts = urlsplit(plain)
@@ -235,7 +235,7 @@ def postgres_database(server_url: str) -> Iterator[str]:
         with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error:
-        engine = _engine(server_url)
+        engine = make_engine(server_url)
         metadata.drop_all(engine)
         engine.dispose()
         yield server_url

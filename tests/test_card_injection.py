@@ -6,6 +6,7 @@ import json
 import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,7 +17,7 @@ from cards.confirmation import confirmation_card, saving_card
 from cards.elements import toast
 from cards.errors import denied_card, invalid_card, problem_card, write_failed_card
 from cards.form import form_card
-from cards.help import HelpEntry, help_card
+from cards.help import help_card
 from cards.history import HistoryEntry, history_card
 from cards.notice import group_notice_card, text_card
 
@@ -93,7 +94,8 @@ BUILDERS: dict[str, Callable[[str], dict]] = {
     "denied": lambda s: denied_card(s, s),
     "history": lambda s: history_card(s, [HistoryEntry(at=AT, actor=s, action=s, result=s, changes=(s, s),
                                                        log_id=s)], owner=s),
-    "help": lambda s: help_card([HelpEntry(s, (s,), s, s, s, (s,))], rubric=RUBRIC),
+    "help": lambda s: help_card([SimpleNamespace(name=s, aliases=(s,), usage=s, summary_zh=s, summary_en=s,
+                                                 examples=(s,))], rubric=RUBRIC),
     "notice": lambda s: group_notice_card(s, s),
     "text": lambda s: text_card(s, s),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from cards.confirmation import confirmation_card, saving_card
 from cards.elements import toast, user_text, when
 from cards.errors import denied_card, invalid_card, problem_card, write_failed_card
 from cards.form import form_card, form_values_to_raw
-from cards.help import HelpEntry, help_card
+from cards.help import help_card
 from cards.history import HistoryEntry, history_card
 from cards.notice import group_notice_card, text_card
 
@@ -540,10 +541,22 @@ def test_denied_card_says_why() -> None:
 
 # --- help, history, notices -------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Declared:
+    """A command's declaration as the help card reads it."""
+
+    name: str
+    aliases: tuple[str, ...]
+    usage: str
+    summary_zh: str
+    summary_en: str
+    examples: tuple[str, ...]
+
+
 HELP = [
-    HelpEntry("assess", ("面评",), "/assess <assessment_id> [pass|fail|pending] [<dimension>=<value> ...]",
-              "记录或修改面评。", "Record or change an assessment.", ("/assess 123 pass coding=4",)),
-    HelpEntry("help", (), "/help", "显示用法。", "Show how to use the bot.", ()),
+    Declared("assess", ("面评",), "/assess <assessment_id> [pass|fail|pending] [<dimension>=<value> ...]",
+             "记录或修改面评。", "Record or change an assessment.", ("/assess 123 pass coding=4",)),
+    Declared("help", (), "/help", "显示用法。", "Show how to use the bot.", ()),
 ]
 
 

@@ -7,7 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.assessment import RawFields
-from bot.commands.registry import Assess, CommandProblem, Help, History, help_entries, parse, usage
+from bot.commands.assess import Assess
+from bot.commands.base import CommandProblem
+from bot.commands.help import Help
+from bot.commands.history import History
+from bot.commands.registry import declarations, parse, usage
 from bot.rubric import load
 
 RUBRIC = load(Path(__file__).resolve().parents[1] / "config" / "rubric.toml")
@@ -233,7 +237,7 @@ def test_history_mistakes_say_exactly_what_is_wrong(text, zh, en):
 
 
 def test_help_entries_cover_every_command_once_with_usage_and_summaries():
-    entries = help_entries()
+    entries = declarations()
     assert [e.name for e in entries] == ["assess", "help", "history"]
     assert [e.aliases for e in entries] == [("面评",), ("帮助", "?"), ("历史", "记录")]
     for entry in entries:
@@ -243,9 +247,9 @@ def test_help_entries_cover_every_command_once_with_usage_and_summaries():
         assert all(usage(alias) == entry.usage for alias in entry.aliases)
 
 
-@pytest.mark.parametrize("example", [ex for entry in help_entries() for ex in entry.examples])
+@pytest.mark.parametrize("example", [ex for entry in declarations() for ex in entry.examples])
 def test_every_help_example_parses_to_its_command(example):
-    entry = next(e for e in help_entries() if usage(example.split()[0]) == e.usage)
+    entry = next(e for e in declarations() if usage(example.split()[0]) == e.usage)
     assert type(parse(example, rubric=RUBRIC)).__name__.casefold() == entry.name
 
 

@@ -9,8 +9,9 @@ import pytest
 from conftest import ADMIN, ALICE, BOB, BOT, SUCCESS
 
 from bot import auth
+from bot.actions import OpenForm
 from bot.assessment import Assessment, Conclusion, RawFields, as_raw
-from bot.jobs.work import edit_value, when
+from bot.views import when
 from cards.confirmation import confirmation_card
 from cards.elements import toast
 from cards.errors import write_failed_card
@@ -61,7 +62,8 @@ def open_form(push, feishu_http, ctx, sender=ALICE) -> dict:
 
 
 def confirmation(ctx, state=STATE, by="Alice Zhang") -> dict:
-    return confirmation_card(AID, state, ctx.rubric, by=by, at=when(ctx, ctx.clock()), edit_value=edit_value(AID))
+    return confirmation_card(AID, state, ctx.rubric, by=by, at=when(ctx, ctx.clock()),
+                             edit_value=OpenForm(AID).encode())
 
 
 def test_assess_with_an_id_alone_replies_with_the_prefilled_form(push, feishu_http, ctx):
@@ -181,7 +183,7 @@ def test_a_parameter_error_is_shown_in_place_with_try_again(push, feishu_http, c
     body = push.card(value, VALID).get_json()
     assert len(feishu_http.patches()) == 1
     failed = write_failed_card(AID, code=1002002, msg="参数错误", log_id="LOG0", retryable=False,
-                               retry_value=edit_value(AID, 2))
+                               retry_value=OpenForm(AID, 2).encode())
     assert body == {"toast": toast("error", "保存失败", "Could not save"), "card": {"type": "raw", "data": failed}}
 
 
@@ -202,7 +204,7 @@ def test_try_again_opens_the_form_with_the_failed_values_kept(push, feishu_http,
     feishu_http.patch_answers((400, {"code": 1002002, "msg": "参数错误"}))
     value = open_form(push, feishu_http, ctx)
     push.card(value, VALID).close()
-    reopened = push.card(edit_value(AID, 2), {}).get_json()["card"]["data"]
+    reopened = push.card(OpenForm(AID, 2).encode(), {}).get_json()["card"]["data"]
     new_value = submit_button(reopened)
     assert reopened == form_card(AID, ctx.rubric, as_raw(STATE), submit_value=new_value)
 

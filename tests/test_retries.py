@@ -6,7 +6,7 @@ import pytest
 from conftest import SUCCESS
 
 from bot.feishu.client import FeishuError
-from bot.jobs.runner import MAX_ATTEMPTS, GiveUp, Retry, backoff, decide
+from bot.jobs.retry import MAX_ATTEMPTS, GiveUp, Retry, backoff, decide
 from bot.store import Job
 
 AID = "6930815272790114324"

@@ -17,9 +17,11 @@ CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码�
 
 
 def confirmation(ctx, state: Assessment, by: str = "Alice Zhang") -> dict:
-    from bot.jobs.work import edit_value, when
+    from bot.actions import OpenForm
+    from bot.views import when
 
-    return confirmation_card(AID, state, ctx.rubric, by=by, at=when(ctx, ctx.clock()), edit_value=edit_value(AID))
+    return confirmation_card(AID, state, ctx.rubric, by=by, at=when(ctx, ctx.clock()),
+                             edit_value=OpenForm(AID).encode())
 
 
 def test_it_answers_the_plain_challenge(push):

@@ -2,7 +2,7 @@
 
 Every call checks success in one place and raises FeishuError (code, msg, log_id, HTTP status and the
 rate-limit reset when given). The SDK neither retries nor drops a rejected tenant token; retries are the
-job runner's business (bot/jobs.py) and the token cache here can be dropped once per process when Feishu
+job runner's business (bot/jobs/retry.py) and the token cache here can be dropped once per process when Feishu
 says the token is no longer valid.
 """
 
@@ -12,7 +12,6 @@ import json
 import os
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 
 import lark_oapi as lark
 import requests
@@ -73,24 +72,30 @@ class _DroppableCache(LocalCache):
 
 
 _cache = _DroppableCache()
-_token_lock = threading.Lock()
-_token_generation = 0
 
 
-def token_generation() -> int:
-    """Incremented each time the cached tenant token is dropped."""
-    return _token_generation
+class TokenCache:
+    """The process's cached tenant token, dropped once per rejection however many threads saw it rejected."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0
+
+    def generation(self) -> int:
+        """Incremented each time the cached token is dropped."""
+        return self._generation
+
+    def drop(self, seen_generation: int) -> bool:
+        """Forget the cached token, unless another thread already did since `seen_generation`."""
+        with self._lock:
+            if seen_generation != self._generation:
+                return False
+            _cache.drop()
+            self._generation += 1
+            return True
 
 
-def drop_token(seen_generation: int) -> bool:
-    """Forget the cached tenant token once per rejection, however many threads saw it rejected."""
-    global _token_generation
-    with _token_lock:
-        if seen_generation != _token_generation:
-            return False
-        _cache.drop()
-        _token_generation += 1
-        return True
+TOKENS = TokenCache()
 
 
 class KeepAlive:
@@ -245,11 +250,3 @@ def _reset(headers: dict) -> float | None:
         return float(headers["x-ogw-ratelimit-reset"])
     except (KeyError, ValueError):
         return None
-
-
-@lru_cache(maxsize=8)
-def client(app_id: str, app_secret: str, domain: str, timeout: float) -> Feishu:
-    """One client per app per process."""
-    return Feishu(app_id, app_secret, domain, timeout)
-
-

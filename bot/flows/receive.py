@@ -1,4 +1,5 @@
-"""From raw request to answer: authenticate, parse, route; the two kinds of error are handled here, once."""
+"""From a raw push to an answer: authenticate, parse into a typed event, route; the two kinds of error are
+handled here, once."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.feishu import events, security
-from bot.flows import handlers
+from bot.flows.clicks import on_card_action
+from bot.flows.messages import on_message
 from bot.services import Context
 from cards.elements import toast
 
@@ -32,6 +34,11 @@ def receive(ctx: Context, body: bytes, headers: Mapping[str, str]) -> Result:
     except security.Rejected as exc:
         log.warning("request rejected", extra={"status": exc.status, "reason": exc.reason})
         return Result(exc.status, UNAUTHORIZED if exc.status == 401 else {"error": "bad request"})
+    return handle_payload(ctx, payload)
+
+
+def handle_payload(ctx: Context, payload: dict) -> Result:
+    """Answer an authenticated payload, however it arrived (webhook or long connection)."""
     try:
         event = events.parse(payload)
     except events.Malformed as exc:
@@ -50,13 +57,13 @@ def receive(ctx: Context, body: bytes, headers: Mapping[str, str]) -> Result:
 
 
 def _message(ctx: Context, event: events.MessageReceived) -> Result:
-    handlers.on_message(ctx, event)
+    on_message(ctx, event)
     log.info("message handled", extra={"event_id": event.event_id})
     return Result(200, {})
 
 
 def _card(ctx: Context, event: events.CardAction) -> Result:
-    answer = handlers.on_card_action(ctx, event)
+    answer = on_card_action(ctx, event)
     log.info("card action handled", extra={"event_id": event.event_id})
     return Result(200, answer.body, answer.after)
 

@@ -1,12 +1,7 @@
-"""The job runner: claim with a lease, execute, and retry by one table; plus the shared rate limit.
+"""The job runner: claim with a lease, execute, settle by the retry table. It names no job kind.
 
-Retry discipline (one table, `decide`):
-  1002001 / 1020001 / 2200 / HTTP 5xx / connection errors / timeouts / non-JSON answers
-      -> retry with exponential back-off and full jitter, at most MAX_ATTEMPTS within MAX_AGE, then dead
-  99991400 or HTTP 429 -> wait at least x-ogw-ratelimit-reset seconds (every process pauses), not an attempt
-  invalid or expired tenant token -> drop the cached token once per process, retry at once
-  1002002 and any other answer -> never retried: dead at once, the interviewer is told
-A dead job tells the interviewer, with the values kept for "try again".
+Each kind of job is an Executor (bot/jobs/__init__.py lists them); what a failure means is the retry
+table's business (bot/jobs/retry.py); leases, versions and the shared rate limit live in the store.
 """
 
 from __future__ import annotations
@@ -16,69 +11,37 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
-from bot.feishu import client as feishu
-from bot.feishu.client import FeishuError
+from bot.jobs.retry import Failure, Retry, as_failure, decide, describe
 from bot.store import Job, Store, new_owner_id
 
 log = logging.getLogger("assessbot.jobs")
 
-MAX_ATTEMPTS = 5
-MAX_AGE = 600.0  # seconds from submission within which transient failures are retried
-MAX_RATE_LIMITED_AGE = 1800.0
-BACKOFF_BASE = 2.0
-BACKOFF_CAP = 120.0
-TRANSIENT_CODES = frozenset({1002001, 1020001, 2200})
-PATCH_LIMIT = "patch"
-
-
-@dataclass(frozen=True)
-class Retry:
-    delay: float
-    count_attempt: bool = True
-
-
-@dataclass(frozen=True)
-class GiveUp:
-    reason: str
-
-
-def backoff(attempt: int, rand: Callable[[float, float], float] = random.uniform) -> float:
-    """Full jitter: a random wait between 0 and base·2^(attempt-1), capped."""
-    return rand(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))
-
-
-def transient(err: FeishuError) -> bool:
-    return err.code is None or err.code in TRANSIENT_CODES or (err.status or 0) >= 500
-
-
-def decide(err: FeishuError, job: Job, now: float, rand: Callable[[float, float], float] = random.uniform
-           ) -> Retry | GiveUp:
-    """What to do after a failed call: the retry table."""
-    age = now - job.created_at
-    if err.rate_limited:
-        if age > MAX_RATE_LIMITED_AGE:
-            return GiveUp("rate limited for too long")
-        return Retry(max(err.reset or 1.0, 0.0) + rand(0.0, 0.5), count_attempt=False)
-    if err.token_invalid:
-        return Retry(0.0) if job.attempts < MAX_ATTEMPTS else GiveUp("tenant token rejected")
-    if transient(err):
-        delay = backoff(job.attempts, rand)
-        if job.attempts >= MAX_ATTEMPTS or age + delay > MAX_AGE:
-            return GiveUp("gave up after repeated failures")
-        return Retry(delay)
-    return GiveUp("rejected by Feishu")
-
 
 class Executor(Protocol):
-    """What one kind of job does; `dead` tells the interviewer when the job is given up."""
+    """What one kind of job does.
+
+    `limit` names the shared rate limit its calls count against (paused for everyone when the remote side
+    says "too fast"); `retrying` hears of each failed attempt that will be retried; `dead` tells the person
+    when the job is given up.
+    """
+
+    limit: str | None
 
     def run(self, job: Job) -> None: ...
 
-    def dead(self, job: Job, error: FeishuError | None) -> None:
-        """Nothing to tell by default."""
+    def retrying(self, job: Job, error: Failure) -> None: ...
+
+    def dead(self, job: Job, error: Failure | None) -> None: ...
+
+
+class Tokens(Protocol):
+    """The process's cached access token, which a rejection makes the runner drop once."""
+
+    def generation(self) -> int: ...
+
+    def drop(self, seen_generation: int) -> bool: ...
 
 
 class Runner:
@@ -86,20 +49,19 @@ class Runner:
 
     def __init__(self, store: Store, executors: dict[str, Executor], *, threads: int = 4, lease: float = 60.0,
                  poll: float = 0.5, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, rand: Callable[[float, float], float] = random.uniform,
-                 purge: Callable[[], object] | None = None, purge_every: float = 600.0):
+                 rand: Callable[[float, float], float] = random.uniform,
+                 purge: Callable[[], object] | None = None, purge_every: float = 600.0, tokens: Tokens | None = None):
         self.store = store
+        self.tokens = tokens
         self.executors = executors
         self.threads = threads
         self.lease = lease
         self.poll = poll
         self.clock = clock
-        self.sleep = sleep
         self.rand = rand
         self._purge = purge
         self._purge_every = purge_every
         self._wake = threading.Condition()
-        self._slot_turn = threading.Lock()
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self._last_purge = 0.0
@@ -173,58 +135,38 @@ class Runner:
             log.error("no executor for job kind", extra=context)
             self.store.finish(job, "dead", "unknown job kind")
             return
-        generation = feishu.token_generation()
+        generation = self.tokens.generation() if self.tokens else 0
         try:
             executor.run(job)
-        except FeishuError as err:
-            context.update(code=err.code, log_id=err.log_id, status=err.status)
-            self._failed(job, executor, err, generation, context)
-            return
-        except Exception as exc:  # a bug or a database error: bounded retries, then dead
-            log.exception("job raised", extra=context)
-            self._failed(job, executor, FeishuError(None, f"internal error: {type(exc).__name__}"), generation,
-                         context, internal=True)
+        except Exception as exc:
+            err, internal = as_failure(exc)
+            if internal:  # a bug or a database error: bounded retries, then dead
+                log.exception("job raised", extra=context)
+            else:
+                context.update(code=err.code, log_id=err.log_id, status=err.status)
+            self._failed(job, executor, err, generation, context, internal=internal)
             return
         if self.store.finish(job):
             log.info("job done", extra=context)
         else:
             log.warning("job finished after its lease was lost", extra=context)
 
-    def _failed(self, job: Job, executor: Executor, err: FeishuError, generation: int, context: dict,
+    def _failed(self, job: Job, executor: Executor, err: Failure, generation: int, context: dict,
                 internal: bool = False) -> None:
         now = self.clock()
-        if err.token_invalid:
-            feishu.drop_token(generation)
-        if err.rate_limited and job.kind == "write":
-            self.store.block(PATCH_LIMIT, now + max(err.reset or 1.0, 0.0))
+        if err.token_invalid and self.tokens:
+            self.tokens.drop(generation)
+        if err.rate_limited and executor.limit:
+            self.store.block(executor.limit, now + max(err.reset or 1.0, 0.0))
         verdict = decide(err, job, now, self.rand)
         if isinstance(verdict, Retry):
             log.warning("job will be retried", extra={**context, "delay": round(verdict.delay, 3)})
-            if job.kind == "write":  # every write attempt is audited, failed ones too
-                self.store.record(job.payload.get("actor", "?"), job.assessment_id, "write", "retry",
-                                  {"version": job.version, "attempt": job.attempts, "code": err.code}, err.log_id)
-            self.store.retry_later(job, verdict.delay, _describe(err), count_attempt=verdict.count_attempt)
+            executor.retrying(job, err)
+            self.store.retry_later(job, verdict.delay, describe(err), count_attempt=verdict.count_attempt)
             return
         log.error("job is dead", extra={**context, "reason": verdict.reason})
-        if self.store.finish(job, "dead", _describe(err)):
+        if self.store.finish(job, "dead", describe(err)):
             try:
                 executor.dead(job, None if internal else err)
             except Exception:
                 log.exception("could not tell the interviewer that a job failed", extra=context)
-
-    # -- the shared rate limit -------------------------------------------------------------------------
-
-    def wait_for_slot(self, limit: int, window: float = 1.0, name: str = PATCH_LIMIT) -> None:
-        """Block until the shared limiter grants one call (never more than `limit` in any `window`)."""
-        # One thread of this process asks at a time: otherwise every waiting thread wakes when a slot frees
-        # and all but one take the database's write lock for nothing, in front of acknowledgements.
-        with self._slot_turn:
-            while True:
-                wait = self.store.take_slot(name, limit, window)
-                if wait <= 0:
-                    return
-                self.sleep(min(wait, 1.0))
-
-
-def _describe(err: FeishuError) -> str:
-    return f"{err.code}: {err.msg}" + (f" (log_id {err.log_id})" if err.log_id else "")

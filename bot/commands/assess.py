@@ -1,0 +1,186 @@
+"""/assess: record or change an assessment from a typed command; the id alone opens the form."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bot import auth
+from bot.assessment import CONCLUSION_WORDS, InvalidFields, RawFields, parse_conclusion, suggest, validate
+from bot.commands.base import Command, Outcome, Request, Wrong
+from bot.commands.grammar import MENTION, Token, assessment_id, missing_id, numeral, snippet, tokens
+from bot.commands.registry import command
+from bot.jobs.delivery import Purpose
+from bot.rubric import Rubric
+from bot.store import NewJob
+from bot.views import WRITE
+from cards import errors as error_cards
+from cards.notice import group_notice_card, text_card
+
+FORM = "form"  # the job kind that sends a form
+
+# Words for the fields that are not dimensions; every other key is a dimension word, checked by validation.
+_FIELD_WORDS = {
+    **dict.fromkeys(("conclusion", "结论"), "conclusion"),
+    **dict.fromkeys(("comment", "content", "评语", "综合记录", "备注"), "content"),
+    **dict.fromkeys(("name", "username", "面试官", "姓名"), "username"),
+    **dict.fromkeys(("owner", "负责人"), "owner"),
+}
+
+
+@command
+@dataclass(frozen=True)
+class Assess(Command):
+    """Write the given fields of an assessment (none given: open the form)."""
+
+    name: ClassVar[str] = "assess"
+    aliases: ClassVar[tuple[str, ...]] = ("面评",)
+    usage: ClassVar[str] = ("/assess <assessment_id> [pass|fail|pending] [<dimension>=<value> ...] [comment=<text>] "
+                            "[name=<interviewer name>] [owner=@someone]")
+    summary_zh: ClassVar[str] = ("记录或修改面评：结论（通过/不通过/待定）、各维度、综合记录；只写 ID 则打开表单。"
+                                 "未写的项保持不变；含空格的值请加引号。")
+    summary_en: ClassVar[str] = ("Record or change an assessment: conclusion (pass/fail/pending), dimensions, comment; "
+                                 "the id alone opens the form. Fields left out stay as they are; quote values with "
+                                 "spaces.")
+    examples: ClassVar[tuple[str, ...]] = (
+        '/assess 6930815272790114324 pass coding=4 design=3 comment="思路清晰，代码整洁"',
+        "/面评 6930815272790114324 通过 编码=4 亮点=算法，架构",
+        "/assess 6930815272790114324 coding=5",
+        "/assess 6930815272790114324",
+    )
+
+    assessment_id: str
+    fields: RawFields
+    owner: str | None = None  # open_id of the person the assessment is handed over to
+
+    @classmethod
+    def read(cls, args: str, mentions: Mapping[str, str], rubric: Rubric | None) -> Assess:
+        found = tokens(args)
+        if not found or found[0].key is not None:
+            raise missing_id()
+        aid = assessment_id(found[0])
+        given: dict[str, str] = {}  # what each field or dimension was called, to catch it given twice
+        values: dict[str, str] = {}
+        dimensions: list[tuple[str, str]] = []
+        for token in found[1:]:
+            if token.key is None:
+                if "conclusion" in given and not parse_conclusion(numeral(token.value)):
+                    raise _not_understood(token, rubric, expecting_conclusion=False)
+                target, name = "conclusion", token.value
+            else:
+                name = token.key
+                target = _FIELD_WORDS.get(name.casefold()) or _dimension_identity(name, rubric)
+            if target in given:
+                if target == "conclusion":
+                    raise Wrong(f"结论给了两次：“{values['conclusion']}”和“{token.value}”。",
+                               f"The conclusion is given twice: '{values['conclusion']}' and '{token.value}'.")
+                raise _twice(given[target], name)
+            given[target] = name
+            if target == "conclusion":
+                values[target] = _conclusion(token, rubric)
+            elif target == "owner":
+                values[target] = _owner(token, mentions)
+            elif target in ("content", "username"):
+                values[target] = token.value
+            else:
+                dimensions.append((name, numeral(token.value)))
+        fields = RawFields(conclusion=values.get("conclusion"), dimensions=tuple(dimensions),
+                           content=values.get("content"), username=values.get("username"))
+        return cls(assessment_id=aid, fields=fields, owner=values.get("owner"))
+
+    def handle(self, req: Request) -> Outcome:
+        ctx, aid, settings = req.ctx, self.assessment_id, req.ctx.settings
+        outcome = Outcome()
+        owner = ctx.store.known(aid).owner
+        if self.owner is not None:
+            decision = auth.may_transfer(settings, req.actor)
+            if not decision.allowed:
+                return req.deny(aid, "transfer", decision)
+            outcome.owner_change, owner = (aid, self.owner), self.owner
+            outcome.audits.append({"actor": req.actor, "assessment_id": aid, "action": "transfer", "result": "ok",
+                                   "detail": {"to": self.owner}})
+            if self.fields.is_empty:
+                outcome.jobs.append(req.send(text_card("已转交面评 " + aid, "Assessment " + aid + " handed over"),
+                                             Purpose.HANDED_OVER))
+                return outcome
+        decision = auth.may_write(settings, req.actor, owner)
+        if not decision.allowed:
+            return req.deny(aid, "write", decision)
+        if self.fields.is_empty:
+            payload = {"id": aid, "for": req.actor, "nonce": secrets.token_hex(8), "target": req.private().encode(),
+                       "event_id": req.event_id}
+            outcome.jobs += [NewJob(FORM, payload), *_group_notice(req)]
+            return outcome
+        try:
+            submission = validate(self.fields, ctx.rubric)
+        except InvalidFields as exc:
+            card = error_cards.invalid_card(aid, exc.errors, usage_zh=self.usage, usage_en=self.usage)
+            return Outcome(jobs=[req.send(card, Purpose.INVALID)])
+        outcome.jobs += [write_job(req, aid, submission.model_dump(mode="json"), self.fields.username),
+                         *_group_notice(req)]
+        outcome.write, outcome.may_override = True, auth.is_admin(settings, req.actor)
+        return outcome
+
+
+def write_job(req: Request, aid: str, submission: dict, actor_name: str | None, delay: float = 0.0) -> NewJob:
+    """A versioned write of one validated submission, confirmed where the request's private answers go."""
+    payload = {"submission": submission, "actor": req.actor, "actor_name": actor_name, "target": req.private().encode(),
+               "via": req.via, "event_id": req.event_id}
+    return NewJob(WRITE, payload, aid, versioned=True, delay=delay)
+
+
+def _group_notice(req: Request) -> list[NewJob]:
+    """In a group, the form and the confirmation go privately; the group hears only that."""
+    return [req.send(group_notice_card(), Purpose.GROUP_NOTICE)] if req.in_group else []
+
+
+def _conclusion(token: Token, rubric: Rubric | None) -> str:
+    word = numeral(token.value)
+    if parse_conclusion(word) is None:
+        raise _not_understood(token, rubric, expecting_conclusion=True)
+    return word
+
+
+def _owner(token: Token, mentions: Mapping[str, str]) -> str:
+    open_id = mentions.get(token.value) if MENTION.fullmatch(token.value) else None
+    if not open_id:
+        raise Wrong(f"{token.key}= 后面需要 @ 一个人。", f"{token.key}= needs an @mention.")
+    return open_id
+
+
+def _dimension_identity(word: str, rubric: Rubric | None) -> str:
+    dimension = rubric.find(word) if rubric else None
+    return "dimension:" + (dimension.key if dimension else word.casefold())
+
+
+def _twice(first: str, second: str) -> Wrong:
+    if first.casefold() == second.casefold():
+        return Wrong(f"“{second}”给了两次。", f"'{second}' is given twice.")
+    return Wrong(f"“{first}”和“{second}”是同一项，只能给一次。",
+                 f"'{first}' and '{second}' are the same field; give it once.")
+
+
+def _not_understood(token: Token, rubric: Rubric | None, *, expecting_conclusion: bool) -> Wrong:
+    """A value that is not a conclusion, or a bare word that is no field: say what it probably was."""
+    word = snippet(token.value)
+    bare = token.key is None
+    if bare and MENTION.fullmatch(token.value):
+        return Wrong("单独的 @ 无法识别；要转交面评请写 owner=@某人。",
+                     "An @mention on its own is not understood; to hand the assessment over, write owner=@someone.")
+    if bare and rubric and rubric.find(token.value):
+        return Wrong(f"“{word}”缺少值，请写成 {word}=<值>。", f"'{word}' has no value; write {word}=<value>.",
+                     suggestion=f"{token.value}=")
+    if not expecting_conclusion:
+        return Wrong(f"无法识别“{word}”；各项请写成 名称=值。",
+                     f"'{word}' is not understood; write fields as name=value.")
+    if hint := suggest(token.value, list(CONCLUSION_WORDS)):
+        return Wrong(f"结论“{word}”无效。是否想输入 {hint}？",
+                     f"'{word}' is not a conclusion. Did you mean {hint}?", suggestion=hint)
+    if bare and rubric and (near := suggest(token.value, rubric.all_names)):
+        return Wrong(f"结论“{word}”无效。是否想输入 {near}=…？",
+                     f"'{word}' is not a conclusion. Did you mean {near}=…?", suggestion=f"{near}=")
+    return Wrong(f"结论“{word}”无效。可用：通过 / 不通过 / 待定（或 pass / fail / pending）；其他项请写成 名称=值。",
+                 f"'{word}' is not a conclusion. Use pass, fail or pending (通过, 不通过, 待定); "
+                  "write other fields as name=value.")

@@ -1,0 +1,60 @@
+"""The form card's actions: open it (Edit, Try again) and submit it — the clicked twin of /assess."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+
+from bot import auth
+from bot.actions import OpenForm, SubmitForm
+from bot.assessment import InvalidFields, validate
+from bot.commands.assess import write_job
+from bot.commands.base import Inline, Outcome, Request
+from bot.commands.registry import on_action
+from bot.views import form_for, when
+from cards.confirmation import saving_card
+from cards.elements import toast
+from cards.form import form_card, form_values_to_raw
+
+
+@on_action(OpenForm)
+def open_form(req: Request, action: OpenForm) -> Outcome:
+    """Answer the click with the form, prefilled (with the failed values for "Try again")."""
+    ctx, aid = req.ctx, action.assessment_id
+    decision = auth.may_write(ctx.settings, req.actor, ctx.store.known(aid).owner)
+    if not decision.allowed:
+        return req.deny(aid, "write", decision)
+    card = form_for(ctx, aid, req.actor, secrets.token_hex(8), draft_job=action.draft_job)
+    return Outcome(answer={"card": {"type": "raw", "data": card}})
+
+
+@on_action(SubmitForm)
+def submit_form(req: Request, action: SubmitForm) -> Outcome:
+    """Validate the form like a typed command; a valid one is written now and answered with its card."""
+    ctx, aid = req.ctx, action.assessment_id
+    bound = auth.form_is_for(ctx.settings, action, req.actor)
+    if not bound.allowed:
+        return req.deny(aid or None, "write", bound)
+    raw = form_values_to_raw(req.form_value, ctx.rubric)
+    known = ctx.store.known(aid)
+    try:
+        submission = validate(raw, ctx.rubric, complete=True, kept=frozenset(known.state.dimensions))
+    except InvalidFields as exc:
+        card = form_card(aid, ctx.rubric, raw, submit_value=action.encode(), errors=exc.errors)
+        note = toast("error", "有内容需要修改，请查看标红的项。", "Some values need fixing; see the notes in red.")
+        return Outcome(answer={"toast": note, "card": {"type": "raw", "data": card}})
+    decision = auth.may_write(ctx.settings, req.actor, known.owner)
+    if not decision.allowed:
+        return req.deny(aid, "write", decision)
+    dumped = submission.model_dump(mode="json")
+    digest = hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()
+    budget = ctx.settings.assessbot_callback_budget
+
+    def saving() -> dict:
+        state = submission.merged_into(ctx.store.known(aid).state)
+        return saving_card(aid, state, ctx.rubric, by=submission.username or req.actor, at=when(ctx, ctx.clock()))
+
+    return Outcome(jobs=[write_job(req, aid, dumped, submission.username, delay=budget + 1.0)],
+                   keys=[f"event:{req.event_id}", f"form:{action.nonce}:{digest[:32]}"], write=True,
+                   may_override=auth.is_admin(ctx.settings, req.actor), inline=Inline(budget, saving))

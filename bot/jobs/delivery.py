@@ -1,0 +1,169 @@
+"""Where cards go, decided here and only here: a reply in the command's thread, a private message, or the
+card a person clicked (in the callback's answer while it is still open, else by delayed update, else by
+updating the message). Repeated deliveries of one purpose post once (Feishu's `uuid`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from bot.feishu.client import FeishuError
+from bot.jobs.retry import transient
+
+if TYPE_CHECKING:
+    from bot.services import Context
+
+log = logging.getLogger("assessbot.delivery")
+
+CARD_TOKEN_LIFETIME = 29 * 60  # Feishu's callback token lives 30 minutes; leave a margin
+
+
+class Purpose(StrEnum):
+    """Why a card is sent; with the source message it makes the delivery's idempotency key."""
+
+    HELP = "h"
+    PROBLEM = "p"
+    DENIED = "d"
+    INVALID = "i"
+    HANDED_OVER = "o"
+    HISTORY = "y"
+    GROUP_NOTICE = "n"
+    FORM = "form"
+    CONFIRMED = "c"
+    FAILED = "f"
+    MESSAGE = "m"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply in the thread of the message that asked."""
+
+    message_id: str
+    source: str
+
+    def encode(self) -> dict:
+        return {"type": "reply", "message_id": self.message_id, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Private:
+    """A message to one person in their chat with the bot."""
+
+    open_id: str
+    source: str
+
+    def encode(self) -> dict:
+        return {"type": "private", "open_id": self.open_id, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Clicked:
+    """The card a person clicked: its callback token (30 minutes, two uses) and its message."""
+
+    token: str
+    message_id: str
+    at: float
+    source: str
+
+    def encode(self) -> dict:
+        return {"type": "card", "token": self.token, "message_id": self.message_id, "at": self.at,
+                "source": self.source}
+
+
+Target = Reply | Private | Clicked
+
+
+def target(value: dict) -> Target:
+    """The target a job's payload names."""
+    kind = value["type"]
+    if kind == "reply":
+        return Reply(value["message_id"], value.get("source", ""))
+    if kind == "private":
+        return Private(value["open_id"], value.get("source", ""))
+    if kind == "card":
+        return Clicked(value.get("token") or "", value.get("message_id") or "", float(value.get("at", 0)),
+                       value.get("source", ""))
+    raise ValueError(f"unknown delivery target {kind!r}")
+
+
+class Answer:
+    """A card callback waiting for its job's card; whatever is offered after the deadline goes by API."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.ready = threading.Event()
+        self.responded = threading.Event()  # set once the callback's HTTP answer has been sent
+        self._closed = False
+        self.card: dict | None = None
+        self.toast: dict | None = None
+
+    def offer(self, card: dict, toast: dict) -> bool:
+        """Hand the final card to the waiting request; False if it has already answered."""
+        with self._lock:
+            if self._closed:
+                return False
+            self.card, self.toast = card, toast
+            self.ready.set()
+            return True
+
+    def close(self, timeout: float) -> tuple[dict | None, dict | None]:
+        """Wait up to `timeout` for a card, then stop accepting one."""
+        self.ready.wait(timeout)
+        with self._lock:
+            self._closed = True
+            return self.card, self.toast
+
+
+class Answers:
+    """The callbacks of this process still waiting for a job's card, by job id."""
+
+    def __init__(self) -> None:
+        self._open: dict[int, Answer] = {}
+
+    def open(self, job_id: int) -> Answer:
+        answer = self._open[job_id] = Answer()
+        return answer
+
+    def close(self, job_id: int) -> None:
+        self._open.pop(job_id, None)
+
+    def get(self, job_id: int) -> Answer | None:
+        return self._open.get(job_id)
+
+
+def deliver(ctx: Context, to: Target, card: dict, purpose: Purpose) -> None:
+    """Put a card where the target says."""
+    uuid = f"{to.source}:{purpose.value}"[-50:]
+    if isinstance(to, Reply):
+        ctx.feishu.reply_card(to.message_id, card, uuid)
+    elif isinstance(to, Private):
+        ctx.feishu.send_card(to.open_id, card, uuid)
+    else:
+        _update_clicked_card(ctx, to, card)
+
+
+def deliver_result(ctx: Context, job_id: int, to: Target, card: dict, toast: dict, purpose: Purpose) -> None:
+    """A job's final card: into its callback's answer while that is open, else delivered after the answer."""
+    answer = ctx.answers.get(job_id)
+    if answer is not None:
+        if answer.offer(card, toast):
+            return
+        answer.responded.wait(5.0)  # a delayed update must come after the callback's answer
+    deliver(ctx, to, card, purpose)
+
+
+def _update_clicked_card(ctx: Context, to: Clicked, card: dict) -> None:
+    fresh = ctx.clock() - to.at < CARD_TOKEN_LIFETIME
+    if fresh and to.token:
+        try:
+            ctx.feishu.delayed_update(to.token, card)
+            return
+        except FeishuError as err:
+            if transient(err) or err.rate_limited or err.token_invalid or not to.message_id:
+                raise
+            log.warning("delayed update refused; updating the message instead", extra={"code": err.code})
+    ctx.feishu.update_card(to.message_id, card)

@@ -1,0 +1,80 @@
+"""The write job: PATCH the assessment with everything submitted since the last success, then confirm."""
+
+from __future__ import annotations
+
+import logging
+from functools import reduce
+from typing import TYPE_CHECKING
+
+from bot.actions import OpenForm
+from bot.assessment import Submission, changes, patch_body
+from bot.jobs.delivery import Purpose, deliver_result, target
+from bot.jobs.retry import Failure, transient
+from bot.store import Job
+from bot.views import WRITE, submitter, when
+from cards.confirmation import confirmation_card
+from cards.elements import toast
+from cards.errors import write_failed_card
+
+if TYPE_CHECKING:
+    from bot.services import Context
+
+log = logging.getLogger("assessbot.jobs.write")
+
+KIND = WRITE
+PATCH_LIMIT = "patch"  # the shared rate limit of the assessment PATCH
+
+
+class WriteAssessment:
+    """Versioned writes of one assessment: a later job carries every earlier job's fields not yet applied."""
+
+    limit = PATCH_LIMIT
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def run(self, job: Job) -> None:
+        ctx, aid = self.ctx, job.assessment_id
+        assert aid is not None and job.version is not None
+        if job.stage == "start":
+            known = ctx.store.known(aid)
+            if known.applied_version < job.version:
+                pending = [sub for _, sub in ctx.store.unapplied(aid, job.version)]
+                change = reduce(Submission.merged_with, pending, Submission())
+                body = patch_body(change, known.state.dimensions, ctx.rubric)
+                ctx.store.wait_for_slot(PATCH_LIMIT, ctx.settings.assessbot_patch_rate,
+                                        ctx.settings.assessbot_patch_window, ctx.sleep)
+                written = ctx.feishu.patch_assessment(aid, body)
+                state = change.merged_into(known.state)
+                detail = {"actor": job.payload["actor"], "version": job.version,
+                          "fields": changes(known.state, state, ctx.rubric)}
+                if not ctx.store.record_write(job, state, detail, written.log_id):
+                    return
+                log.info("assessment written", extra={"job_id": job.id, "event_id": job.payload.get("event_id"),
+                                                       "assessment_id": aid, "log_id": written.log_id,
+                                                       "version": job.version})
+            # else: a newer submission already carried this one's fields; only the confirmation is left
+        state = ctx.store.known(aid).state
+        by = submitter(ctx, job.payload["actor"], job.payload.get("actor_name"))
+        card = confirmation_card(aid, state, ctx.rubric, by=by, at=when(ctx, job.created_at),
+                                 edit_value=OpenForm(aid).encode())
+        saved = toast("success", "面评已保存", "Assessment saved")
+        deliver_result(ctx, job.id, target(job.payload["target"]), card, saved, Purpose.CONFIRMED)
+
+    def retrying(self, job: Job, error: Failure) -> None:
+        """Every write attempt is audited, failed ones too."""
+        self.ctx.store.record(job.payload.get("actor", "?"), job.assessment_id, "write", "retry",
+                              {"version": job.version, "attempt": job.attempts, "code": error.code}, error.log_id)
+
+    def dead(self, job: Job, error: Failure | None) -> None:
+        ctx, aid = self.ctx, job.assessment_id
+        assert aid is not None
+        retryable = error is None or transient(error) or error.rate_limited
+        ctx.store.record(job.payload["actor"], aid, "write", "failed",
+                         {"version": job.version, "code": error.code if error else None},
+                         error.log_id if error else None)
+        card = write_failed_card(aid, code=error.code if error else None,
+                                 msg=error.msg if error else "internal error", log_id=error.log_id if error else None,
+                                 retryable=retryable, retry_value=OpenForm(aid, job.id).encode())
+        failed = toast("error", "保存失败", "Could not save")
+        deliver_result(ctx, job.id, target(job.payload["target"]), card, failed, Purpose.FAILED)

@@ -1,0 +1,68 @@
+"""The tables: dedup records, the job outbox, known assessments, audit, and the shared rate limit."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+processed = Table(
+    "processed_keys", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("created_at", Float, nullable=False, index=True),
+)
+
+jobs = Table(
+    "jobs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("assessment_id", String(64), index=True),
+    Column("version", Integer),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # pending | running | done | dead
+    Column("stage", String(16), nullable=False, default="start"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("run_after", Float, nullable=False),
+    Column("lease_until", Float),
+    Column("lease_owner", String(64)),
+    Column("last_error", Text),
+    Column("log_id", String(128)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False, index=True),
+)
+
+assessments = Table(
+    "assessments", metadata,
+    Column("assessment_id", String(64), primary_key=True),
+    Column("owner", String(128)),
+    Column("state", Text, nullable=False, default="{}"),
+    Column("applied_version", Integer, nullable=False, default=0),
+    Column("next_version", Integer, nullable=False, default=0),
+    Column("updated_at", Float, nullable=False),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("assessment_id", String(64), index=True),
+    Column("action", String(32), nullable=False),
+    Column("result", String(16), nullable=False),
+    Column("detail", Text, nullable=False, default="{}"),
+    Column("log_id", String(128)),
+)
+
+rate_limits = Table(
+    "rate_limits", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("blocked_until", Float, nullable=False, default=0.0),
+)
+
+rate_hits = Table(
+    "rate_hits", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("at", Float, nullable=False, index=True),
+)
+

@@ -1,0 +1,44 @@
+"""Cards built from what the bot knows, shared by commands and jobs: the form for a person, times, names."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot import auth
+from bot.assessment import Submission, as_raw
+from cards.form import form_card
+
+if TYPE_CHECKING:
+    from bot.services import Context
+
+WRITE = "write"  # the job kind that carries a submission
+
+
+def when(ctx: Context, at: float) -> datetime:
+    """A timestamp in the deployment's time zone, for cards."""
+    try:
+        zone = ZoneInfo(ctx.settings.assessbot_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    return datetime.fromtimestamp(at, zone)
+
+
+def submitter(ctx: Context, actor: str, actor_name: str | None) -> str:
+    """Who to name on a card: the name they gave, their Feishu name, or at worst their open_id."""
+    return actor_name or ctx.feishu.user_name(actor) or actor
+
+
+def form_for(ctx: Context, assessment_id: str, opened_for: str, nonce: str, *, draft_job: int | None = None,
+             lookup_name: bool = False) -> dict:
+    """The form card for one person: the last known values, a kept draft on top, their name as a default."""
+    state = ctx.store.known(assessment_id).state
+    if draft_job is not None:
+        row = ctx.store.job(draft_job)
+        if row and row["assessment_id"] == assessment_id and row["kind"] == WRITE:
+            state = Submission.model_validate(row["payload"]["submission"]).merged_into(state)
+    hint = ctx.feishu.user_name(opened_for) if lookup_name and state.username is None else None
+    return form_card(assessment_id, ctx.rubric, as_raw(state),
+                     submit_value=auth.sign_form(ctx.settings, assessment_id, opened_for, nonce).encode(),
+                     interviewer_hint=hint)
