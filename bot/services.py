@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from bot.jobs.delivery import Answers
+from bot.jobs.answers import Answers
 from bot.rubric import Rubric
 from bot.settings import Settings
 from bot.store import Store

@@ -15,9 +15,9 @@ from sqlalchemy import delete
 from bot.store.assessments import Denied, Known
 from bot.store.audit import AuditEntry
 from bot.store.engine import make_engine
-from bot.store.outbox import ACTIVE, Job, NewJob, Outbox, new_owner_id
+from bot.store.outbox import ACTIVE, Outbox, new_owner_id
 from bot.store.ratelimit import RateLimits
-from bot.store.schema import jobs, metadata, processed, rate_hits, rate_limits
+from bot.store.schema import Job, NewJob, jobs, metadata, processed, rate_hits, rate_limits
 
 __all__ = ["ACTIVE", "AuditEntry", "Denied", "Job", "Known", "NewJob", "Store", "jobs", "make_engine", "metadata",
            "new_owner_id", "rate_hits", "rate_limits"]

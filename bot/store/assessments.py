@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.assessment import Assessment, Submission
 from bot.store.audit import Audit
-from bot.store.schema import assessments, jobs
-
-if TYPE_CHECKING:
-    from bot.store.outbox import Job
+from bot.store.schema import Job, assessments, jobs
 
 _KNOWN = select(assessments).where(assessments.c.assessment_id == bindparam("p_aid"))
 _APPLIED = select(assessments.c.applied_version).where(assessments.c.assessment_id == bindparam("p_aid"))

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, Insert, and_, bindparam, exists, func, or_, select, update
 
 from bot.store.assessments import Assessments
 from bot.store.audit import Audit
-from bot.store.schema import assessments, jobs, processed
+from bot.store.schema import Job, NewJob, assessments, jobs, processed
 
 ACTIVE = ("pending", "running")
 
@@ -41,32 +40,6 @@ _OTHER_RUNNING = select(jobs.c.id).where(jobs.c.assessment_id == bindparam("p_ai
 _LEASE = update(jobs).where(jobs.c.id == bindparam("p_id")).values(
     status="running", lease_until=bindparam("p_until"), lease_owner=bindparam("p_owner"),
     attempts=bindparam("p_attempts"), updated_at=bindparam("p_now"))
-
-
-@dataclass(frozen=True)
-class NewJob:
-    """A job to commit together with an acknowledgement."""
-
-    kind: str
-    payload: dict
-    assessment_id: str | None = None
-    versioned: bool = False  # a write: gets the assessment's next submission version
-    delay: float = 0.0  # not claimable by background runners before this many seconds (an inline answer runs it)
-
-
-@dataclass(frozen=True)
-class Job:
-    """A claimed job, as the runner sees it."""
-
-    id: int
-    kind: str
-    assessment_id: str | None
-    version: int | None
-    payload: dict
-    stage: str
-    attempts: int
-    created_at: float
-    lease_owner: str
 
 
 class _Duplicate(Exception):

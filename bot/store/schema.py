@@ -1,6 +1,8 @@
-"""The tables: dedup records, the job outbox, known assessments, audit, and the shared rate limit."""
+"""The tables (dedup records, the job outbox, known assessments, audit, the shared rate limit) and job rows."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
 
@@ -66,3 +68,28 @@ rate_hits = Table(
     Column("at", Float, nullable=False, index=True),
 )
 
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to commit together with an acknowledgement."""
+
+    kind: str
+    payload: dict
+    assessment_id: str | None = None
+    versioned: bool = False  # a write: gets the assessment's next submission version
+    delay: float = 0.0  # not claimable by background runners before this many seconds (an inline answer runs it)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed job, as the runner sees it."""
+
+    id: int
+    kind: str
+    assessment_id: str | None
+    version: int | None
+    payload: dict
+    stage: str
+    attempts: int
+    created_at: float
+    lease_owner: str
