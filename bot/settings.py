@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     assessbot_allowed_chats: IdList = ()
     assessbot_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
     # Feishu re-pushes an event for about 7.1 h and may not refresh the signed timestamp per attempt,
-    # so the window must cover the whole re-push period; dedup records outlive it (see bot/security.py).
+    # so the window must cover the whole re-push period; dedup records outlive it (see bot/feishu/security.py).
     assessbot_replay_window_seconds: int = Field(default=8 * 3600, ge=60)
     assessbot_dedup_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=24 * 3600)
     assessbot_job_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=3600)

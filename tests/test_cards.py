@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -541,22 +541,13 @@ def test_denied_card_says_why() -> None:
 
 # --- help, history, notices -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Declared:
-    """A command's declaration as the help card reads it."""
-
-    name: str
-    aliases: tuple[str, ...]
-    usage: str
-    summary_zh: str
-    summary_en: str
-    examples: tuple[str, ...]
-
-
 HELP = [
-    Declared("assess", ("面评",), "/assess <assessment_id> [pass|fail|pending] [<dimension>=<value> ...]",
-             "记录或修改面评。", "Record or change an assessment.", ("/assess 123 pass coding=4",)),
-    Declared("help", (), "/help", "显示用法。", "Show how to use the bot.", ()),
+    SimpleNamespace(name="assess", aliases=("面评",),
+                    usage="/assess <assessment_id> [pass|fail|pending] [<dimension>=<value> ...]",
+                    summary_zh="记录或修改面评。", summary_en="Record or change an assessment.",
+                    examples=("/assess 123 pass coding=4",)),
+    SimpleNamespace(name="help", aliases=(), usage="/help", summary_zh="显示用法。",
+                    summary_en="Show how to use the bot.", examples=()),
 ]
 
 
