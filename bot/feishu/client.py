@@ -15,8 +15,14 @@ from dataclasses import dataclass
 
 import lark_oapi as lark
 import requests
-from lark_oapi.api.contact.v3 import GetUserRequest
-from lark_oapi.api.hire.v1 import ExternalInterviewAssessment, PatchExternalInterviewAssessmentRequest
+from lark_oapi.api.contact.v3 import BatchGetIdUserRequest, BatchGetIdUserRequestBody, GetUserRequest
+from lark_oapi.api.hire.v1 import (
+    BatchQueryExternalInterviewRequest,
+    BatchQueryExternalInterviewRequestBody,
+    CreateExternalInterviewAssessmentRequest,
+    ExternalInterviewAssessment,
+    PatchExternalInterviewAssessmentRequest,
+)
 from lark_oapi.api.im.v1 import (
     CreateMessageRequest,
     CreateMessageRequestBody,
@@ -148,6 +154,36 @@ class Feishu:
                    .external_interview_assessment_id(assessment_id)
                    .request_body(ExternalInterviewAssessment(body)).build())
         return self._call(lambda: self.client.hire.v1.external_interview_assessment.patch(request))
+
+    def create_assessment(self, body: dict) -> Written:
+        """POST /open-apis/hire/v1/external_interview_assessments: `body` carries external_interview_id and the
+        idempotency key external_id; the new id is `data.external_interview_assessment.id`."""
+        request = (CreateExternalInterviewAssessmentRequest.builder()
+                   .request_body(ExternalInterviewAssessment(body)).build())
+        return self._call(lambda: self.client.hire.v1.external_interview_assessment.create(request))
+
+    def interview_assessments(self, interview_id: str) -> list[dict]:
+        """The assessments Feishu holds for one external interview (POST …/external_interviews/batch_query)."""
+        request = (BatchQueryExternalInterviewRequest.builder().page_size(20)
+                   .request_body(BatchQueryExternalInterviewRequestBody.builder()
+                                 .external_interview_id_list([interview_id]).build()).build())
+        written = self._call(lambda: self.client.hire.v1.external_interview.batch_query(request))
+        return [a for item in written.data.get("items") or () if item.get("id") == interview_id
+                for a in item.get("interview_assessments") or ()]
+
+    def open_ids(self, emails: list[str], mobiles: list[str]) -> dict[str, str]:
+        """The open_ids of people named by email or mobile (POST /open-apis/contact/v3/users/batch_get_id);
+        those Feishu does not know are left out. At most 50 of each per call."""
+        request = (BatchGetIdUserRequest.builder().user_id_type("open_id")
+                   .request_body(BatchGetIdUserRequestBody.builder().emails(emails).mobiles(mobiles).build()).build())
+        written = self._call(lambda: self.client.contact.v3.user.batch_get_id(request))
+        found: dict[str, str] = {}
+        for user in written.data.get("user_list") or ():
+            if user.get("user_id"):
+                for name in ("email", "mobile"):
+                    if user.get(name):
+                        found[user[name]] = user["user_id"]
+        return found
 
     def reply_card(self, message_id: str, card: dict, uuid: str) -> Written:
         """Reply to a message with a card; the uuid makes a repeated reply a no-op for an hour."""

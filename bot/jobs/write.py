@@ -7,10 +7,11 @@ from functools import reduce
 from typing import TYPE_CHECKING
 
 from bot.actions import OpenForm
-from bot.assessment import Submission, changes, patch_body
+from bot.assessment import Assessment, Submission, changes, patch_body
+from bot.feishu.client import Written
 from bot.jobs.delivery import Purpose, deliver_result, target
 from bot.jobs.retry import Failure, transient
-from bot.store import Job
+from bot.store import Assignment, Job
 from bot.views import WRITE, submitter, when
 from cards.confirmation import confirmation_card
 from cards.elements import toast
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("assessbot.jobs.write")
 
 KIND = WRITE
-PATCH_LIMIT = "patch"  # the shared rate limit of the assessment PATCH
+PATCH_LIMIT = "patch"  # the shared rate limit of the assessment PATCH and create (20/s each; one bucket)
 
 
 class WriteAssessment:
@@ -42,10 +43,8 @@ class WriteAssessment:
                 pending = [sub for _, sub in ctx.store.unapplied(aid, job.version)]
                 change = reduce(Submission.merged_with, pending, Submission())
                 body = patch_body(change, known.state.dimensions, ctx.rubric)
-                ctx.store.wait_for_slot(PATCH_LIMIT, ctx.settings.assessbot_patch_rate,
-                                        ctx.settings.assessbot_patch_window, ctx.sleep)
-                written = ctx.feishu.patch_assessment(aid, body)
                 state = change.merged_into(known.state)
+                written = self._send(job, aid, body, state)
                 detail = {"actor": job.payload["actor"], "version": job.version,
                           "fields": changes(known.state, state, ctx.rubric)}
                 if not ctx.store.record_write(job, state, detail, written.log_id):
@@ -60,6 +59,44 @@ class WriteAssessment:
                                  edit_value=OpenForm(aid).encode())
         saved = toast("success", "面评已保存", "Assessment saved")
         deliver_result(ctx, job.id, target(job.payload["target"]), card, saved, Purpose.CONFIRMED)
+
+    def _send(self, job: Job, key: str, body: dict, state: Assessment) -> Written:
+        """PATCH the assessment, or create it first when it belongs to an assignment Feishu has no id for yet."""
+        ctx = self.ctx
+        assignment = ctx.store.assignment(key)
+        feishu_id = key if assignment is None else assignment.assessment_id
+        if feishu_id is None and assignment is not None and job.attempts > 1:
+            feishu_id = self._created_before(assignment, state)
+        self._wait_for_slot()
+        if feishu_id is not None:
+            return ctx.feishu.patch_assessment(feishu_id, body)
+        assert assignment is not None
+        # A new assessment carries everything known, not only the change; the external_id makes a repeated
+        # create (a retry, or a crash after Feishu answered) return the one already made.
+        full = {**patch_body(Submission(**state.model_dump()), {}, ctx.rubric),
+                "external_interview_id": assignment.interview_id, "external_id": assignment.external_id}
+        written = ctx.feishu.create_assessment(full)
+        created = (written.data.get("external_interview_assessment") or {}).get("id")
+        if created:
+            ctx.store.learn_assessment_id(key, created)
+            log.info("assessment created", extra={"job_id": job.id, "assessment_id": key, "log_id": written.log_id})
+        return written
+
+    def _created_before(self, assignment: Assignment, state: Assessment) -> str | None:
+        """After a failed attempt: an assessment Feishu already holds for this interview with what was sent."""
+        self._wait_for_slot()
+        for held in self.ctx.feishu.interview_assessments(assignment.interview_id):
+            same = (held.get("username") == state.username and held.get("content") == state.content
+                    and held.get("conclusion") == (int(state.conclusion) if state.conclusion else None))
+            if same and held.get("id"):
+                self.ctx.store.learn_assessment_id(assignment.key, held["id"])
+                return str(held["id"])
+        return None
+
+    def _wait_for_slot(self) -> None:
+        settings = self.ctx.settings
+        self.ctx.store.wait_for_slot(PATCH_LIMIT, settings.assessbot_patch_rate, settings.assessbot_patch_window,
+                                     self.ctx.sleep)
 
     def retrying(self, job: Job, error: Failure) -> None:
         """Every write attempt is audited, failed ones too."""

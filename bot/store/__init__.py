@@ -1,8 +1,8 @@
 """All persistent state, behind verbs that say what the bot means; the rest of the code sees no SQL.
 
 One class, `Store`, assembled from one module per concern: the engine and its transactions (`engine`), the
-tables (`schema`), acknowledgements and jobs (`outbox`), known assessments (`assessments`), the audit trail
-(`audit`) and the shared rate limit (`ratelimit`).
+tables (`schema`), acknowledgements and jobs (`outbox`), known assessments (`assessments`), the schedule of
+interviews (`schedule`), the audit trail (`audit`) and the shared rate limit (`ratelimit`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from bot.store.audit import AuditEntry
 from bot.store.engine import make_engine
 from bot.store.outbox import ACTIVE, Outbox, new_owner_id
 from bot.store.ratelimit import RateLimits
+from bot.store.schedule import Assignment, Schedule, Upserted
 from bot.store.schema import Job, NewJob, jobs, metadata, processed, rate_hits, rate_limits
 
-__all__ = ["ACTIVE", "AuditEntry", "Denied", "Job", "Known", "NewJob", "Store", "jobs", "make_engine", "metadata",
-           "new_owner_id", "rate_hits", "rate_limits"]
+__all__ = ["ACTIVE", "Assignment", "AuditEntry", "Denied", "Job", "Known", "NewJob", "Store", "Upserted", "jobs",
+           "make_engine", "metadata", "new_owner_id", "rate_hits", "rate_limits"]
 
 
-class Store(Outbox, RateLimits):
+class Store(Outbox, Schedule, RateLimits):
     """The bot's database."""
 
     def __init__(self, url: str, clock: Callable[[], float] = time.time):

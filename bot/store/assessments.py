@@ -11,7 +11,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.assessment import Assessment, Submission
 from bot.store.audit import Audit
-from bot.store.schema import Job, assessments, jobs
+from bot.store.schema import Job, assessments, assignments, jobs
 
 _KNOWN = select(assessments).where(assessments.c.assessment_id == bindparam("p_aid"))
 _APPLIED = select(assessments.c.applied_version).where(assessments.c.assessment_id == bindparam("p_aid"))
@@ -27,6 +27,9 @@ _APPLY = (update(assessments)
           .where(assessments.c.assessment_id == bindparam("p_aid"),
                  assessments.c.applied_version < bindparam("p_version"))
           .values(state=bindparam("p_state"), applied_version=bindparam("p_version"), updated_at=bindparam("p_now")))
+_SUBMITTED = (update(assignments)
+              .where(assignments.c.key == bindparam("p_aid"), assignments.c.submitted_at.is_(None))
+              .values(submitted_at=bindparam("p_now"), remind_at=None, updated_at=bindparam("p_now")))
 _SET_OWNER = (update(assessments).where(assessments.c.assessment_id == bindparam("p_aid"))
               .values(owner=bindparam("p_owner"), updated_at=bindparam("p_now")))
 
@@ -117,5 +120,6 @@ class Assessments(Audit):
                 return False
             conn.execute(_APPLY, {"p_aid": job.assessment_id, "p_version": job.version, "p_state": state_json,
                                   "p_now": now})
+            conn.execute(_SUBMITTED, {"p_aid": job.assessment_id, "p_now": now})  # its reminders stop
             self._audit(conn, now, audit_detail.pop("actor"), job.assessment_id, "write", "ok", audit_detail, log_id)
             return True

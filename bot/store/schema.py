@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -66,6 +66,34 @@ rate_hits = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(64), nullable=False),
     Column("at", Float, nullable=False, index=True),
+)
+
+
+# One interviewer on one external interview: the schedule the bot brings the form by.
+assignments = Table(
+    "assignments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("interview_id", String(64), nullable=False),
+    Column("interviewer", String(128), nullable=False),  # open_id
+    Column("key", String(64), nullable=False, unique=True),  # the bot's assessment key (assessments table)
+    Column("assessment_id", String(64), index=True),  # Feishu's id: given, or learned when created
+    Column("external_id", String(64), nullable=False),  # idempotency key of the create
+    Column("candidate", String(200), nullable=False),
+    Column("job", String(200)),
+    Column("round", String(100)),
+    Column("start_at", Float, nullable=False),
+    Column("end_at", Float, nullable=False),
+    Column("recruiter", String(128)),
+    Column("application_id", String(64), index=True),
+    Column("remind_at", Float),  # the reminder now planned (None: none planned)
+    Column("first_reminded_at", Float),
+    Column("submitted_at", Float),
+    Column("stopped", String(16)),  # "not_mine": reminders stop, the recruiter was told
+    Column("escalated_at", Float),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("interview_id", "interviewer", name="uq_assignment"),
+    Index("ix_assignments_interviewer_end", "interviewer", "end_at"),
 )
 
 

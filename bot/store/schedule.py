@@ -1,0 +1,181 @@
+"""The schedule of interviews: assignments (one interviewer on one external interview), upserted and queried."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, or_, select, update
+
+from bot.store.assessments import Assessments
+from bot.store.schema import NewJob, assessments, assignments, jobs
+
+FIELDS = ("assessment_id", "candidate", "job", "round", "start_at", "end_at", "recruiter", "application_id")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment as the rest of the bot sees it."""
+
+    id: int
+    interview_id: str
+    interviewer: str
+    key: str
+    assessment_id: str | None
+    external_id: str
+    candidate: str
+    job: str | None
+    round: str | None
+    start_at: float
+    end_at: float
+    recruiter: str | None
+    application_id: str | None
+    remind_at: float | None
+    first_reminded_at: float | None
+    submitted_at: float | None
+    stopped: str | None
+    escalated_at: float | None
+
+    @property
+    def open(self) -> bool:
+        """Still waiting for the interviewer's feedback."""
+        return self.submitted_at is None and self.stopped is None
+
+
+@dataclass(frozen=True)
+class Upserted:
+    """What an import did: how many assignments were new, changed or already as given."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def external_id(interview_id: str, interviewer: str) -> str:
+    """The create's idempotency key: the same interview and interviewer always give the same key."""
+    return "ab-" + hashlib.sha256(f"{interview_id}\0{interviewer}".encode()).hexdigest()[:32]
+
+
+def _row(row) -> Assignment:  # type: ignore[no-untyped-def]
+    return Assignment(**{name: getattr(row, name) for name in Assignment.__dataclass_fields__})
+
+
+Plan = Callable[[dict, Assignment | None], list[NewJob]]
+
+
+class Schedule(Assessments):
+    """Assignments: upserted by (interview_id, interviewer), looked up by person, key, id or candidate."""
+
+    def upsert_assignments(self, rows: Sequence[dict], plan: Plan) -> Upserted:
+        """Insert or update each row in one transaction; `plan` gives the jobs (reminders) of a new or changed row.
+
+        A row's interviewer owns its assessment (the schedule is the authority on who assessed whom).
+        """
+        now = self.clock()
+        counts = {"new": 0, "updated": 0, "unchanged": 0}
+        with self.transaction() as conn:
+            for given in rows:
+                old = conn.execute(select(assignments).where(
+                    assignments.c.interview_id == given["interview_id"],
+                    assignments.c.interviewer == given["interviewer"])).first()
+                before = _row(old) if old is not None else None
+                values = {name: given.get(name) for name in FIELDS}
+                if before is None:
+                    ext = external_id(given["interview_id"], given["interviewer"])
+                    key = given.get("assessment_id") or ext
+                    conn.execute(assignments.insert().values(
+                        interview_id=given["interview_id"], interviewer=given["interviewer"], key=key, external_id=ext,
+                        created_at=now, updated_at=now, **values))
+                    counts["new"] += 1
+                else:
+                    if given.get("assessment_id") is None:
+                        values["assessment_id"] = before.assessment_id  # an id learned by creating it stays
+                    if all(getattr(before, name) == value for name, value in values.items()):
+                        counts["unchanged"] += 1
+                        continue
+                    conn.execute(update(assignments).where(assignments.c.id == before.id)
+                                 .values(updated_at=now, **values))
+                    key = before.key
+                    counts["updated"] += 1
+                self._set_owner(conn, key, given["interviewer"], now)
+                for job in plan(given, before):
+                    self._insert_job(conn, job, now)
+        return Upserted(**counts)
+
+    def _insert_job(self, conn: Connection, job: NewJob, now: float) -> None:
+        conn.execute(jobs.insert().values(
+            kind=job.kind, assessment_id=job.assessment_id, version=None,
+            payload=json.dumps(job.payload, ensure_ascii=False), status="pending", stage="start", attempts=0,
+            run_after=now + job.delay, created_at=now, updated_at=now))
+
+    def assignment(self, key: str) -> Assignment | None:
+        """The assignment whose assessment key, Feishu assessment id or row id is `key`."""
+        with self._reading() as conn:
+            row = conn.execute(select(assignments).where(
+                or_(assignments.c.key == key, assignments.c.assessment_id == key))).first()
+        return _row(row) if row is not None else None
+
+    def assignment_by_id(self, row_id: int) -> Assignment | None:
+        with self._reading() as conn:
+            row = conn.execute(select(assignments).where(assignments.c.id == row_id)).first()
+        return _row(row) if row is not None else None
+
+    def find_assignments(self, word: str, person: str | None = None) -> list[Assignment]:
+        """Assignments a typed word names: an assessment key or id, an interview id, or a candidate's name.
+
+        Names are matched among `person`'s assignments only (when given), case-insensitively.
+        """
+        by_id = or_(assignments.c.key == word, assignments.c.assessment_id == word, assignments.c.interview_id == word)
+        query = select(assignments).where(by_id)
+        if person is not None:
+            query = query.where(assignments.c.interviewer == person)
+        with self._reading() as conn:
+            rows = conn.execute(query).all()
+            if not rows and person is not None:
+                rows = conn.execute(select(assignments).where(
+                    assignments.c.interviewer == person,
+                    func.lower(assignments.c.candidate) == word.strip().lower())).all()
+        return [_row(r) for r in rows]
+
+    def assignments_of(self, person: str, *, since: float | None = None) -> list[Assignment]:
+        """A person's assignments (those ending after `since`, when given), by end time."""
+        query = select(assignments).where(assignments.c.interviewer == person)
+        if since is not None:
+            query = query.where(assignments.c.end_at >= since)
+        with self._reading() as conn:
+            return [_row(r) for r in conn.execute(query.order_by(assignments.c.end_at)).all()]
+
+    def due(self, person: str, now: float) -> list[Assignment]:
+        """A person's interviews that have ended and still wait for their feedback, longest overdue first."""
+        query = (select(assignments)
+                 .where(assignments.c.interviewer == person, assignments.c.end_at <= now,
+                        assignments.c.submitted_at.is_(None), assignments.c.stopped.is_(None))
+                 .order_by(assignments.c.end_at))
+        with self._reading() as conn:
+            return [_row(r) for r in conn.execute(query).all()]
+
+    def submitted(self, person: str, limit: int = 5) -> list[Assignment]:
+        """The person's last submitted assignments, newest first."""
+        query = (select(assignments).where(assignments.c.interviewer == person, assignments.c.submitted_at.isnot(None))
+                 .order_by(assignments.c.submitted_at.desc()).limit(limit))
+        with self._reading() as conn:
+            return [_row(r) for r in conn.execute(query).all()]
+
+    def update_assignment(self, assignment_id: int, **values: object) -> None:
+        """Change bookkeeping columns of one assignment (remind_at, first_reminded_at, stopped, escalated_at)."""
+        with self.transaction() as conn:
+            conn.execute(update(assignments).where(assignments.c.id == assignment_id)
+                         .values(updated_at=self.clock(), **values))
+
+    def learn_assessment_id(self, key: str, assessment_id: str) -> None:
+        """Remember the id Feishu gave the assessment the bot created for an assignment."""
+        with self.transaction() as conn:
+            conn.execute(update(assignments).where(assignments.c.key == key, assignments.c.assessment_id.is_(None))
+                         .values(assessment_id=assessment_id, updated_at=self.clock()))
+
+    def owner_of(self, key: str) -> str | None:
+        with self._reading() as conn:
+            return conn.execute(select(assessments.c.owner).where(assessments.c.assessment_id == key)).scalar()
+
