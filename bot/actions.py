@@ -39,7 +39,29 @@ class SubmitForm:
         return {"a": self.kind, "id": self.assessment_id, "for": self.opened_for, "n": self.nonce, "sig": self.sig}
 
 
-Action = OpenForm | SubmitForm
+@dataclass(frozen=True)
+class Snooze:
+    """"Remind me later" on a reminder: the next working morning, or three hours, whichever is sooner."""
+
+    kind: ClassVar[str] = "later"
+    assignment: int
+
+    def encode(self) -> dict:
+        return {"a": self.kind, "as": self.assignment}
+
+
+@dataclass(frozen=True)
+class NotMine:
+    """"Not my interview" on a reminder: the recruiter is told and the reminders stop."""
+
+    kind: ClassVar[str] = "notmine"
+    assignment: int
+
+    def encode(self) -> dict:
+        return {"a": self.kind, "as": self.assignment}
+
+
+Action = OpenForm | SubmitForm | Snooze | NotMine
 
 
 class Stale(Exception):
@@ -54,6 +76,11 @@ def decode(value: dict) -> Action:
         return OpenForm(_text(value, "id"), job if isinstance(job, int) and not isinstance(job, bool) else None)
     if kind == SubmitForm.kind:
         return SubmitForm(*(_text(value, key, required=False) for key in ("id", "for", "n", "sig")))
+    if kind in (Snooze.kind, NotMine.kind):
+        assignment = value.get("as")
+        if not isinstance(assignment, int) or isinstance(assignment, bool):
+            raise Incomplete("as")
+        return (Snooze if kind == Snooze.kind else NotMine)(assignment)
     raise Stale(kind)
 
 

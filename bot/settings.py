@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     assessbot_api_timeout: float = Field(default=10.0, gt=0, le=10.0)
     assessbot_callback_budget: float = Field(default=2.0, gt=0, le=2.8)
     assessbot_log_level: str = "INFO"
+    # The schedule of interviews: when reminders go out (in ASSESSBOT_TIMEZONE) and who may push interviews in.
+    assessbot_remind_after_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    assessbot_work_hours: str = "09:00-20:00"
+    assessbot_work_days: str = "1-5"
+    assessbot_digest_at: str = "10:00"
+    assessbot_remind_days: int = Field(default=5, ge=1, le=60)
+    assessbot_intake_token: str = Field(default="", repr=False)
 
     @field_validator("assessbot_admins", "assessbot_allowed_users", "assessbot_allowed_chats", mode="before")
     @classmethod

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot import auth
 from bot.assessment import Submission, as_raw
 from cards.form import form_card
+from cards.reminder import Interview
 
 if TYPE_CHECKING:
     from bot.services import Context
+    from bot.store import Assignment
 
 WRITE = "write"  # the job kind that carries a submission
 
@@ -42,3 +44,10 @@ def form_for(ctx: Context, assessment_id: str, opened_for: str, nonce: str, *, d
     return form_card(assessment_id, ctx.rubric, as_raw(state),
                      submit_value=auth.sign_form(ctx.settings, assessment_id, opened_for, nonce).encode(),
                      interviewer_hint=hint)
+
+
+def interview_view(ctx: Context, assignment: Assignment) -> Interview:
+    """An assignment as an interviewer's cards show it, in the deployment's time zone."""
+    return Interview(key=assignment.key, assignment=assignment.id, candidate=assignment.candidate, job=assignment.job,
+                     round=assignment.round, start=when(ctx, assignment.start_at), end=when(ctx, assignment.end_at),
+                     submitted=when(ctx, assignment.submitted_at) if assignment.submitted_at else None)

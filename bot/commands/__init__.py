@@ -3,4 +3,4 @@
 Adding a command is adding a module here and its name to the import below.
 """
 
-from bot.commands import assess, form, help, history  # noqa: F401  (registers them, in help's order)
+from bot.commands import assess, form, help, history, reminder, todo  # noqa: F401  (registers them, in help's order)

@@ -8,16 +8,18 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bot import auth
+from bot.actions import OpenForm
 from bot.assessment import CONCLUSION_WORDS, InvalidFields, RawFields, parse_conclusion, suggest, validate
 from bot.commands.base import Command, Outcome, Request, Wrong
-from bot.commands.grammar import MENTION, Token, assessment_id, missing_id, numeral, snippet, tokens
+from bot.commands.grammar import ASSESSMENT_ID, MENTION, Token, missing_id, numeral, snippet, subject, tokens
 from bot.commands.registry import command
 from bot.jobs.delivery import Purpose
 from bot.rubric import Rubric
 from bot.store import NewJob
-from bot.views import WRITE
+from bot.views import WRITE, interview_view
 from cards import errors as error_cards
 from cards.notice import group_notice_card, text_card
+from cards.reminder import choices_card
 
 FORM = "form"  # the job kind that sends a form
 
@@ -58,9 +60,13 @@ class Assess(Command):
     @classmethod
     def read(cls, args: str, mentions: Mapping[str, str], rubric: Rubric | None) -> Assess:
         found = tokens(args)
-        if not found or found[0].key is not None:
+        if not found:
+            from bot.commands.todo import Todo
+
+            return Todo()  # type: ignore[return-value]  (the id alone opens the form; nothing at all, the inbox)
+        if found[0].key is not None:
             raise missing_id()
-        aid = assessment_id(found[0])
+        aid = subject(found[0])
         given: dict[str, str] = {}  # what each field or dimension was called, to catch it given twice
         values: dict[str, str] = {}
         dimensions: list[tuple[str, str]] = []
@@ -91,7 +97,10 @@ class Assess(Command):
         return cls(assessment_id=aid, fields=fields, owner=values.get("owner"))
 
     def handle(self, req: Request) -> Outcome:
-        ctx, aid, settings = req.ctx, self.assessment_id, req.ctx.settings
+        ctx, settings = req.ctx, req.ctx.settings
+        aid = resolve(req, self.assessment_id)
+        if isinstance(aid, Outcome):
+            return aid
         outcome = Outcome()
         owner = ctx.store.known(aid).owner
         if self.owner is not None:
@@ -122,6 +131,25 @@ class Assess(Command):
                          *_group_notice(req)]
         outcome.write, outcome.may_override = True, auth.is_admin(settings, req.actor)
         return outcome
+
+
+def resolve(req: Request, word: str) -> str | Outcome:
+    """The assessment a typed word names: one of the person's interviews (by assessment id, interview id or the
+    candidate's name), or an assessment id as given; several matches are offered as buttons."""
+    ctx = req.ctx
+    person = None if auth.is_admin(ctx.settings, req.actor) else req.actor
+    matches = ctx.store.find_assignments(word, person)
+    if len(matches) == 1:
+        return matches[0].key
+    if len(matches) > 1:
+        choices = [(interview_view(ctx, a), OpenForm(a.key).encode()) for a in matches[:10]]
+        return Outcome(jobs=[req.send(choices_card(word, choices), Purpose.PROBLEM)])
+    if ASSESSMENT_ID.fullmatch(word):
+        return word
+    card = error_cards.problem_card(f"你的日程中没有候选人“{snippet(word)}”的面试。发送 /todo 查看你的面试。",
+                                    f"None of your interviews is with a candidate called '{snippet(word)}'. "
+                                    "Send /todo to see yours.", usage_zh=Assess.usage, usage_en=Assess.usage)
+    return Outcome(jobs=[req.send(card, Purpose.PROBLEM)])
 
 
 def write_job(req: Request, aid: str, submission: dict, actor_name: str | None, delay: float = 0.0) -> NewJob:

@@ -61,6 +61,7 @@ class Outcome:
     audits: list[dict] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)  # dedup keys beyond the event's own
     owner_change: tuple[str, str] | None = None  # (assessment_id, new owner)
+    assignment_updates: list[tuple[int, dict]] = field(default_factory=list)  # (assignment id, column values)
     write: bool = False  # the first job is a submission: the actor claims the assessment (or is Denied)
     may_override: bool = False  # an admin writes whoever owns it
     answer: dict = field(default_factory=dict)  # a click's immediate answer (toast, card)

@@ -116,3 +116,12 @@ def assessment_id(token: Token) -> str:
 
 def missing_id() -> Wrong:
     return Wrong("缺少面评 ID（紧跟在命令后面）。", "The assessment id is missing (it comes right after the command).")
+
+
+def subject(token: Token) -> str:
+    """What a command is about: an assessment id, or words naming one of the person's interviews."""
+    if ASSESSMENT_ID.fullmatch(token.value.translate(FULLWIDTH_NUMERALS)):
+        return assessment_id(token)
+    if parse_conclusion(token.value):
+        raise missing_id()
+    return token.value.strip()

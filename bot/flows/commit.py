@@ -11,11 +11,11 @@ from bot.store import Denied
 def commit(req: Request, keys: Sequence[str], outcome: Outcome) -> list[int] | None:
     """Commit the outcome (`Store.accept`); None when a key was seen before. Raises Denied for a lost race."""
     keys = [*keys, *(k for k in outcome.keys if k not in keys)]
-    if not (keys or outcome.jobs or outcome.audits or outcome.owner_change):
+    if not (keys or outcome.jobs or outcome.audits or outcome.owner_change or outcome.assignment_updates):
         return []
     return req.ctx.store.accept(keys, outcome.jobs, actor=req.actor, claim_owner=outcome.write,
                                 may_override=outcome.may_override, audits=outcome.audits,
-                                owner_change=outcome.owner_change)
+                                owner_change=outcome.owner_change, assignment_updates=outcome.assignment_updates)
 
 
 __all__ = ["Denied", "commit"]

@@ -35,6 +35,11 @@ class Purpose(StrEnum):
     CONFIRMED = "c"
     FAILED = "f"
     MESSAGE = "m"
+    REMINDER = "r"
+    DIGEST = "g"
+    ESCALATED = "e"
+    NOT_MINE = "x"
+    INBOX = "t"
 
 
 @dataclass(frozen=True)

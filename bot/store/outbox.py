@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Insert, and_, bindparam, exists, func, or_, s
 
 from bot.store.assessments import Assessments
 from bot.store.audit import Audit
-from bot.store.schema import Job, NewJob, assessments, jobs, processed
+from bot.store.schema import Job, NewJob, assessments, assignments, jobs, processed
 
 ACTIVE = ("pending", "running")
 
@@ -58,20 +58,23 @@ class Outbox(Assessments, Audit):
 
     def accept(self, keys: Sequence[str], new_jobs: Sequence[NewJob], *, actor: str | None = None,
                claim_owner: bool = False, may_override: bool = False, audits: Sequence[dict] = (),
-               owner_change: tuple[str, str] | None = None) -> list[int] | None:
-        """Record the dedup keys, an ownership change, the jobs and the audit rows in one transaction.
+               owner_change: tuple[str, str] | None = None,
+               assignment_updates: Sequence[tuple[int, dict]] = ()) -> list[int] | None:
+        """Record the dedup keys, an ownership change, assignment changes, the jobs and the audit rows at once.
 
         None if any key was seen before (nothing is written). With `claim_owner`, the actor becomes the owner
         of the jobs' assessment if it has none, and the transaction is refused with Denied when someone else
         owns it (unless `may_override`).
         """
         try:
-            return self._accept(keys, new_jobs, actor, claim_owner, may_override, audits, owner_change)
+            return self._accept(keys, new_jobs, actor, claim_owner, may_override, audits, owner_change,
+                                assignment_updates)
         except _Duplicate:
             return None
 
     def _accept(self, keys: Sequence[str], new_jobs: Sequence[NewJob], actor: str | None, claim_owner: bool,
-                may_override: bool, audits: Sequence[dict], owner_change: tuple[str, str] | None) -> list[int]:
+                may_override: bool, audits: Sequence[dict], owner_change: tuple[str, str] | None,
+                assignment_updates: Sequence[tuple[int, dict]]) -> list[int]:
         now = self.clock()
         claimant = actor if claim_owner and actor else None
         payloads = [json.dumps(job.payload, ensure_ascii=False) for job in new_jobs]  # before taking the lock
@@ -84,6 +87,9 @@ class Outbox(Assessments, Audit):
                     raise _Duplicate  # rolls the whole acknowledgement back
             if owner_change is not None:
                 self._set_owner(conn, *owner_change, now)
+            for assignment_id, values in assignment_updates:
+                conn.execute(update(assignments).where(assignments.c.id == assignment_id).values(updated_at=now,
+                                                                                                  **values))
             ids = []
             for job, payload in zip(new_jobs, payloads, strict=True):
                 version = None

@@ -62,14 +62,15 @@ def _row(row) -> Assignment:  # type: ignore[no-untyped-def]
     return Assignment(**{name: getattr(row, name) for name in Assignment.__dataclass_fields__})
 
 
-Plan = Callable[[dict, Assignment | None], list[NewJob]]
+Plan = Callable[[Assignment, Assignment | None], tuple[float | None, list[NewJob]]]
 
 
 class Schedule(Assessments):
     """Assignments: upserted by (interview_id, interviewer), looked up by person, key, id or candidate."""
 
     def upsert_assignments(self, rows: Sequence[dict], plan: Plan) -> Upserted:
-        """Insert or update each row in one transaction; `plan` gives the jobs (reminders) of a new or changed row.
+        """Insert or update each row in one transaction; `plan` says when to remind of a new or changed row and
+        gives the jobs that will.
 
         A row's interviewer owns its assessment (the schedule is the authority on who assessed whom).
         """
@@ -85,9 +86,9 @@ class Schedule(Assessments):
                 if before is None:
                     ext = external_id(given["interview_id"], given["interviewer"])
                     key = given.get("assessment_id") or ext
-                    conn.execute(assignments.insert().values(
+                    row_id = conn.execute(assignments.insert().values(
                         interview_id=given["interview_id"], interviewer=given["interviewer"], key=key, external_id=ext,
-                        created_at=now, updated_at=now, **values))
+                        created_at=now, updated_at=now, **values)).inserted_primary_key[0]
                     counts["new"] += 1
                 else:
                     if given.get("assessment_id") is None:
@@ -97,10 +98,13 @@ class Schedule(Assessments):
                         continue
                     conn.execute(update(assignments).where(assignments.c.id == before.id)
                                  .values(updated_at=now, **values))
-                    key = before.key
+                    key, row_id = before.key, before.id
                     counts["updated"] += 1
                 self._set_owner(conn, key, given["interviewer"], now)
-                for job in plan(given, before):
+                after = _row(conn.execute(select(assignments).where(assignments.c.id == row_id)).one())
+                remind_at, planned = plan(after, before)
+                conn.execute(update(assignments).where(assignments.c.id == row_id).values(remind_at=remind_at))
+                for job in planned:
                     self._insert_job(conn, job, now)
         return Upserted(**counts)
 
