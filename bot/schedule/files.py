@@ -159,6 +159,8 @@ def _table(rows: list[tuple[int, list[Any]]], zone: tzinfo) -> Result:
         problems.append(empty())
     missing = {p.field for p in problems if p.field and p.field not in fields.values()}
     assignments, found = validate_rows(records, zone, skip=missing)
+    if any(p.row == header_row and not p.warning for p in problems):
+        assignments = []  # with a column missing or doubled, no row can be trusted
     return assignments, in_order(problems + found)
 
 

@@ -27,6 +27,8 @@ _OFFSET = re.compile(r"([+-])(\d{2})(?::?(\d{2}))?", re.ASCII)
 # Spreadsheets keep 15 significant digits; a longer id stored as a number has lost its tail.
 _SAFE_NUMBER = 10**15
 TEXT_LIMIT = 100
+_KINDS_ZH = {"open_id": "open_id（ou_…）", "email": "邮箱", "mobile": "手机号"}
+_KINDS_EN = {"open_id": "an open_id (ou_…)", "email": "an email", "mobile": "a mobile number"}
 
 
 class Invalid(ValueError):
@@ -65,14 +67,17 @@ def read_person(value: object, kinds: tuple[PersonKind, ...] = ("open_id", "emai
     mobile = _mobile(text)
     if mobile and "mobile" in kinds:
         return mobile
-    zh_kinds = "、".join({"open_id": "open_id（ou_…）", "email": "邮箱", "mobile": "手机号"}[k] for k in kinds)
-    en_kinds = ", ".join({"open_id": "an open_id (ou_…)", "email": "an email", "mobile": "a mobile number"}[k]
-                         for k in kinds)
+    zh_kinds = _either([_KINDS_ZH[k] for k in kinds], "、", "或")
+    en_kinds = _either([_KINDS_EN[k] for k in kinds], ", ", " or ")
     hint_zh = hint_en = ""
     if "mobile" in kinds and text.isdigit():
         hint_zh = "中国大陆以外的手机号请加 + 和国家代码。"
         hint_en = " Numbers outside mainland China need + and the country code."
     raise Invalid(f"“{_snippet(text)}”不是{zh_kinds}。{hint_zh}", f"'{_snippet(text)}' is not {en_kinds}.{hint_en}")
+
+
+def _either(words: list[str], comma: str, last: str) -> str:
+    return words[0] if len(words) == 1 else comma.join(words[:-1]) + last + words[-1]
 
 
 def person_kind(person: str) -> PersonKind:

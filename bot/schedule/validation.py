@@ -131,6 +131,7 @@ def validate_mappings(
             continue
         values: dict[str, Any] = {}
         names: dict[str, str] = {}
+        twice = False
         for key, value in record.items():
             field = field_of(str(key))
             if field is None:
@@ -139,9 +140,11 @@ def validate_mappings(
                     problems.append(_unknown(str(key), number, place))
             elif field in values:
                 problems.append(Problem(number, str(key), "重复的字段。", "is given twice.", place, field))
+                twice = True
             else:
                 values[field], names[field] = value, str(key)
-        rows.append((number, values, names))
+        if not twice:
+            rows.append((number, values, names))
     assignments, row_problems = validate_rows(rows, zone, place)
     return assignments, in_order(problems + row_problems)
 
