@@ -42,7 +42,10 @@ def parse_hours(text: str) -> tuple[int, int]:
     match = _HOURS.fullmatch(text)
     if not match:
         raise WorkTimeError(f"must look like 09:00-20:00 (got '{text}')")
-    opens, closes = parse_clock(match.group(1)), parse_clock(match.group(2), end_of_day=True)
+    try:
+        opens, closes = parse_clock(match.group(1)), parse_clock(match.group(2), end_of_day=True)
+    except WorkTimeError as exc:
+        raise WorkTimeError(f"must look like 09:00-20:00 (got '{text}': {exc})") from None
     if closes <= opens:
         raise WorkTimeError(f"must close after they open on the same day (got '{text}'; no overnight hours)")
     return opens, closes
