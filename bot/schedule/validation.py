@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -63,8 +64,8 @@ class Problem:
 
 
 def header_key(name: str) -> str:
-    """A header as compared: case, spaces, `_` and `-` do not matter."""
-    return "".join(ch for ch in name.casefold() if not ch.isspace() and ch not in "_-")
+    """A header as compared: case, full-width letters, spaces, `_` and `-` do not matter."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", name).casefold() if not ch.isspace() and ch not in "_-")
 
 
 _KNOWN = {header_key(name): field for field, names in COLUMNS.items() for name in names}

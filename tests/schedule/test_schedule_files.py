@@ -54,12 +54,14 @@ def test_gb18030_bytes_are_not_mistaken_for_utf8():
 
 
 def test_headers_ignore_case_spaces_and_underscores():
-    """It matches 'Interview ID', 'INTERVIEWER', '面试 ID' and ' 结束时间 ' to their fields."""
+    """It matches 'Interview ID', 'INTERVIEWER', ' 开始时间 ' and full-width '面试　ＩＤ' to their fields."""
     data = ("Interview ID; INTERVIEWER ;候选人; 开始时间 ;End\n"
             "7412358746023518273;li.na@example.com;张伟;2026-12-07 10:00;2026-12-07 11:00\n").encode()
     (assignment,), problems = read_bytes(data, "csv", SHANGHAI)
     assert problems == []
     assert assignment.key == ("7412358746023518273", "li.na@example.com")
+    wide = "面试　ＩＤ,面试 官,候选人,开始时间,结束时间\n1,li.na@example.com,张伟,2026-12-07 10:00,2026-12-07 11:00\n"
+    assert read_bytes(wide.encode(), "csv", SHANGHAI)[1] == []
 
 
 def test_a_tab_separated_utf16_export_is_read():
