@@ -1,0 +1,207 @@
+"""One validation for every way a schedule comes in: rows of a file, a JSON list, a chat command."""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from bot.schedule.model import Assignment, Invalid
+
+Place = Literal["row", "line", "item"]
+
+# Field name -> the column headers that mean it (compared after `header_key`).
+COLUMNS: dict[str, tuple[str, str]] = {
+    "interview_id": ("interview_id", "面试ID"),
+    "assessment_id": ("assessment_id", "面评ID"),
+    "interviewer": ("interviewer", "面试官"),
+    "candidate": ("candidate", "候选人"),
+    "job": ("job", "职位"),
+    "round": ("round", "轮次"),
+    "start": ("start", "开始时间"),
+    "end": ("end", "结束时间"),
+    "recruiter": ("recruiter", "招聘负责人"),
+    "application_id": ("application_id", "投递ID"),
+}
+REQUIRED = ("interview_id", "interviewer", "candidate", "start", "end")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong, where: a row (header = row 1), a line, or an item, and a column as the file names it."""
+
+    row: int | None
+    column: str | None
+    zh: str
+    en: str
+    place: Place = "row"
+    field: str | None = None
+    warning: bool = False  # listed for the person, but nothing is refused because of it
+
+    @property
+    def zh_text(self) -> str:
+        """The problem with its place, in Chinese."""
+        where = "" if self.row is None else f"第 {self.row} {'项' if self.place == 'item' else '行'}"
+        column = f"“{self.column}”" if self.column else ""
+        prefix = "，".join(part for part in (where, column) if part)
+        return f"{prefix}：{self.zh}" if prefix else self.zh
+
+    @property
+    def en_text(self) -> str:
+        """The problem with its place, in English."""
+        where = "" if self.row is None else f"{self.place.capitalize()} {self.row}"
+        column = f"'{self.column}'" if self.column else ""
+        prefix = ", ".join(part for part in (where, column) if part)
+        return f"{prefix}: {self.en}" if prefix else self.en
+
+    def __str__(self) -> str:
+        return f"{self.zh_text} / {self.en_text}"
+
+
+def header_key(name: str) -> str:
+    """A header as compared: case, full-width letters, spaces, `_` and `-` do not matter."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", name).casefold() if not ch.isspace() and ch not in "_-")
+
+
+_KNOWN = {header_key(name): field for field, names in COLUMNS.items() for name in names}
+
+
+def field_of(name: str) -> str | None:
+    """The field a column header or JSON key names, if any."""
+    return _KNOWN.get(header_key(name))
+
+
+def columns_of(
+    header: list[str], row: int | None = 1, place: Place = "row"
+) -> tuple[dict[int, str], list[Problem]]:
+    """Which column holds which field, and the header's problems (unknown, repeated, missing columns)."""
+    fields: dict[int, str] = {}
+    problems: list[Problem] = []
+    for index, name in enumerate(header):
+        name = name.strip()
+        if not name:
+            continue
+        field = field_of(name)
+        if field is None:
+            problems.append(_unknown(name, row, place))
+        elif field in fields.values():
+            problems.append(Problem(row, name, "列重复出现，只能有一列。", "appears twice; keep one column.",
+                                    place, field))
+        else:
+            fields[index] = field
+    for field in REQUIRED:
+        if field not in fields.values():
+            zh_name, en_name = COLUMNS[field][1], COLUMNS[field][0]
+            problems.append(Problem(row, en_name, f"缺少必填列（{en_name} 或 {zh_name}）。",
+                                    f"the required column is missing ({en_name} or {zh_name}).", place, field))
+    return fields, problems
+
+
+def _unknown(name: str, row: int | None, place: Place) -> Problem:
+    names = [names[0] for names in COLUMNS.values()] + [names[1] for names in COLUMNS.values()]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    zh = "未知的列，已忽略。" + (f"是指“{close[0]}”吗？" if close else "")
+    en = "unknown column, ignored." + (f" Did you mean '{close[0]}'?" if close else "")
+    return Problem(row, name, zh, en, place, warning=True)
+
+
+def validate_records(records: list[Any], zone: tzinfo) -> tuple[list[Assignment], list[Problem]]:
+    """Assignments from a JSON list of objects (keys in English or Chinese), and every problem by item number."""
+    if not isinstance(records, list):
+        return [], [Problem(None, None, "应为一个 JSON 列表。", "Expected a JSON list of interviews.", "item")]
+    if not records:
+        return [], [empty("item")]
+    return validate_mappings(enumerate(records, start=1), zone, "item")
+
+
+def validate_mappings(
+    numbered: Iterable[tuple[int, Any]], zone: tzinfo, place: Place
+) -> tuple[list[Assignment], list[Problem]]:
+    """Assignments from numbered objects whose keys are column names; unknown keys are reported once each."""
+    rows: list[tuple[int, dict[str, Any], dict[str, str]]] = []
+    problems: list[Problem] = []
+    unknown: set[str] = set()
+    for number, record in numbered:
+        if not isinstance(record, Mapping):
+            problems.append(Problem(number, None, "应为一个 JSON 对象（{…}）。", "not a JSON object ({…}).", place))
+            continue
+        values: dict[str, Any] = {}
+        names: dict[str, str] = {}
+        twice = False
+        for key, value in record.items():
+            field = field_of(str(key))
+            if field is None:
+                if str(key) not in unknown:
+                    unknown.add(str(key))
+                    problems.append(_unknown(str(key), number, place))
+            elif field in values:
+                problems.append(Problem(number, str(key), "重复的字段。", "is given twice.", place, field))
+                twice = True
+            else:
+                values[field], names[field] = value, str(key)
+        if not twice:
+            rows.append((number, values, names))
+    assignments, row_problems = validate_rows(rows, zone, place)
+    return assignments, in_order(problems + row_problems)
+
+
+def validate_rows(
+    rows: Iterable[tuple[int, dict[str, Any], dict[str, str]]],
+    zone: tzinfo,
+    place: Place = "row",
+    skip: Iterable[str] = (),
+) -> tuple[list[Assignment], list[Problem]]:
+    """Assignments from (number, field values, field -> column name) rows; fields in `skip` are not reported."""
+    skip = set(skip)
+    assignments: list[Assignment] = []
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], int] = {}
+    for number, values, names in rows:
+        try:
+            assignment = Assignment.model_validate(values, context={"zone": zone})
+        except ValidationError as exc:
+            problems += [p for p in _problems(exc, number, names, place) if p.field not in skip]
+            continue
+        if assignment.key in seen:
+            first = seen[assignment.key]
+            what = "行" if place != "item" else "项"
+            problems.append(Problem(
+                number, names.get("interviewer"),
+                f"与第 {first} {what}是同一场面试的同一位面试官（面试 ID {assignment.interview_id}）。",
+                f"same interview and interviewer as {place} {first} (interview id {assignment.interview_id}).",
+                place, "interviewer"))
+            continue
+        seen[assignment.key] = number
+        assignments.append(assignment)
+    return assignments, problems
+
+
+def empty(place: Place = "row") -> Problem:
+    """The problem of a file or list with no interviews in it."""
+    return Problem(None, None, "没有任何面试。", "There are no interviews in it.", place)
+
+
+def _problems(exc: ValidationError, number: int, names: dict[str, str], place: Place) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else None
+        column = names.get(field, field) if field else None
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, Invalid):
+            zh, en = cause.zh, cause.en
+        elif error["type"] == "missing":
+            zh, en = "缺少必填项。", "is required but missing."
+        else:
+            zh, en = f"无效：{error['msg']}", f"is not valid: {error['msg']}"
+        problems.append(Problem(number, column, zh, en, place, field))
+    return problems
+
+
+def in_order(problems: list[Problem]) -> list[Problem]:
+    """Problems as a person reads them: whole-file ones first, then by row, warnings before errors in a row."""
+    return sorted(problems, key=lambda p: (0 if p.row is None else p.row, not p.warning))
