@@ -12,6 +12,7 @@ from bot.commands.base import CommandProblem
 from bot.commands.help import Help
 from bot.commands.history import History
 from bot.commands.registry import declarations, parse, usage
+from bot.commands.todo import Todo
 from bot.rubric import load
 
 RUBRIC = load(Path(__file__).resolve().parents[1] / "config" / "rubric.toml")
@@ -109,6 +110,11 @@ def test_owner_is_the_open_id_of_the_mentioned_person(text, expected):
     assert parse(text, MENTIONS) == expected
 
 
+@pytest.mark.parametrize("text", ["/todo", "todo", "/my", "待办", "/我的面试", "/assess", "/assess   ", "/面评"])
+def test_the_inbox_answers_to_its_words_and_to_assess_alone(text):
+    assert parse(text) == Todo()
+
+
 @pytest.mark.parametrize("text", [
     "/help", "help", "HELP", "/Help", "帮助", "/帮助", "?", "？", "/?", "/help assess", '? "unclosed',
 ])
@@ -123,7 +129,7 @@ def test_history_takes_one_assessment_id(text):
 
 @pytest.mark.parametrize("text", [
     "", "   ", "hello", "assessment 123 pass", "asess 123 pass", "@_user_1 /assess 123 pass",
-    "/", "/x", "/deploy now", "/面试 123", "123 pass", "通过",
+    "/", "/x", "/deploy now", "/会议 123", "123 pass", "通过",
 ])
 def test_text_without_a_command_word_is_not_a_command(text):
     assert parse(text) is None
@@ -154,8 +160,6 @@ AFTER_QUOTE_EN = "put a space after the quote, or wrap a value that holds quotes
 
 
 @pytest.mark.parametrize(("text", "zh", "en", "suggestion"), [
-    ("/assess", *MISSING_ID),
-    ("/assess   ", *MISSING_ID),
     ("/assess coding=4", *MISSING_ID),
     ("/assess pass coding=4", *MISSING_ID),
     ("/assess 12#3 pass", "“12#3”不是有效的面评 ID（应为数字、字母、_ 或 -）。",
@@ -238,8 +242,8 @@ def test_history_mistakes_say_exactly_what_is_wrong(text, zh, en):
 
 def test_help_entries_cover_every_command_once_with_usage_and_summaries():
     entries = declarations()
-    assert [e.name for e in entries] == ["assess", "help", "history"]
-    assert [e.aliases for e in entries] == [("面评",), ("帮助", "?"), ("历史", "记录")]
+    assert [e.name for e in entries] == ["assess", "todo", "history", "help"]
+    assert [e.aliases for e in entries] == [("面评",), ("my", "待办", "我的面试"), ("历史", "记录"), ("帮助", "?")]
     for entry in entries:
         assert entry.usage.startswith(f"/{entry.name}")
         assert entry.summary_zh and entry.summary_en and entry.examples

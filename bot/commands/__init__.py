@@ -3,4 +3,5 @@
 Adding a command is adding a module here and its name to the import below.
 """
 
-from bot.commands import assess, form, help, history, reminder, todo  # noqa: F401  (registers them, in help's order)
+# Importing registers them; /help lists the typed commands in this order.
+from bot.commands import assess, todo, history, help, form, reminder  # noqa: F401, I001

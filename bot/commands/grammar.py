@@ -120,8 +120,8 @@ def missing_id() -> Wrong:
 
 def subject(token: Token) -> str:
     """What a command is about: an assessment id, or words naming one of the person's interviews."""
-    if ASSESSMENT_ID.fullmatch(token.value.translate(FULLWIDTH_NUMERALS)):
-        return assessment_id(token)
+    if ASSESSMENT_ID.fullmatch(token.value.translate(FULLWIDTH_NUMERALS)) or any(c.isdigit() for c in token.value):
+        return assessment_id(token)  # an id, or a mistyped one (names hold no digits)
     if parse_conclusion(token.value):
         raise missing_id()
     return token.value.strip()
