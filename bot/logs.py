@@ -1,8 +1,9 @@
 """Structured logs, one record per line (JSON, or text for a terminal), with secrets and tokens scrubbed.
 
 gunicorn's own logs go through the same handler (`GunicornLogger`, named in config/gunicorn.conf.py), so a
-deployment writes one format to stderr; its access log is off unless ASSESSBOT_ACCESS_LOG is set, and then
-each request is one `request` record with method, path, status, duration and size.
+deployment writes one format to stderr (gunicorn's log-file options are not used); its access log is off
+unless ASSESSBOT_ACCESS_LOG is set, and then each request is one `request` record with method, path, status,
+duration and size.
 """
 
 from __future__ import annotations

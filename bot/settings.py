@@ -69,9 +69,7 @@ class Credentials(BaseSettings):
 
     def secret_values(self) -> tuple[str, ...]:
         """Every secret set, for the log scrubber."""
-        return tuple(value for value in (self.feishu_app_secret, self.feishu_encrypt_key,
-                                         self.feishu_verification_token, self.feishu_encrypt_key_previous,
-                                         self.feishu_verification_token_previous) if value)
+        return _secret_values(self)
 
 
 class Settings(ServerSettings):
@@ -141,9 +139,13 @@ class Settings(ServerSettings):
 
     def secret_values(self) -> tuple[str, ...]:
         """Every secret the logs must never show, the previous ones included."""
-        return tuple(value for value in (self.feishu_app_secret, self.feishu_encrypt_key,
-                                         self.feishu_verification_token, self.feishu_encrypt_key_previous,
-                                         self.feishu_verification_token_previous) if value)
+        return _secret_values(self)
+
+
+def _secret_values(values: Credentials | Settings) -> tuple[str, ...]:
+    return tuple(value for value in (values.feishu_app_secret, values.feishu_encrypt_key,
+                                     values.feishu_verification_token, values.feishu_encrypt_key_previous,
+                                     values.feishu_verification_token_previous) if value)
 
 
 def _is_loopback(host: str) -> bool:

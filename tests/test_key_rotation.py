@@ -127,3 +127,8 @@ def test_the_url_check_sealed_with_the_previous_key_is_answered(app, logs):
     body = encrypt({"challenge": "c-rotation", "token": TOKEN, "type": "url_verification"}, ENCRYPT_KEY)
     response = app.test_client().post("/feishu/events", data=body, content_type="application/json")
     assert response.status_code == 200 and response.get_json() == {"challenge": "c-rotation"}
+
+
+def test_the_previous_secrets_are_scrubbed_from_logs_too(settings):
+    assert settings.secret_values() == ("app-secret-value", NEW_KEY, NEW_TOKEN, ENCRYPT_KEY, TOKEN)
+    assert "the new encrypt key" not in repr(settings) and ENCRYPT_KEY not in repr(settings)
