@@ -206,6 +206,25 @@ def test_refused_credentials_stop_the_connection_with_the_reason(server, connect
     assert conn.state.error == "ClientException: 403: app_id or app_secret is invalid"
 
 
+def test_a_connection_that_cannot_come_back_ends_with_the_reason() -> None:
+    """It stops (rather than idling without a connection) once the server's ReconnectCount has run out."""
+    gateway = LongConnServer(client_config={"ReconnectCount": 1, "ReconnectInterval": 0, "ReconnectNonce": 0,
+                                            "PingInterval": 30}).start()
+    try:
+        conn = LongConnection(gateway.app_id, gateway.app_secret, gateway.domain, Recorder())
+        conn.start()
+        eventually(lambda: conn.state.name == "connected")
+        gateway.busy = True
+        gateway.drop_connections()
+        assert conn.wait(5)
+        assert conn.state.as_dict() == {
+            "state": "stopped", "since": pytest.approx(time.time(), abs=5),
+            "last_error": "ServerUnreachableException: unable to connect to the server after trying 1 times"}
+    finally:
+        conn.stop()
+        gateway.stop()
+
+
 def test_only_one_long_connection_runs_per_process(server, connect) -> None:
     """It refuses a second connection in the same process (lark-oapi's ws loop is a module global)."""
     connect(Recorder())

@@ -91,6 +91,8 @@ class LongConnection:
 
     def start(self) -> None:
         """Open the connection in a background thread; returns at once (watch `state`)."""
+        if self._thread is not None:
+            raise RuntimeError("a LongConnection starts once; make a new one")
         if not _ONE_PER_PROCESS.acquire(blocking=False):
             raise RuntimeError("a long connection is already running in this process")
         self._set("connecting")
@@ -164,11 +166,15 @@ class LongConnection:
         async def drain() -> None:
             while self._inflight and loop.time() < end:
                 await asyncio.sleep(0.02)
-            for task in asyncio.all_tasks(loop):
-                if task is not asyncio.current_task():
-                    task.cancel()
+            self._halt()
 
         loop.create_task(drain())
+
+    def _halt(self) -> None:
+        """On the loop: cancel every other task, so `start()` returns and the thread ends."""
+        for task in asyncio.all_tasks():
+            if task is not asyncio.current_task():
+                task.cancel()
 
     # -- called by the client -------------------------------------------------------------------------------------
 
@@ -232,6 +238,7 @@ class _Client(ws_client.Client):
             await super()._reconnect()
         except Exception as exc:  # the server's ReconnectCount ran out, or it refused us for good
             self._owner._set("reconnecting", exc)
+            self._owner._halt()  # else the SDK would idle forever with no connection
             raise
 
     def _reconnecting(self) -> None:
