@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.feishu.longconn import Answer, LongConnection
+from bot.feishu.longconn import Answer, LongConnection, probe
 from bot.sandbox.longconn_server import LongConnServer, PushFailed
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -242,3 +242,12 @@ def test_a_handler_that_raises_is_answered_with_an_error_code(server, connect) -
     with pytest.raises(PushFailed, match="code 500"):
         server.push(payload("card_action_trigger.json", "cb_bug"), timeout=2.0)
     assert conn.state.name == "connected"
+
+
+def test_the_probe_asks_the_endpoint_without_connecting(server) -> None:
+    """It says whether the app would get a connection, and why not, without opening one."""
+    assert probe(server.app_id, server.app_secret, server.domain) is None
+    assert probe(server.app_id, "wrong", server.domain) == "403: app_id or app_secret is invalid"
+    server.busy = True
+    assert probe(server.app_id, server.app_secret, server.domain) == "1: system busy"
+    assert server.handshakes == 0

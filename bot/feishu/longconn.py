@@ -27,11 +27,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+import requests
 from lark_oapi.core.enum import LogLevel
 from lark_oapi.core.json import JSON
 from lark_oapi.event.dispatcher_handler import EventDispatcherHandler
 from lark_oapi.ws import client as ws_client
-from lark_oapi.ws.const import HEADER_BIZ_RT, HEADER_MESSAGE_ID, HEADER_SEQ, HEADER_SUM, HEADER_TYPE
+from lark_oapi.ws.const import GEN_ENDPOINT_URI, HEADER_BIZ_RT, HEADER_MESSAGE_ID, HEADER_SEQ, HEADER_SUM, HEADER_TYPE
 from lark_oapi.ws.enum import MessageType
 from lark_oapi.ws.model import Response
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
@@ -211,6 +212,25 @@ class LongConnection:
         if changed:
             level = logging.WARNING if name == "reconnecting" or (name == "stopped" and error) else logging.INFO
             log.log(level, f"long connection {name}", extra={"state": name, "error": text if error else None})
+
+
+def probe(app_id: str, app_secret: str, domain: str, timeout: float = 10.0) -> str | None:
+    """None when Feishu would hand this app a long connection, else why not (for `assessbot doctor`).
+
+    Only the endpoint is asked: an opened connection could be given one of the running bot's events.
+    """
+    try:
+        response = requests.post(domain.rstrip("/") + GEN_ENDPOINT_URI, json={"AppID": app_id, "AppSecret": app_secret},
+                                 headers={"locale": "zh"}, timeout=timeout)
+        answer = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        return _clean(exc)
+    if response.status_code != 200 or not isinstance(answer, dict):
+        return f"HTTP {response.status_code} from {GEN_ENDPOINT_URI}"
+    if answer.get("code") != 0:
+        return f"{answer.get('code')}: {answer.get('msg')}"
+    url = (answer.get("data") or {}).get("URL") or ""
+    return None if url.startswith(("ws://", "wss://")) else "the endpoint returned no connection URL"
 
 
 class _Client(ws_client.Client):
