@@ -170,7 +170,9 @@ def test_a_dropped_connection_reconnects_and_nothing_is_delivered_twice(server, 
     time.sleep(0.2)
     assert handler.event_ids() == ["ev_before", "cb_after"]
     lines = [r.getMessage() for r in caplog.records if r.name == "assessbot.longconn"]
-    assert lines == ["long connection reconnecting", "long connection connected"]
+    # one line per change of state: a slow machine may need a second try, never a line repeated
+    assert lines[0] == "long connection reconnecting" and lines[-1] == "long connection connected"
+    assert all(a != b for a, b in zip(lines, lines[1:], strict=False))
     assert conn.state.error == "connection lost (close code 1006)"
 
 
