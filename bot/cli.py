@@ -19,7 +19,7 @@ CREDENTIALS = ("FEISHU_APP_ID", "FEISHU_APP_SECRET", "FEISHU_VERIFICATION_TOKEN"
 
 # name -> (module, help); the module provides configure(parser) and run(args)
 MODULES = {
-    "console": ("bot.sandbox.console", "chat with the bot from the terminal, as Feishu would deliver it"),
+    "console": ("bot.sandbox.console.chat", "chat with the bot from the terminal, as Feishu would deliver it"),
     "sandbox": ("bot.sandbox.run", "start a local Open API and the bot under gunicorn, then the console"),
     "doctor": ("bot.doctor", "check a deployment: settings, Feishu credentials, database, rubric"),
     "bench": ("bot.bench", "measure acknowledgement latency, throughput, drain rate and memory"),

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import requests
 
-from bot.sandbox import console, console_api
-from bot.sandbox.console_api import LocalOpenAPI, Unreachable
+from bot.sandbox.console import api as console_api
+from bot.sandbox.console import chat as console
+from bot.sandbox.console.api import LocalOpenAPI, Unreachable
 
 ROOT = Path(__file__).resolve().parents[2]
 STATE_FILE, DATABASE = "sandbox-openapi.json", "sandbox.db"
