@@ -1,4 +1,4 @@
-"""The `assessbot` command: run, serve, worker, console, sandbox, doctor, bench.
+"""The `assessbot` command: run, serve, worker, console, sandbox, doctor.
 
 Each subcommand lives in its own module exposing `configure(parser)` and `run(args) -> int`; they are
 imported only when used, so `assessbot --help` stays fast.
@@ -19,10 +19,9 @@ WORKER_THREADS = 4  # a worker with ASSESSBOT_RUNNER_THREADS=0 (the web processe
 
 # name -> (module, help); the module provides configure(parser) and run(args)
 MODULES = {
-    "console": ("bot.sandbox.console", "chat with the bot from the terminal, as Feishu would deliver it"),
+    "console": ("bot.sandbox.console.chat", "chat with the bot from the terminal, as Feishu would deliver it"),
     "sandbox": ("bot.sandbox.run", "start a local Open API and the bot under gunicorn, then the console"),
     "doctor": ("bot.doctor", "check a deployment: settings, Feishu credentials, database, rubric"),
-    "bench": ("bot.bench", "measure acknowledgement latency, throughput, drain rate and memory"),
 }
 
 

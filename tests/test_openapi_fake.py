@@ -33,8 +33,8 @@ from lark_oapi.core.cache import LocalCache
 from lark_oapi.core.token.manager import TokenManager
 
 from bot.sandbox.openapi import FakeOpenAPI, main, serve
-from bot.sandbox.openapi_checks import card_problems
-from bot.sandbox.openapi_faults import make_fault
+from bot.sandbox.openapi.checks import card_problems
+from bot.sandbox.openapi.faults import make_fault
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"

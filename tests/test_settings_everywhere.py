@@ -6,18 +6,20 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import requests
-from processes import PYTHON, children, clean_env, free_port, stop_group, wait_until
 
 from bot import settings as settings_module
+from bot.processes import children, clean_env, free_port, stop_group, wait_until
 from bot.settings import ServerSettings, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "config" / "assessbot.env.example"
 CONF = ROOT / "config" / "gunicorn.conf.py"
+PYTHON = sys.executable
 SECRETS = {"FEISHU_APP_ID": "cli_dotenv", "FEISHU_APP_SECRET": "dotenv-app-secret",
            "FEISHU_VERIFICATION_TOKEN": "dotenv-verification-token", "FEISHU_ENCRYPT_KEY": "dotenv-encrypt-key"}
 SERVER_NAMES = ("HOST", "PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS", "ASSESSBOT_ACCESS_LOG",

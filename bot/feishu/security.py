@@ -191,3 +191,17 @@ def _json_object(raw: bytes, status: int) -> dict:
     if not isinstance(value, dict):
         raise Rejected(status, "body is not a JSON object")
     return value
+
+
+def encrypt(payload: dict | bytes, encrypt_key: str, iv: bytes | None = None) -> bytes:
+    """A push body as Feishu seals it: AES-256-CBC, key sha256(Encrypt Key), PKCS7, {"encrypt": base64(iv + data)}."""
+    # Imported here, as in decrypt(): pycryptodome comes with lark-oapi, and only pushes and checks need it.
+    from Crypto.Cipher import AES
+    from Crypto.Random import get_random_bytes
+
+    plain = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+    iv = iv or get_random_bytes(16)
+    pad = 16 - len(plain) % 16
+    cipher = AES.new(hashlib.sha256(encrypt_key.encode()).digest(), AES.MODE_CBC, iv)
+    sealed = cipher.encrypt(plain + bytes([pad]) * pad)
+    return json.dumps({"encrypt": base64.b64encode(iv + sealed).decode()}).encode()

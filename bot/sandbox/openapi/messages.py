@@ -15,8 +15,8 @@ import secrets
 import threading
 from collections.abc import Callable
 
-from bot.sandbox.openapi_checks import CARD_MAX_BYTES, TEXT_MAX_BYTES, card_problems, card_size
-from bot.sandbox.openapi_wire import OpenAPIError, field_invalid
+from bot.sandbox.openapi.checks import CARD_MAX_BYTES, TEXT_MAX_BYTES, card_problems, card_size
+from bot.sandbox.openapi.wire import OpenAPIError, field_invalid
 
 SANDBOX_CHAT = "oc_sandbox000000000000000000000000"  # where replies to messages the sandbox never saw land
 RECEIVE_ID_TYPES = ("open_id", "union_id", "user_id", "email", "chat_id")
