@@ -10,7 +10,7 @@ import lark_oapi as lark
 import pytest
 from lark_oapi.api.im.v1 import CreateMessageRequestBody, PatchMessageRequestBody, ReplyMessageRequestBody
 
-from bot.assessment import Assessment, Conclusion, FieldError, RawFields
+from bot.assessment import Assessment, Conclusion, FieldError, RawFields, check_value
 from bot.feishu.client import Feishu, drop_token, token_generation
 from bot.rubric import Rubric, parse
 from bot.sandbox import cardcheck
@@ -19,7 +19,7 @@ from cards import limits
 from cards.confirmation import confirmation_card, saving_card
 from cards.elements import SHORTENED, card, header, note, text
 from cards.errors import invalid_card, problem_card, write_failed_card
-from cards.form import form_card
+from cards.form import form_card, form_values_to_raw
 from cards.help import HelpEntry, help_card
 from cards.history import HistoryEntry, history_card
 
@@ -185,3 +185,18 @@ def test_the_local_open_api_accepts_every_card_every_way_the_bot_sends_it(feishu
         client.send_card("ou_alice", built, f"send-{rubric}-{name}")
         client.update_card(message_id, built)
         client.delayed_update(running.api.issue_callback_token(message_id), built)
+
+
+def test_a_form_whose_choices_are_typed_reads_back_the_same_choices():
+    """When selects became inputs to fit, submitting the form unchanged gives back what was entered."""
+    rubric = RUBRICS["30-dimensions"]
+    built = every_card(rubric)["form filled"]
+    inside = built["body"]["elements"][1]["elements"]
+    assert not any(e["tag"] in ("select_static", "multi_select_static") and e["name"].startswith("dim_")
+                   for e in inside)
+    submitted = {e["name"]: e.get("default_value", e.get("initial_option")) for e in inside
+                 if e.get("name") and e.get("default_value", e.get("initial_option")) is not None}
+    read = dict(form_values_to_raw(submitted, rubric).dimensions)
+    for dim in rubric.dimensions:
+        if dim.type.value in ("single", "multi"):
+            assert check_value(dim, read[dim.key]) == check_value(dim, dict(filled(rubric).dimensions)[dim.key])
