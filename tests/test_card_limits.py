@@ -17,7 +17,7 @@ from bot.sandbox import cardcheck
 from bot.sandbox.openapi import FakeOpenAPI, serve
 from cards import limits
 from cards.confirmation import confirmation_card, saving_card
-from cards.elements import SHORTENED, card, header, note, text
+from cards.elements import SHORTENED, card, fit, header, note, text, too_big_card
 from cards.errors import invalid_card, problem_card, write_failed_card
 from cards.form import form_card, form_values_to_raw
 from cards.help import HelpEntry, help_card
@@ -200,3 +200,21 @@ def test_a_form_whose_choices_are_typed_reads_back_the_same_choices():
     for dim in rubric.dimensions:
         if dim.type.value in ("single", "multi"):
             assert check_value(dim, read[dim.key]) == check_value(dim, dict(filled(rubric).dimensions)[dim.key])
+
+
+def test_fit_returns_the_fullest_level_that_fits_and_marks_a_shortened_one():
+    head = header("标题", "Title", "blue", AID)
+    levels = [card(head, [text("x" * 40_000)]), card(head, [text("y" * 100)])]
+    assert fit(lambda level: levels[level], 2) == card(head, [note(*SHORTENED), text("y" * 100)])
+    assert fit(lambda level: levels[1], 2) == levels[1]
+
+
+def test_fit_never_returns_a_card_over_the_limits():
+    """No level fits: the fallback if it fits, else the same header and a line saying the card is too big."""
+    head = header("标题", "Title", "blue", AID)
+    huge = card(head, [text("x")] * 150)
+    assert fit(lambda level: huge, 3, fallback=lambda: card(head, [text("用命令", "Use a command")])) == \
+        card(head, [text("用命令", "Use a command")])
+    assert fit(lambda level: huge, 3, fallback=lambda: huge) == too_big_card(head) == \
+        card(head, [text("这张卡片的内容超出了飞书卡片的大小限制，无法显示。",
+                         "This card holds more than a Feishu card can show.")])
