@@ -205,3 +205,32 @@ def encrypt(payload: dict | bytes, encrypt_key: str, iv: bytes | None = None) ->
     cipher = AES.new(hashlib.sha256(encrypt_key.encode()).digest(), AES.MODE_CBC, iv)
     sealed = cipher.encrypt(plain + bytes([pad]) * pad)
     return json.dumps({"encrypt": base64.b64encode(iv + sealed).decode()}).encode()
+
+
+def legacy_card_signature(timestamp: str, nonce: str, verification_token: str, body: bytes) -> str:
+    """A 1.0 card callback's signature: sha1(timestamp + nonce + Verification Token + raw body), hex.
+
+    https://open.feishu.cn/document/common-capabilities/message-card/add-card-interaction/message-card-security-verification
+    """
+    return hashlib.sha1((timestamp + nonce + verification_token).encode("utf-8") + body).hexdigest()
+
+
+def authenticate_legacy_card(body: bytes, headers: Mapping[str, str], secrets: Secrets, *, now: float,
+                             window: int) -> dict:
+    """Return the payload of an authentic 1.0 card callback, or raise Rejected.
+
+    Signed with the Verification Token (the Encrypt Key is not used for signing here); the payload's own
+    `token` is the card's update token, so it is not compared with anything.
+    """
+    values = [headers.get(h) for h in (HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)]
+    timestamp, nonce, given = (v or "" for v in values)
+    if not (timestamp and nonce and given) or max(map(len, (timestamp, nonce, given))) > MAX_HEADER:
+        raise Rejected(401, "incomplete signature headers")
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+        raise Rejected(401, "timestamp is not a number of seconds")
+    if abs(now - int(timestamp)) > window:
+        raise Rejected(401, "timestamp outside the replay window")
+    expected = legacy_card_signature(timestamp, nonce, secrets.verification_token, body).encode("ascii")
+    if not hmac.compare_digest(expected, given.encode("utf-8", "surrogateescape")):
+        raise Rejected(401, "legacy card signature mismatch")
+    return decrypt(body, secrets.encrypt_key)
