@@ -132,7 +132,9 @@ class InvalidFields(Exception):
 
 def suggest(word: str, candidates: list[str] | tuple[str, ...]) -> str | None:
     """The nearest valid word for a mistyped one, if any is close."""
-    folded = {c.casefold(): c for c in candidates}
+    folded: dict[str, str] = {}
+    for candidate in candidates:
+        folded.setdefault(candidate.casefold(), candidate)  # the first spelling (a key before its title)
     hits = difflib.get_close_matches(word.casefold(), list(folded), n=1, cutoff=0.6)
     return folded[hits[0]] if hits else None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from enum import StrEnum
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class Dimension(BaseModel):
     max: int | None = None
     options: tuple[str, ...] = ()
     description: str | None = None
+    description_en: str | None = None
     aliases: tuple[str, ...] = ()
     required: bool = False
 
@@ -76,9 +78,25 @@ class Dimension(BaseModel):
         return self.title_en or self.key
 
     @property
-    def names(self) -> tuple[str, ...]:
-        """Every word that names this dimension in a command."""
+    def description_shown_en(self) -> str | None:
+        """The English description: `description_en`, or the Chinese text when none is given."""
+        return self.description_en or self.description
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The words the rubric gives for typing: the key and the aliases."""
         return (self.key, *self.aliases)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name of this dimension in a command: key, aliases and the titles people see on cards."""
+        titles = (self.title, *((self.title_en,) if self.title_en else ()))
+        return tuple(dict.fromkeys(n for n in (*self.words, *titles) if fold(n)))
+
+
+def fold(name: str) -> str:
+    """A name as compared: full-width and half-width alike, case and surrounding spaces ignored."""
+    return unicodedata.normalize("NFKC", name).strip().casefold()
 
 
 class RubricError(Exception):
@@ -96,18 +114,17 @@ class Rubric(BaseModel):
     def _names_are_unique(self) -> Rubric:
         seen: dict[str, str] = {}
         for dim in self.dimensions:
-            for name in dim.names:
-                folded = name.casefold()
+            for folded in dict.fromkeys(fold(n) for n in dim.names):
                 if folded in seen:
-                    raise ValueError(f"name {name!r} of {dim.key!r} is already used by {seen[folded]!r}")
+                    raise ValueError(f"name {folded!r} of {dim.key!r} is already used by {seen[folded]!r}")
                 seen[folded] = dim.key
         return self
 
     def find(self, name: str) -> Dimension | None:
-        """The dimension a typed word names (key or alias, case-insensitive)."""
-        folded = name.casefold()
+        """The dimension a typed word names: key, alias or title, as `fold` compares them."""
+        folded = fold(name)
         for dim in self.dimensions:
-            if any(n.casefold() == folded for n in dim.names):
+            if any(fold(n) == folded for n in dim.names):
                 return dim
         return None
 
@@ -120,6 +137,7 @@ class Rubric(BaseModel):
 
     @property
     def all_names(self) -> tuple[str, ...]:
+        """Every name of every dimension (for suggestions)."""
         return tuple(n for d in self.dimensions for n in d.names)
 
 

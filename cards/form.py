@@ -157,11 +157,12 @@ class _Form:
             lines.append(text(f"……另有 {more} 处", f"…and {more} more", size="notation", color="red"))
         return lines
 
-    def label(self, field: str, zh: str, en: str, *, required: bool = False, below: str = "") -> list[Element]:
+    def label(self, field: str, zh: str, en: str, *, required: bool = False,
+              below: tuple[str, str] = ("", "")) -> list[Element]:
         mark = " *" if required else ""
         wrong = bool(self.errors[field]) and not self.at.error
-        under = "\n" + below if below else ""
-        return [text(zh + mark + under, en + mark + under, color="red" if wrong else None)]
+        under_zh, under_en = ("\n" + b if b else "" for b in below)
+        return [text(zh + mark + under_zh, en + mark + under_en, color="red" if wrong else None)]
 
     def error_lines(self, field: str) -> list[Element]:
         return [error_line(e, self.at.error) for e in self.errors[field]] if self.at.error else []
@@ -176,11 +177,12 @@ class _Form:
     def dimension(self, dim: Dimension) -> list[Element]:
         at = self.at
         described = user_text(dim.description, at.description) if dim.description and at.description else ""
+        described_en = user_text(dim.description_shown_en or "", at.description) if described else ""
         shown = self.label(dim.key, user_text(dim.title, at.title, one_line=True),
                            user_text(dim.label_en, at.title, one_line=True), required=dim.required,
-                           below="" if at.own_line else described)
+                           below=("", "") if at.own_line else (described, described_en))
         if described and at.own_line:
-            shown.append(note(described))
+            shown.append(note(described, described_en if dim.description_en else None))
         raw = self.entered.get(dim.key)
         name = _name(dim)
         low, high = dim.min or 0, dim.max or 0

@@ -63,12 +63,13 @@ def _rubric(rubric: Rubric, title: int, options: int) -> list[Element]:
     en = "\n".join(f"{c.en}: {' / '.join(words[c])}" for c in order)
     elements = [md("**结论**", "**Conclusion**"), text(zh, en),
                 md("**评价维度**", "**Dimensions**"),
-                note("写法：名称=值；标 * 的是表单中的必填项。", "Write name=value; * marks what the form requires.")]
+                note("写法：名称=值（名称也可用标题，如 编码能力=4）；标 * 的是表单中的必填项。",
+                     "Write name=value (a title names it too, as in Coding=4); * marks what the form requires.")]
     return elements + [_dimension(d, title, options) for d in rubric.dimensions]
 
 
 def _dimension(dim: Dimension, title: int, options: int) -> Element:
-    names = user_text(" / ".join(dim.names), title, one_line=True)
+    names = user_text(" / ".join(dim.words), title, one_line=True)
     zh_title, en_title = user_text(dim.title, title, one_line=True), user_text(dim.label_en, title, one_line=True)
     if dim.type is DimensionType.SCORE:
         zh, en = f"{dim.min}–{dim.max} 分", f"score {dim.min}–{dim.max}"
