@@ -13,6 +13,7 @@ from bot.rubric import Dimension, DimensionType, Rubric
 Value = int | str | tuple[str, ...]
 
 MAX_TEXT = 10_000  # characters kept for one free-text field; Feishu documents no limit, cards need one
+CLEAR_WORDS = ("", "-")  # a text dimension or the comment given as one of these is cleared (`comment=""`, `comment=-`)
 
 
 class Conclusion(IntEnum):
@@ -58,7 +59,11 @@ class RawFields(BaseModel):
 
 
 class Submission(BaseModel):
-    """Validated fields an interviewer gave; None (or absent from `dimensions`) means "not given"."""
+    """Validated fields an interviewer gave; None (or absent from `dimensions`) means "not given".
+
+    An empty text ("" as `content` or as a text dimension's value) means "clear it": the Hire API takes an
+    empty text. Scores and choices cannot be cleared through the API, so validation refuses to try.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -69,10 +74,11 @@ class Submission(BaseModel):
 
     def merged_into(self, base: Assessment) -> Assessment:
         """The assessment after this submission is applied on top of `base`."""
+        dimensions = {**base.dimensions, **self.dimensions}
         return Assessment(
             conclusion=self.conclusion if self.conclusion is not None else base.conclusion,
-            dimensions={**base.dimensions, **self.dimensions},
-            content=self.content if self.content is not None else base.content,
+            dimensions={key: value for key, value in dimensions.items() if value != ""},
+            content=(self.content or None) if self.content is not None else base.content,
             username=self.username if self.username is not None else base.username,
         )
 
@@ -149,7 +155,9 @@ def validate(raw: RawFields, rubric: Rubric, *, complete: bool = False, kept: fr
     """Check entered values against the rubric; raise InvalidFields listing every problem.
 
     `complete` is for the form: every required dimension and the conclusion must be present, except the
-    dimensions in `kept` (already recorded, and left empty in the form to keep them as they are).
+    dimensions in `kept` (already recorded, and left empty in the form to keep them as they are). In the form
+    an empty field clears only what was recorded (`kept`, with "content" for the comment): an empty field
+    that showed nothing is simply not given.
     """
     errors: list[FieldError] = []
     conclusion = None
@@ -178,6 +186,8 @@ def validate(raw: RawFields, rubric: Rubric, *, complete: bool = False, kept: fr
                 suggestion=hint,
             ))
             continue
+        if complete and _clears(raw_value) and dim.key not in kept:
+            continue
         try:
             value = check_value(dim, raw_value)
         except InvalidFields as exc:
@@ -192,15 +202,31 @@ def validate(raw: RawFields, rubric: Rubric, *, complete: bool = False, kept: fr
                 errors.append(FieldError(field=dim.key, zh=f"“{dim.title}”为必填项",
                                          en=f"'{dim.label_en}' is required"))
 
-    content = _text(raw.content, "content", "综合记录", "Overall comment", errors)
+    content = None if complete and _clears(raw.content) and "content" not in kept else \
+        _text(raw.content, "content", "综合记录", "Overall comment", errors, clearable=True)
     username = _text(raw.username, "username", "面试官姓名", "Interviewer name", errors, limit=100)
     if errors:
         raise InvalidFields(errors)
     return Submission(conclusion=conclusion, dimensions=values, content=content, username=username)
 
 
+def _clears(raw: str | tuple[str, ...] | None) -> bool:
+    """An entered value that asks to clear the field: empty, or a lone `-`."""
+    return raw is not None and (raw == () or (isinstance(raw, str) and raw.strip() in CLEAR_WORDS))
+
+
 def check_value(dim: Dimension, raw: str | tuple[str, ...]) -> Value | None:
-    """Turn one entered value into the dimension's type; None when left empty (not given)."""
+    """Turn one entered value into the dimension's type; "" clears a text dimension (see `CLEAR_WORDS`)."""
+    if _clears(raw):
+        if dim.type is DimensionType.TEXT:
+            return ""
+        kind_zh, kind_en = ("分数", "a score") if dim.type is DimensionType.SCORE else ("选项", "a choice")
+        raise InvalidFields([FieldError(
+            field=dim.key,
+            zh=f"“{dim.title}”是{kind_zh}，飞书招聘接口无法清空{kind_zh}；原值保持不变，如需修改请给出新值",
+            en=f"'{dim.label_en}' is {kind_en}; the Hire API cannot clear {kind_en}, so it keeps its value — "
+               "give a new value to change it",
+        )])
     if dim.type is DimensionType.MULTI:
         items = split_options(raw)
         if not items:
@@ -271,9 +297,11 @@ def split_options(raw: str | tuple[str, ...] | None) -> list[str]:
 
 
 def _text(value: str | None, field: str, zh: str, en: str, errors: list[FieldError],
-          limit: int = MAX_TEXT) -> str | None:
-    if value is None or not value.strip():
+          limit: int = MAX_TEXT, clearable: bool = False) -> str | None:
+    if value is None:
         return None
+    if _clears(value):
+        return "" if clearable else None
     if len(value) > limit:
         errors.append(FieldError(field=field, zh=f"{zh}过长（最多 {limit} 字）",
                                  en=f"{en} is too long (at most {limit} characters)"))
@@ -311,6 +339,11 @@ def patch_body(change: Submission, known: Mapping[str, Value], rubric: Rubric) -
     if change.content is not None:
         body["content"] = change.content
     return body
+
+
+def changes_nothing(change: Submission, state: Assessment) -> bool:
+    """Whether applying `change` leaves `state` exactly as it is."""
+    return change.merged_into(state) == state
 
 
 def as_raw(state: Assessment | Submission) -> RawFields:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import auth
-from bot.assessment import Submission, as_raw
+from bot.assessment import Assessment, Submission, as_raw, changes_nothing
 from cards.form import form_card
 from cards.reminder import Interview
 
@@ -27,9 +27,24 @@ def when(ctx: Context, at: float) -> datetime:
     return datetime.fromtimestamp(at, zone)
 
 
-def submitter(ctx: Context, actor: str, actor_name: str | None) -> str:
-    """Who to name on a card: the name they gave, their Feishu name, or at worst their open_id."""
-    return actor_name or ctx.feishu.user_name(actor) or actor
+def submitter(ctx: Context, actor: str) -> str:
+    """Who submitted, as cards name them: their Feishu name, or at worst their open_id.
+
+    The `name=` value is the interviewer name sent to Hire and is shown as such, never as the submitter.
+    """
+    return ctx.feishu.user_name(actor) or actor
+
+
+def changes_nothing_known(ctx: Context, assessment_id: str, submission: Submission) -> Assessment | None:
+    """The state a submission would leave untouched (what the bot wrote, with writes still queued on top), or None
+    when it changes something or the bot has never written this assessment (then Feishu's side is unknown)."""
+    known = ctx.store.known(assessment_id)
+    if known.applied_version == 0:
+        return None
+    state = known.state
+    for _, queued in ctx.store.unapplied(assessment_id, known.next_version):
+        state = queued.merged_into(state)
+    return state if changes_nothing(submission, state) else None
 
 
 def form_for(ctx: Context, assessment_id: str, opened_for: str, nonce: str, *, draft_job: int | None = None,

@@ -75,17 +75,30 @@ def form_card(assessment_id: str, rubric: Rubric, entered: RawFields, *, submit_
 
 
 def form_values_to_raw(form_value: dict, rubric: Rubric) -> RawFields:
-    """A submitted form as RawFields keyed by dimension key; empty fields and unknown names are left out."""
-    dimensions = []
+    """A submitted form as RawFields keyed by dimension key; unknown names are left out.
+
+    An emptied text field or multi-select arrives empty ("" or []) and is kept as such: validation decides
+    whether it clears what was recorded. An empty score or single choice is simply not given.
+    """
+    dimensions: list[tuple[str, str | tuple[str, ...]]] = []
     for dim in rubric.dimensions:
-        value = _submitted(form_value.get(_name(dim)))
+        sent = form_value.get(_name(dim))
+        value = _submitted(sent)
+        if value is None and dim.type in (DimensionType.TEXT, DimensionType.MULTI) and _emptied(sent):
+            value = () if dim.type is DimensionType.MULTI else ""
         if value is None:
             continue
         if dim.type is not DimensionType.MULTI and isinstance(value, tuple):
             value = ",".join(value)
         dimensions.append((dim.key, value))
     return RawFields(conclusion=_scalar(form_value.get("conclusion")), dimensions=tuple(dimensions),
-                     content=_scalar(form_value.get("content")), username=_scalar(form_value.get("username")))
+                     content=_scalar(form_value.get("content")) if not _emptied(form_value.get("content")) else "",
+                     username=_scalar(form_value.get("username")))
+
+
+def _emptied(value: object) -> bool:
+    """A field the form sent with nothing in it (as opposed to one it did not send)."""
+    return value == "" or value == [] or (isinstance(value, str) and not value.strip())
 
 
 def _name(dim: Dimension) -> str:

@@ -37,10 +37,10 @@ def test_the_authorization_matrix_is_right_for_typed_and_clicked_writes(push, fe
                                                             ("typed", "clicked"))):
         before = len(feishu_http.patches())
         if via == "typed":
-            push.message(f"/assess {aid} pass", sender=actor)
+            push.message(f"/assess {aid} pass comment=n{n}", sender=actor)  # each write changes something
         else:
             value = auth.form_value(ctx.settings, aid, actor, f"nonce{n:08d}")
-            push.card(value, VALID, operator=actor).close()
+            push.card(value, {**VALID, "content": f"n{n}"}, operator=actor).close()
         ctx.runner.drain()
         wrote = len(feishu_http.patches()) > before
         allowed = expected(actor, aid) and actor != OUTSIDER

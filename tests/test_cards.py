@@ -397,13 +397,17 @@ def test_form_values_round_trip_to_the_same_raw_fields() -> None:
 
 
 def test_form_values_to_raw_reads_a_submitted_form() -> None:
-    """Strings and lists come back keyed by dimension; empty fields, unknown names and buttons are ignored."""
+    """Strings and lists come back keyed by dimension; an emptied text or multi field comes back empty (it may
+    clear what was recorded); empty scores and choices, unknown names and buttons are ignored."""
     form_value = {"conclusion": "3", "dim_coding": "5", "dim_percent": "", "dim_tags": ["算法", "架构"],
                   "dim_level": ["P5"], "dim_notes": "  ", "content": "好", "Input_x": "ignored", "dim_nope": "1"}
     assert form_values_to_raw(form_value, WIDE) == RawFields(
-        conclusion="3", dimensions=(("coding", "5"), ("level", "P5"), ("tags", ("算法", "架构"))), content="好",
+        conclusion="3", dimensions=(("coding", "5"), ("level", "P5"), ("tags", ("算法", "架构")), ("notes", "")),
+        content="好",
     )
     assert form_values_to_raw({}, WIDE) == RawFields()
+    emptied = form_values_to_raw({"dim_tags": [], "content": ""}, WIDE)
+    assert emptied == RawFields(dimensions=(("tags", ()),), content="")
 
 
 def test_form_hides_text_too_long_to_put_back_and_says_empty_keeps_it() -> None:

@@ -111,13 +111,14 @@ def test_an_invalid_value_returns_the_same_form_keeping_every_entered_value(push
     assert card == form_card(AID, ctx.rubric, raw, submit_value=value, errors=caught.value.errors)
 
 
-def test_a_double_submit_writes_once_and_says_already_saved(push, feishu_http, ctx):
+def test_a_double_submit_writes_once_and_says_nothing_changed(push, feishu_http, ctx):
     feishu_http.patch_answers(SUCCESS)
     value = open_form(push, feishu_http, ctx)
     push.card(value, VALID).close()
-    second = push.card(value, VALID)
-    already = toast("info", "已经保存过了，无需重复提交。", "Already saved; nothing sent twice.")
-    assert second.get_json() == {"toast": already}
+    ctx.runner.drain()
+    second = push.card(value, VALID).get_json()
+    assert second["toast"] == toast("info", "没有改动，未发送给飞书。", "Nothing changed; nothing was sent to Feishu.")
+    assert second["card"]["data"]["header"]["title"]["i18n_content"]["en_us"] == "Nothing changed"
     assert len(feishu_http.patches()) == 1
 
 

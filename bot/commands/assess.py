@@ -16,8 +16,9 @@ from bot.commands.registry import command
 from bot.jobs.delivery import Purpose
 from bot.rubric import Rubric
 from bot.store import NewJob
-from bot.views import WRITE, interview_view
+from bot.views import WRITE, changes_nothing_known, interview_view, submitter, when
 from cards import errors as error_cards
+from cards.confirmation import unchanged_card
 from cards.notice import group_notice_card, text_card
 from cards.reminder import choices_card
 
@@ -127,6 +128,12 @@ class Assess(Command):
         except InvalidFields as exc:
             card = error_cards.invalid_card(aid, exc.errors, usage_zh=self.usage, usage_en=self.usage)
             return Outcome(jobs=[req.send(card, Purpose.INVALID)])
+        if (same := changes_nothing_known(ctx, aid, submission)) is not None:
+            by = submitter(ctx, req.actor)
+            card = unchanged_card(aid, same, ctx.rubric, by=by, at=when(ctx, ctx.clock()),
+                                  edit_value=OpenForm(aid).encode())
+            outcome.jobs += [req.send(card, Purpose.CONFIRMED), *_group_notice(req)]
+            return outcome
         outcome.jobs += [write_job(req, aid, submission.model_dump(mode="json"), self.fields.username),
                          *_group_notice(req)]
         outcome.write, outcome.may_override = True, auth.is_admin(settings, req.actor)

@@ -12,8 +12,8 @@ from bot.assessment import InvalidFields, validate
 from bot.commands.assess import write_job
 from bot.commands.base import Inline, Outcome, Request
 from bot.commands.registry import on_action
-from bot.views import form_for, when
-from cards.confirmation import saving_card
+from bot.views import changes_nothing_known, form_for, submitter, when
+from cards.confirmation import saving_card, unchanged_card
 from cards.elements import toast
 from cards.form import form_card, form_values_to_raw
 
@@ -39,7 +39,8 @@ def submit_form(req: Request, action: SubmitForm) -> Outcome:
     raw = form_values_to_raw(req.form_value, ctx.rubric)
     known = ctx.store.known(aid)
     try:
-        submission = validate(raw, ctx.rubric, complete=True, kept=frozenset(known.state.dimensions))
+        recorded = {*known.state.dimensions, *(("content",) if known.state.content is not None else ())}
+        submission = validate(raw, ctx.rubric, complete=True, kept=frozenset(recorded))
     except InvalidFields as exc:
         card = form_card(aid, ctx.rubric, raw, submit_value=action.encode(), errors=exc.errors)
         note = toast("error", "有内容需要修改，请查看标红的项。", "Some values need fixing; see the notes in red.")
@@ -47,13 +48,18 @@ def submit_form(req: Request, action: SubmitForm) -> Outcome:
     decision = auth.may_write(ctx.settings, req.actor, known.owner)
     if not decision.allowed:
         return req.deny(aid, "write", decision)
+    if (same := changes_nothing_known(ctx, aid, submission)) is not None:
+        card = unchanged_card(aid, same, ctx.rubric, by=submitter(ctx, req.actor), at=when(ctx, ctx.clock()),
+                              edit_value=OpenForm(aid).encode())
+        note = toast("info", "没有改动，未发送给飞书。", "Nothing changed; nothing was sent to Feishu.")
+        return Outcome(answer={"toast": note, "card": {"type": "raw", "data": card}})
     dumped = submission.model_dump(mode="json")
     digest = hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()
     budget = ctx.settings.assessbot_callback_budget
 
     def saving() -> dict:
         state = submission.merged_into(ctx.store.known(aid).state)
-        return saving_card(aid, state, ctx.rubric, by=submission.username or req.actor, at=when(ctx, ctx.clock()))
+        return saving_card(aid, state, ctx.rubric, by=submitter(ctx, req.actor), at=when(ctx, ctx.clock()))
 
     return Outcome(jobs=[write_job(req, aid, dumped, submission.username, delay=budget + 1.0)],
                    keys=[f"event:{req.event_id}", f"form:{action.nonce}:{digest[:32]}"], write=True,

@@ -13,7 +13,7 @@ from bot.jobs.delivery import Purpose, deliver_result, target
 from bot.jobs.retry import Failure, transient
 from bot.store import Assignment, Job
 from bot.views import WRITE, submitter, when
-from cards.confirmation import confirmation_card
+from cards.confirmation import confirmation_card, unchanged_card
 from cards.elements import toast
 from cards.errors import write_failed_card
 
@@ -44,21 +44,33 @@ class WriteAssessment:
                 change = reduce(Submission.merged_with, pending, Submission())
                 body = patch_body(change, known.state.dimensions, ctx.rubric)
                 state = change.merged_into(known.state)
-                written = self._send(job, aid, body, state)
+                unchanged = known.applied_version > 0 and state == known.state
+                written = None if unchanged else self._send(job, aid, body, state)  # nothing changed: no PATCH
                 detail = {"actor": job.payload["actor"], "version": job.version,
                           "fields": changes(known.state, state, ctx.rubric)}
-                if not ctx.store.record_write(job, state, detail, written.log_id):
+                if not ctx.store.record_write(job, state, detail, written.log_id if written else None):
+                    return
+                if written is None:
+                    self._unchanged(job, aid)
                     return
                 log.info("assessment written", extra={"job_id": job.id, "event_id": job.payload.get("event_id"),
                                                        "assessment_id": aid, "log_id": written.log_id,
                                                        "version": job.version})
             # else: a newer submission already carried this one's fields; only the confirmation is left
         state = ctx.store.known(aid).state
-        by = submitter(ctx, job.payload["actor"], job.payload.get("actor_name"))
+        by = submitter(ctx, job.payload["actor"])
         card = confirmation_card(aid, state, ctx.rubric, by=by, at=when(ctx, job.created_at),
                                  edit_value=OpenForm(aid).encode())
         saved = toast("success", "面评已保存", "Assessment saved")
         deliver_result(ctx, job.id, target(job.payload["target"]), card, saved, Purpose.CONFIRMED)
+
+    def _unchanged(self, job: Job, aid: str) -> None:
+        """A write whose fields were already saved: say so rather than "saved" (nothing was sent to Feishu)."""
+        ctx = self.ctx
+        card = unchanged_card(aid, ctx.store.known(aid).state, ctx.rubric, by=submitter(ctx, job.payload["actor"]),
+                              at=when(ctx, job.created_at), edit_value=OpenForm(aid).encode())
+        note = toast("info", "没有改动", "Nothing changed")
+        deliver_result(ctx, job.id, target(job.payload["target"]), card, note, Purpose.CONFIRMED)
 
     def _send(self, job: Job, key: str, body: dict, state: Assessment) -> Written:
         """PATCH the assessment, or create it first when it belongs to an assignment Feishu has no id for yet."""
