@@ -1,0 +1,32 @@
+"""Reading cards in tests: every text a card shows, per language."""
+
+from __future__ import annotations
+
+import json
+
+
+def shown(card: dict, lang: str = "en_us") -> str:
+    """The card's texts in one language (i18n content where given, else the plain content), one per line."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            i18n = node.get("i18n_content") or node.get("i18n")
+            if isinstance(i18n, dict) and lang in i18n:
+                found.append(i18n[lang])
+            elif isinstance(node.get("content"), str):
+                found.append(node["content"])
+            for key, value in node.items():
+                if key not in ("i18n_content", "i18n"):
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return "\n".join(found)
+
+
+def raw(card: dict) -> str:
+    """The whole card as text, for "contains" checks."""
+    return json.dumps(card, ensure_ascii=False)
