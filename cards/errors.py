@@ -55,15 +55,19 @@ def invalid_card(assessment_id: str, errors: Sequence[FieldError], *, usage_zh: 
 
 
 def write_failed_card(assessment_id: str, *, code: int | None, msg: str, log_id: str | None, retryable: bool,
-                      retry_value: dict | None) -> dict:
-    """Feishu refused or failed the write: what it said, what to do next, and a Try again button."""
+                      retry_value: dict | None, advice: tuple[str, str] | None = None) -> dict:
+    """Feishu refused or failed the write: what it said, what to do next (`advice` when the error table has
+    words for it), and a Try again button only when `retry_value` is given (when trying again can help)."""
     head = header("面评未能保存", "The assessment was not saved", "red", assessment_id)
-    if retryable:
-        advice = text("飞书暂时没能保存。填写的内容已保留，请重试。",
-                      "Feishu could not save it just now. Your values are kept; try again.")
+    if advice is not None:
+        advice_text = text(*advice)
+    elif retryable:
+        advice_text = text("飞书暂时没能保存。填写的内容已保留，请重试。",
+                           "Feishu could not save it just now. Your values are kept; try again.")
     else:
-        advice = text("飞书没有接受这些值，面评没有任何改动。请检查填写的内容后重试。",
-                      "Feishu did not accept these values and nothing was changed. Check the values and try again.")
+        advice_text = text("飞书没有接受这些值，面评没有任何改动。请检查填写的内容后重试。",
+                           "Feishu did not accept these values and nothing was changed. Check the values and try "
+                           "again.")
     zh, en = [], []
     if code is not None:
         zh.append(f"错误码：{code}")
@@ -75,7 +79,7 @@ def write_failed_card(assessment_id: str, *, code: int | None, msg: str, log_id:
         shown = user_text(log_id, 100, one_line=True)
         zh.append(f"日志 ID：{shown}")
         en.append(f"Log ID: {shown}")
-    elements = [advice, note("\n".join(zh), "\n".join(en))]
+    elements = [advice_text, note("\n".join(zh), "\n".join(en))]
     if retry_value is not None:
         elements.append(button("重试", "Try again", retry_value, "primary"))
     return card(head, elements)

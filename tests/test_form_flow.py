@@ -183,8 +183,12 @@ def test_a_parameter_error_is_shown_in_place_with_try_again(push, feishu_http, c
     value = open_form(push, feishu_http, ctx)
     body = push.card(value, VALID).get_json()
     assert len(feishu_http.patches()) == 1
+    advice = ("飞书没有接受这些值，面评没有任何改动。请检查填写的内容后重试。"
+              f"如果面评 ID {AID} 有误，飞书也会这样回答，请一并检查 ID。",
+              "Feishu did not accept these values and nothing was changed. Check the values and try again. "
+              f"Feishu answers the same when it does not know assessment {AID}; check the id too.")
     failed = write_failed_card(AID, code=1002002, msg="参数错误", log_id="LOG0", retryable=False,
-                               retry_value=OpenForm(AID, 2).encode())
+                               retry_value=OpenForm(AID, 2).encode(), advice=advice)
     assert body == {"toast": toast("error", "保存失败", "Could not save"), "card": {"type": "raw", "data": failed}}
 
 

@@ -45,8 +45,9 @@ class FeishuError(Exception):
     """Feishu answered with an error, or could not be reached (code None)."""
 
     def __init__(self, code: int | None, msg: str, log_id: str | None = None, status: int | None = None,
-                 reset: float | None = None):
+                 reset: float | None = None, credentials: bool = False):
         super().__init__(f"{code}: {msg}")
+        self.credentials = credentials  # the token endpoint refused the app's id and secret
         self.code = code
         self.msg = msg
         self.log_id = log_id
@@ -256,7 +257,8 @@ class Feishu:
         except requests.RequestException as exc:
             raise FeishuError(None, f"cannot reach Feishu: {type(exc).__name__}") from None
         except ObtainAccessTokenException as exc:
-            raise FeishuError(getattr(exc, "code", None), "could not obtain a tenant token") from None
+            raise FeishuError(getattr(exc, "code", None), "could not obtain a tenant token",
+                              credentials=getattr(exc, "code", None) is not None) from None
         except ValueError:  # a non-JSON answer (an HTML 502 page, say)
             raise FeishuError(None, "Feishu answered with something that is not JSON") from None
         raw = response.raw

@@ -10,6 +10,7 @@ from bot.actions import OpenForm
 from bot.assessment import Assessment, Submission, changes, patch_body
 from bot.feishu.client import Written
 from bot.jobs.delivery import Purpose, deliver_result, target
+from bot.jobs.errors import explain
 from bot.jobs.retry import Failure, transient
 from bot.store import Assignment, Job
 from bot.views import WRITE, submitter, when
@@ -122,8 +123,10 @@ class WriteAssessment:
         ctx.store.record(job.payload["actor"], aid, "write", "failed",
                          {"version": job.version, "code": error.code if error else None},
                          error.log_id if error else None)
+        said = explain(error, aid, written_before=ctx.store.known(aid).applied_version > 0)
         card = write_failed_card(aid, code=error.code if error else None,
                                  msg=error.msg if error else "internal error", log_id=error.log_id if error else None,
-                                 retryable=retryable, retry_value=OpenForm(aid, job.id).encode())
+                                 retryable=retryable, advice=(said.zh, said.en),
+                                 retry_value=OpenForm(aid, job.id).encode() if said.retry_helps else None)
         failed = toast("error", "保存失败", "Could not save")
         deliver_result(ctx, job.id, target(job.payload["target"]), card, failed, Purpose.FAILED)
