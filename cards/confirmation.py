@@ -27,8 +27,8 @@ def unchanged_card(assessment_id: str, state: Assessment, rubric: Rubric, *, by:
                    edit_value: dict | None) -> dict:
     """A submission that changes nothing: nothing was sent to Feishu; what the assessment holds, unchanged."""
     head = header("没有改动", "Nothing changed", "grey", assessment_id)
-    said = text("提交的内容与已保存的相同，没有发送给飞书。", "What you sent is what is already saved; nothing was sent "
-                "to Feishu.")
+    said = text("提交的内容与已保存的相同，没有发送给飞书。",
+                "What you sent is what is already saved; nothing was sent to Feishu.")
     edit = button("修改", "Edit", edit_value) if edit_value is not None else None
     return fit(lambda level: card(head, [said, *_body(assessment_id, state, rubric, by, at, _LIMITS[level]),
                                          *([edit] if edit else [])]), len(_LIMITS))

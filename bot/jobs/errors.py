@@ -68,8 +68,9 @@ def explain(err: FeishuError | None, assessment_id: str, *, written_before: bool
         return _setup(f"机器人缺少权限 {scope}", f"the app lacks the scope {scope}", f"开通权限 {scope}",
                       f"they need to grant scope {scope}")
     if err.credentials or err.token_invalid:
-        return _setup("飞书拒绝了应用凭证（App ID / App Secret）", "Feishu rejected the app's credentials (App ID / App "
-                      "Secret)", "检查应用凭证", "they need to check the App ID and App Secret")
+        return _setup("飞书拒绝了应用凭证（App ID / App Secret）",
+                      "Feishu rejected the app's credentials (App ID / App Secret)",
+                      "检查应用凭证", "they need to check the App ID and App Secret")
     if err.code in APP_UNUSABLE:
         zh, en = APP_UNUSABLE[err.code]
         return _setup(zh, en, "检查应用的发布与可用范围", "they need to check the app's release and availability")
@@ -77,7 +78,8 @@ def explain(err: FeishuError | None, assessment_id: str, *, written_before: bool
         return _setup("应用未对你开放", "the app is not enabled for you", "把你加入应用的可用范围",
                       "they need to add you to the app's availability range")
     if err.code == NOT_FOUND or err.status == 404 or (err.code == PARAMETER and _ID_UNKNOWN.search(err.msg)):
-        return Explained(Kind.UNKNOWN_ID, f"飞书不认识面评 {assessment_id}，请检查 ID（可在飞书招聘的外部面评中找到）。",
+        return Explained(Kind.UNKNOWN_ID,
+                         f"飞书不认识面评 {assessment_id}，请检查 ID（可在飞书招聘的外部面评中找到）。",
                          f"Feishu does not know assessment {assessment_id}; check the id (it is shown with the "
                          "external assessment in Feishu Hire).")
     zh, en = ("飞书没有接受这些值，面评没有任何改动。请检查填写的内容后重试。",
