@@ -90,7 +90,10 @@ class Settings(ServerSettings):
     assessbot_admins: IdList = ()
     assessbot_allowed_users: IdList = ()
     assessbot_allowed_chats: IdList = ()
-    assessbot_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
+    # Every push Feishu can send must be read, or a long message gets no answer. A text message holds at most
+    # ~150 KB of content; escaped once more inside the event JSON that is at most ~300 KB, and AES-CBC plus
+    # base64 make it ~4/3 of that (~410 KB). 1 MiB keeps a wide margin; above it the push is logged and refused.
+    assessbot_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=10 * 1024 * 1024)
     # Feishu re-pushes an event for about 7.1 h and may not refresh the signed timestamp per attempt,
     # so the window must cover the whole re-push period; dedup records outlive it (see bot/feishu/security.py).
     assessbot_replay_window_seconds: int = Field(default=8 * 3600, ge=60)

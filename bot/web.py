@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Blueprint, Response, current_app, json, request
@@ -11,6 +12,7 @@ from bot.flows import receive as dispatch
 from bot.services import Context
 
 bp = Blueprint("assessbot", __name__)
+log = logging.getLogger("assessbot.web")
 
 
 def _ctx() -> Context:
@@ -24,9 +26,12 @@ def _json(body: dict, status: int = 200) -> Response:
 @bp.post("/feishu/events")
 def feishu_events() -> Response:
     """Events and card callbacks, both signed and encrypted the same way."""
-    body = _body(_ctx().settings.assessbot_max_body_bytes)
+    limit = _ctx().settings.assessbot_max_body_bytes
+    body = _body(limit)
     if body is None:
-        return _json({"error": "body too large"}, 413)
+        # Larger than any push Feishu sends (ASSESSBOT_MAX_BODY_BYTES): unread, so nobody can be answered.
+        log.warning("push refused: body too large", extra={"limit": limit, "size": request.content_length})
+        return _json({"error": "body too large", "limit": limit}, 413)
     result = dispatch.receive(_ctx(), body, request.headers)
     response = _json(result.body, result.status)
     if result.after is not None:

@@ -21,7 +21,7 @@ def test_readyz_reports_the_database_and_the_backlog(app, push, clock):
 
 
 def test_a_body_over_the_limit_gets_413_before_it_is_read(app, ctx):
-    big = encrypt({"pad": "x" * 70_000})
+    big = encrypt({"pad": "x" * 1_100_000})
     response = app.test_client().post("/feishu/events", data=big, content_type="application/json")
     assert response.status_code == 413 and ctx.store.jobs_by_status() == {}
 
@@ -31,7 +31,7 @@ def test_a_chunked_body_over_the_limit_gets_413_too(app):
 
     environ = EnvironBuilder(path="/feishu/events", method="POST", content_type="application/json").get_environ()
     environ.pop("CONTENT_LENGTH", None)  # chunked: no length, the server marks the stream as terminated
-    environ.update({"wsgi.input": io.BytesIO(b"x" * 70_000), "wsgi.input_terminated": True,
+    environ.update({"wsgi.input": io.BytesIO(b"x" * 1_100_000), "wsgi.input_terminated": True,
                     "HTTP_TRANSFER_ENCODING": "chunked"})
     _, status, _ = run_wsgi_app(app, environ, buffered=True)
     assert status.startswith("413")

@@ -291,6 +291,9 @@ class Console:
         status, answer = self.bot.push(payload)
         if status == 200:
             return answer
+        if status == 413:
+            self.write(self.t("too_large", limit=answer.get("limit", "?")))
+            return None
         self.write(self.t("refused", status=status, answer=answer))
         return None
 
