@@ -40,20 +40,33 @@ def may_use(settings: Settings, actor: str, chat_id: str | None) -> Decision:
     return ALLOW
 
 
-def may_write(settings: Settings, actor: str, owner: str | None) -> Decision:
-    """The first person to write an assessment owns it; afterwards only the owner or an admin may."""
+def may_write(settings: Settings, actor: str, owner: str | None, *, owner_name: str | None = None,
+              assessment_id: str | None = None) -> Decision:
+    """The first person to write an assessment owns it; afterwards only the owner or an admin may.
+
+    The refusal names the owner when `owner_name` is given and says how to have the assessment handed over.
+    """
     if owner is None or owner == actor or is_admin(settings, actor):
         return ALLOW
-    return Decision(False, "not the owner", "这条面评由其他面试官负责，只有负责人或管理员可以修改。",
-                    "Another interviewer owns this assessment; only the owner or an administrator can change it.")
+    if owner_name is None:
+        return Decision(False, "not the owner", "这条面评由其他面试官负责，只有负责人或管理员可以修改。",
+                        "Another interviewer owns this assessment; only the owner or an administrator can change it.")
+    aid = assessment_id or "<面评ID>"
+    return Decision(False, "not the owner",
+                    f"这条面评由 {owner_name} 负责，只有 TA 或管理员可以修改。如需转交给你，请管理员发送 "
+                    f"/assess {aid} owner=@你。",
+                    f"{owner_name} owns this assessment; only they or an administrator can change it. To have it "
+                    f"handed over to you, ask an administrator to send /assess {assessment_id or '<id>'} "
+                    "owner=@you.")
 
 
-def may_read(settings: Settings, actor: str, owner: str | None) -> Decision:
-    """History is shown to the owner and admins only."""
-    if (owner is not None and owner == actor) or is_admin(settings, actor):
+def may_read(settings: Settings, actor: str, owner: str | None, recruiter: str | None = None) -> Decision:
+    """History is shown to the owner, the recruiter of its interview, and admins."""
+    if (owner is not None and owner == actor) or (recruiter is not None and recruiter == actor) \
+            or is_admin(settings, actor):
         return ALLOW
-    return Decision(False, "not the owner", "只有负责人或管理员可以查看这条面评的记录。",
-                    "Only the owner or an administrator can see this assessment's history.")
+    return Decision(False, "not the owner", "只有负责人、招聘负责人或管理员可以查看这条面评的记录。",
+                    "Only the owner, the recruiter or an administrator can see this assessment's history.")
 
 
 def may_transfer(settings: Settings, actor: str) -> Decision:

@@ -47,6 +47,15 @@ def changes_nothing_known(ctx: Context, assessment_id: str, submission: Submissi
     return state if changes_nothing(submission, state) else None
 
 
+def may_write(ctx: Context, actor: str, assessment_id: str, owner: str | None) -> auth.Decision:
+    """`auth.may_write`, with the owner named in a refusal (their Feishu name, else their open_id)."""
+    decision = auth.may_write(ctx.settings, actor, owner)
+    if decision.allowed or owner is None:
+        return decision
+    return auth.may_write(ctx.settings, actor, owner, owner_name=ctx.feishu.user_name(owner) or owner,
+                          assessment_id=assessment_id)
+
+
 def form_for(ctx: Context, assessment_id: str, opened_for: str, nonce: str, *, draft_job: int | None = None,
              lookup_name: bool = False) -> dict:
     """The form card for one person: the last known values, a kept draft on top, their name as a default."""

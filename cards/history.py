@@ -14,24 +14,27 @@ _ACTIONS = {"write": ("保存", "save"), "assess": ("面评", "assess"), "form":
 _RESULTS = {"ok": ("成功", "ok"), "failed": ("失败", "failed"), "denied": ("无权限", "denied"),
             "pending": ("处理中", "pending")}
 # characters of (changes, names) and how many entries, fullest first
+# (0 changes: the rows alone, without their details)
 _LIMITS = ((600, 60, MAX_SHOWN), (200, 40, MAX_SHOWN), (80, 24, MAX_SHOWN), (30, 16, MAX_SHOWN), (16, 10, MAX_SHOWN),
-           (16, 10, 20), (16, 10, 10))
+           (0, 10, MAX_SHOWN), (16, 10, 20), (16, 10, 10))
 
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One line of an assessment's history; `changes` are already human-readable lines."""
+    """One line of an assessment's history; `changes` are human-readable (zh, en) lines, `actor` a name."""
 
     at: datetime
     actor: str
     action: str
     result: str
-    changes: tuple[str, ...] = ()
+    changes: tuple[tuple[str, str], ...] = ()
     log_id: str | None = None
 
 
-def history_card(assessment_id: str, entries: Sequence[HistoryEntry], *, owner: str | None) -> dict:
-    """The newest entries first, at most 40, saying how many older ones are not shown."""
+def history_card(assessment_id: str, entries: Sequence[HistoryEntry], *, owner: str | None,
+                 unchanged: int = 0) -> dict:
+    """The newest entries first, at most 40, saying how many older ones (and saves that changed nothing, folded
+    away by the caller) are not shown."""
     head = header("面评记录", "Assessment history", "blue", assessment_id)
     newest = sorted(entries, key=lambda e: e.at, reverse=True)
 
@@ -49,6 +52,10 @@ def history_card(assessment_id: str, entries: Sequence[HistoryEntry], *, owner: 
         if older > 0:
             elements.append(note(f"另有 {older} 条更早的记录未显示。",
                                  f"{older} older {'entry is' if older == 1 else 'entries are'} not shown."))
+        if unchanged:
+            elements.append(note(f"另有 {unchanged} 次保存没有改动任何内容，未显示。",
+                                 f"{unchanged} {'save' if unchanged == 1 else 'saves'} that changed nothing "
+                                 f"{'is' if unchanged == 1 else 'are'} not shown."))
         return card(head, elements)
 
     return fit(build, len(_LIMITS))
@@ -63,8 +70,11 @@ def _entry(entry: HistoryEntry, changes: int, names: int) -> list[Element]:
     stamp = when(entry.at)
     line = text(f"{stamp} · {actor} · {action_zh} · {result_zh}", f"{stamp} · {actor} · {action_en} · {result_en}",
                 color="red" if entry.result in ("failed", "denied") else None)
-    details = [user_text(c, changes) for c in entry.changes]
+    zh = [user_text(c[0], changes) for c in entry.changes]
+    en = [user_text(c[1], changes) for c in entry.changes]
     if entry.log_id:
-        details.append("log_id: " + user_text(entry.log_id, 100, one_line=True))
-    # the change lines come as written by the bot in one language for everyone
-    return [line, note(user_text("\n".join(details), changes * 2))] if details else [line]
+        shown = "log_id: " + user_text(entry.log_id, 100, one_line=True)
+        zh, en = [*zh, shown], [*en, shown]
+    if not zh or not changes:
+        return [line]
+    return [line, note(user_text("\n".join(zh), changes * 2), user_text("\n".join(en), changes * 2))]

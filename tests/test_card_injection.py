@@ -92,7 +92,7 @@ BUILDERS: dict[str, Callable[[str], dict]] = {
     "write_failed": lambda s: write_failed_card(s, code=1002002, msg=s, log_id=s, retryable=False,
                                                 retry_value={"do": "edit"}),
     "denied": lambda s: denied_card(s, s),
-    "history": lambda s: history_card(s, [HistoryEntry(at=AT, actor=s, action=s, result=s, changes=(s, s),
+    "history": lambda s: history_card(s, [HistoryEntry(at=AT, actor=s, action=s, result=s, changes=((s, s), (s, s)),
                                                        log_id=s)], owner=s),
     "help": lambda s: help_card([SimpleNamespace(name=s, aliases=(s,), usage=s, summary_zh=s, summary_en=s,
                                                  examples=(s,))], rubric=RUBRIC),

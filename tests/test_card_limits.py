@@ -81,7 +81,7 @@ def errors(rubric: Rubric) -> list[FieldError]:
 def every_card(rubric: Rubric) -> dict[str, dict]:
     """Every card the bot builds for this rubric, at its biggest."""
     history = [HistoryEntry(at=AT + timedelta(minutes=i), actor=NASTY * 10, action="write", result="failed",
-                            changes=(NASTY * 100,) * 5, log_id=NASTY) for i in range(45)]
+                            changes=((NASTY * 100, NASTY * 100),) * 5, log_id=NASTY) for i in range(45)]
     help_entries = [SimpleNamespace(name="assess", aliases=("a", "面评"), usage=NASTY * 10, summary_zh=NASTY * 10,
                                     summary_en=NASTY * 10, examples=(NASTY * 10,) * 3)]
     return {

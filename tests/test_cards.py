@@ -596,7 +596,8 @@ def test_help_card_for_the_default_and_a_huge_rubric_is_valid() -> None:
 def test_history_card_lists_newest_first_with_changes() -> None:
     """Entries are sorted newest first; failures are red; changes and the log id follow each line."""
     older = HistoryEntry(at=AT, actor="张三", action="write", result="ok",
-                         changes=("conclusion: pending → pass", "content: changed"), log_id="log1")
+                         changes=(("结论：待定 → 通过", "Conclusion: Pending → Pass"),
+                                  ("综合记录：已修改", "Overall comment: changed")), log_id="log1")
     newer = HistoryEntry(at=AT + timedelta(hours=1), actor="李四", action="write", result="failed")
     card = history_card(AID, [older, newer], owner="王五")
     assert problems(card) == []
@@ -608,14 +609,15 @@ def test_history_card_lists_newest_first_with_changes() -> None:
             "2024-05-01 15:30 CST (UTC+08:00) · 李四 · save · failed", text_color="red"),
         div("2024-05-01 14:30 CST (UTC+08:00) · 张三 · 保存 · 成功",
             "2024-05-01 14:30 CST (UTC+08:00) · 张三 · save · ok"),
-        grey("conclusion: pending → pass\ncontent: changed\nlog_id: log1"),
+        grey("结论：待定 → 通过\n综合记录：已修改\nlog_id: log1",
+             "Conclusion: Pending → Pass\nOverall comment: changed\nlog_id: log1"),
     ]
 
 
 def test_history_card_shows_forty_entries_and_counts_the_older_ones() -> None:
     """At most 40 rows; the rest are counted."""
     entries = [HistoryEntry(at=AT + timedelta(minutes=i), actor="张三" * 100, action="write", result="ok",
-                            changes=("content: " + "长" * 30,) * 5) for i in range(45)]
+                            changes=(("content: " + "长" * 30,) * 2,) * 5) for i in range(45)]
     card = history_card(AID, entries, owner=None)
     assert problems(card) == [] and size(card) <= 30_000
     rows = [e for e in card["body"]["elements"] if e["text"].get("text_color") != "grey"]
@@ -626,7 +628,7 @@ def test_history_card_shows_forty_entries_and_counts_the_older_ones() -> None:
 def test_history_card_with_huge_changes_cuts_each_row_and_says_it_was_shortened() -> None:
     """Rows whose changes would fill the card: still 40 rows, each cut short, and a note on top."""
     entries = [HistoryEntry(at=AT + timedelta(minutes=i), actor="张三" * 100, action="write", result="ok",
-                            changes=("content: " + "长" * 3000,) * 5) for i in range(45)]
+                            changes=(("content: " + "长" * 3000,) * 2,) * 5) for i in range(45)]
     card = history_card(AID, entries, owner=None)
     assert problems(card) == []
     assert card["body"]["elements"][0] == note(*SHORTENED)

@@ -16,7 +16,7 @@ from bot.commands.registry import command
 from bot.jobs.delivery import Purpose
 from bot.rubric import Rubric
 from bot.store import NewJob
-from bot.views import WRITE, changes_nothing_known, interview_view, submitter, when
+from bot.views import WRITE, changes_nothing_known, interview_view, may_write, submitter, when
 from cards import errors as error_cards
 from cards.confirmation import unchanged_card
 from cards.notice import group_notice_card, text_card
@@ -115,7 +115,7 @@ class Assess(Command):
                 outcome.jobs.append(req.send(text_card("已转交面评 " + aid, "Assessment " + aid + " handed over"),
                                              Purpose.HANDED_OVER))
                 return outcome
-        decision = auth.may_write(settings, req.actor, owner)
+        decision = may_write(ctx, req.actor, aid, owner)
         if not decision.allowed:
             return req.deny(aid, "write", decision)
         if self.fields.is_empty:

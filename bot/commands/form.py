@@ -12,7 +12,7 @@ from bot.assessment import InvalidFields, validate
 from bot.commands.assess import write_job
 from bot.commands.base import Inline, Outcome, Request
 from bot.commands.registry import on_action
-from bot.views import changes_nothing_known, form_for, submitter, when
+from bot.views import changes_nothing_known, form_for, may_write, submitter, when
 from cards.confirmation import saving_card, unchanged_card
 from cards.elements import toast
 from cards.form import form_card, form_values_to_raw
@@ -22,7 +22,7 @@ from cards.form import form_card, form_values_to_raw
 def open_form(req: Request, action: OpenForm) -> Outcome:
     """Answer the click with the form, prefilled (with the failed values for "Try again")."""
     ctx, aid = req.ctx, action.assessment_id
-    decision = auth.may_write(ctx.settings, req.actor, ctx.store.known(aid).owner)
+    decision = may_write(ctx, req.actor, aid, ctx.store.known(aid).owner)
     if not decision.allowed:
         return req.deny(aid, "write", decision)
     card = form_for(ctx, aid, req.actor, secrets.token_hex(8), draft_job=action.draft_job)
@@ -45,7 +45,7 @@ def submit_form(req: Request, action: SubmitForm) -> Outcome:
         card = form_card(aid, ctx.rubric, raw, submit_value=action.encode(), errors=exc.errors)
         note = toast("error", "有内容需要修改，请查看标红的项。", "Some values need fixing; see the notes in red.")
         return Outcome(answer={"toast": note, "card": {"type": "raw", "data": card}})
-    decision = auth.may_write(ctx.settings, req.actor, known.owner)
+    decision = may_write(ctx, req.actor, aid, known.owner)
     if not decision.allowed:
         return req.deny(aid, "write", decision)
     if (same := changes_nothing_known(ctx, aid, submission)) is not None:

@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+from typing import TYPE_CHECKING
+
 from bot import auth
+from bot.assessment import Conclusion
 from bot.commands.base import Command, Outcome, Request, Wrong
 from bot.commands.grammar import assessment_id, missing_id, snippet, tokens
 from bot.commands.registry import command
@@ -14,6 +17,10 @@ from bot.jobs.delivery import Purpose
 from bot.rubric import Rubric
 from bot.views import when
 from cards.history import HistoryEntry, history_card
+from cards.notice import text_card
+
+if TYPE_CHECKING:
+    from bot.services import Context
 
 
 @command
@@ -43,30 +50,69 @@ class History(Command):
     def handle(self, req: Request) -> Outcome:
         ctx, aid = req.ctx, self.assessment_id
         known = ctx.store.known(aid)
-        decision = auth.may_read(ctx.settings, req.actor, known.owner)
+        assignment = ctx.store.assignment(aid)
+        entries = ctx.store.history(aid, limit=500)
+        if known.owner is None and known.applied_version == 0 and assignment is None and not entries:
+            card = text_card(f"没有面评 {aid} 的记录：机器人还没有处理过这条面评。请检查 ID。",
+                             f"No history for {aid}: the bot has never handled this assessment. Check the id.",
+                             template="grey")
+            return Outcome(jobs=[req.send(card, Purpose.HISTORY, private=True)])
+        recruiter = assignment.recruiter if assignment is not None else None
+        decision = auth.may_read(ctx.settings, req.actor, known.owner, recruiter)
         if not decision.allowed:
             return req.deny(aid, "history", decision)
-        entries = [HistoryEntry(at=when(ctx, e.at), actor=e.actor, action=e.action, result=e.result,
-                                changes=_change_lines(e.detail), log_id=e.log_id)
-                   for e in ctx.store.history(aid, limit=500)]
-        return Outcome(jobs=[req.send(history_card(aid, entries, owner=known.owner), Purpose.HISTORY, private=True)])
+        names = _Names(ctx)
+        shown = [HistoryEntry(at=when(ctx, e.at), actor=names(e.actor), action=e.action, result=e.result,
+                              changes=_change_lines(e.detail, ctx.rubric), log_id=e.log_id)
+                 for e in entries if not _changed_nothing(e.action, e.result, e.detail)]
+        owner = names(known.owner) if known.owner else None
+        card = history_card(aid, shown, owner=owner, unchanged=len(entries) - len(shown))
+        return Outcome(jobs=[req.send(card, Purpose.HISTORY, private=True)])
 
 
-def _change_lines(detail: dict) -> tuple[str, ...]:
+class _Names:
+    """People by their Feishu name (the client caches lookups); the open_id when the name is unavailable."""
+
+    def __init__(self, ctx: Context):
+        self.ctx, self.seen = ctx, {}  # type: dict[str, str]
+
+    def __call__(self, open_id: str) -> str:
+        if open_id not in self.seen:
+            self.seen[open_id] = (self.ctx.feishu.user_name(open_id) if open_id.startswith("ou_") else None) or open_id
+        return self.seen[open_id]
+
+
+def _changed_nothing(action: str, result: str, detail: dict) -> bool:
+    """A save that left every field as it was (the same values sent again)."""
+    return action == "write" and result == "ok" and "fields" in detail and not detail["fields"]
+
+
+_FIELDS = {"conclusion": ("结论", "Conclusion"), "content": ("综合记录", "Overall comment"),
+           "username": ("面试官姓名", "Interviewer name")}
+
+
+def _change_lines(detail: dict, rubric: Rubric) -> tuple[tuple[str, str], ...]:
+    """Each changed field as a (zh, en) line: rubric titles, conclusions as words."""
     lines = []
     for name, change in (detail.get("fields") or {}).items():
+        dim = rubric.find(name) if name not in _FIELDS else None
+        zh_name, en_name = _FIELDS.get(name) or ((dim.title, dim.label_en) if dim else (name, name))
         if isinstance(change, list):
-            lines.append(f"{name}: {_show(change[0])} → {_show(change[1])}")
+            (old_zh, old_en), (new_zh, new_en) = (_show(v, name == "conclusion") for v in change[:2])
+            lines.append((f"{zh_name}：{old_zh} → {new_zh}", f"{en_name}: {old_en} → {new_en}"))
         else:
-            lines.append(f"{name}: {change}")
+            lines.append((f"{zh_name}：已修改", f"{en_name}: changed"))
     if detail.get("reason"):
-        lines.append(str(detail["reason"]))
+        lines.append((str(detail["reason"]), str(detail["reason"])))
     return tuple(lines)
 
 
-def _show(value: object) -> str:
+def _show(value: object, conclusion: bool) -> tuple[str, str]:
     if value is None:
-        return "—"
+        return "—", "—"
+    if conclusion and isinstance(value, int) and value in (1, 2, 3):
+        word = Conclusion(value)
+        return word.zh, word.en
     if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)
+        return "、".join(map(str, value)), ", ".join(map(str, value))
+    return str(value), str(value)

@@ -1,0 +1,106 @@
+"""A readable /history and an ownership refusal that names the owner and the way to a hand-over."""
+
+from __future__ import annotations
+
+import json
+import re
+from types import SimpleNamespace
+
+import responses
+
+from tests.support.cards import shown
+
+AID = "6930815272790114324"
+ALICE = "ou_alice000000000000000000000000000"
+BOB = "ou_bob00000000000000000000000000000"
+CAROL = "ou_carol00000000000000000000000000"
+SUCCESS = (200, {"code": 0, "msg": "success", "data": {"external_interview_assessment": {"id": "x"}}})
+NAMES = {ALICE: "Alice Zhang", BOB: "Bob Li"}  # Carol's name is not readable
+
+
+def _contacts(feishu_http) -> None:
+    """Names per person; the contact API refuses Carol's."""
+    mock = feishu_http.mock
+    for registered in list(mock.registered()):
+        if "contact/v3/users" in str(registered.url):
+            mock.remove(registered)
+
+    def answer(request):
+        open_id = request.url.split("/users/")[1].split("?")[0]
+        if open_id in NAMES:
+            return 200, {}, json.dumps({"code": 0, "data": {"user": {"name": NAMES[open_id]}}})
+        return 400, {}, json.dumps({"code": 41050, "msg": "no user authority"})
+
+    mock.add_callback(responses.GET, re.compile(r".*/open-apis/contact/v3/users/.+"), answer)
+
+
+def _say(push, ctx, text: str, sender: str = ALICE) -> None:
+    push.message(text, sender=sender)
+    ctx.runner.drain()
+
+
+def test_history_names_people_titles_conclusions_and_folds_away_no_op_saves(push, feishu_http, ctx):
+    _contacts(feishu_http)
+    feishu_http.patch_answers(SUCCESS)
+    _say(push, ctx, f"/assess {AID} pending coding=3 comment=first")
+    _say(push, ctx, f"/assess {AID} pass coding=4 comment=second")
+    ctx.store.record(ALICE, AID, "write", "ok", {"version": 9, "fields": {}}, None)  # a save that changed nothing
+    _say(push, ctx, f"/history {AID}")
+    card = feishu_http.sent_cards()[-1]["card"]
+    en, zh = shown(card), shown(card, "zh_cn")
+    assert "Owner: Alice Zhang" in en and "负责人：Alice Zhang" in zh
+    assert " · Alice Zhang · save · ok" in en and ALICE not in en
+    assert "Conclusion: Pending → Pass\nCoding: 3 → 4\nOverall comment: changed" in en
+    assert "结论：待定 → 通过\n编码能力：3 → 4\n综合记录：已修改" in zh
+    assert "1 save that changed nothing is not shown." in en and "另有 1 次保存没有改动任何内容，未显示。" in zh
+
+
+def test_history_shows_the_open_id_when_the_name_is_unavailable(push, feishu_http, ctx):
+    _contacts(feishu_http)
+    feishu_http.patch_answers(SUCCESS)
+    _say(push, ctx, f"/assess {AID} pass", sender=CAROL)
+    _say(push, ctx, f"/history {AID}", sender=CAROL)
+    assert f"Owner: {CAROL}" in shown(feishu_http.sent_cards()[-1]["card"])
+
+
+def test_history_of_an_id_never_seen_says_no_history(push, feishu_http, ctx):
+    _say(push, ctx, "/history 7000000000000000001", sender=BOB)
+    card = feishu_http.sent_cards()[-1]["card"]
+    assert "No history for 7000000000000000001: the bot has never handled this assessment. Check the id." in shown(card)
+    assert "没有面评 7000000000000000001 的记录" in shown(card, "zh_cn") and "Not allowed" not in shown(card)
+
+
+def test_the_recruiter_of_the_interview_may_read_its_history(push, feishu_http, ctx, monkeypatch):
+    feishu_http.patch_answers(SUCCESS)
+    _say(push, ctx, f"/assess {AID} pass")
+    monkeypatch.setattr(ctx.store, "assignment", lambda key: SimpleNamespace(recruiter=BOB, assessment_id=AID)
+                        if key == AID else None)
+    _say(push, ctx, f"/history {AID}", sender=BOB)
+    assert "Assessment history" in shown(feishu_http.sent_cards()[-1]["card"])
+    _say(push, ctx, f"/history {AID}", sender=CAROL)
+    assert "Only the owner, the recruiter or an administrator" in shown(feishu_http.sent_cards()[-1]["card"])
+
+
+def test_someone_elses_assessment_is_refused_naming_the_owner_and_the_hand_over(push, feishu_http, ctx):
+    _contacts(feishu_http)
+    feishu_http.patch_answers(SUCCESS)
+    _say(push, ctx, f"/assess {AID} pass")
+    _say(push, ctx, f"/assess {AID} fail", sender=BOB)
+    card = feishu_http.sent_cards()[-1]["card"]
+    assert shown(card).endswith(
+        "Alice Zhang owns this assessment; only they or an administrator can change it. To have it handed over to "
+        f"you, ask an administrator to send /assess {AID} owner=@you.")
+    assert (f"这条面评由 Alice Zhang 负责，只有 TA 或管理员可以修改。如需转交给你，请管理员发送 /assess {AID} owner=@你。"
+            in shown(card, "zh_cn"))
+    assert len(feishu_http.patches()) == 1
+
+
+def test_a_clicked_write_to_someone_elses_assessment_names_the_owner_too(push, feishu_http, ctx):
+    from bot import auth
+
+    _contacts(feishu_http)
+    feishu_http.patch_answers(SUCCESS)
+    _say(push, ctx, f"/assess {AID} pass")
+    value = auth.form_value(ctx.settings, AID, BOB, "nonce00000001")
+    answer = push.card(value, {"conclusion": "1", "dim_coding": "4", "dim_design": "3"}, operator=BOB).get_json()
+    assert answer["toast"]["i18n"]["en_us"].startswith("Alice Zhang owns this assessment")
