@@ -45,8 +45,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "refused": ("机器人拒绝了这次推送：HTTP {status} {answer}（加密密钥或校验令牌与机器人的不一致？）",
                 "The bot refused the push: HTTP {status} {answer} (do the Encrypt Key and Verification Token match "
                 "the bot's?)"),
-    "too_large": ("这条消息太大，机器人没有读取（超过 ASSESSBOT_MAX_BODY_BYTES = {limit} 字节；飞书不会发送这么大的推送）。"
-                  "请缩短后再发。",
+    "too_large": ("这条消息太大，机器人没有读取（超过 ASSESSBOT_MAX_BODY_BYTES = {limit} 字节；"
+                  "飞书不会发送这么大的推送）。请缩短后再发。",
                   "The bot did not read this message: it is larger than ASSESSBOT_MAX_BODY_BYTES = {limit} bytes "
                   "(Feishu never sends a push this large). Send something shorter."),
     "unreachable": ("连接失败：{what}。它还在运行吗？", "Cannot reach the {what}. Is it running?"),
