@@ -54,7 +54,7 @@ def may_write(settings: Settings, actor: str, owner: str | None, *, owner_name: 
     aid = assessment_id or "<面评ID>"
     return Decision(False, "not the owner",
                     f"这条面评由 {owner_name} 负责，只有 TA 或管理员可以修改。如需转交给你，请管理员发送 "
-                    f"/assess {aid} owner=@你。",
+                    f"/面评 {aid} owner=@你。",
                     f"{owner_name} owns this assessment; only they or an administrator can change it. To have it "
                     f"handed over to you, ask an administrator to send /assess {assessment_id or '<id>'} "
                     "owner=@you.")
@@ -94,11 +94,11 @@ def form_is_for(settings: Settings, form: SubmitForm, operator: str) -> Decision
     """A form may be submitted only by the person it was opened for (or an admin), and only as issued."""
     parts = (form.assessment_id, form.opened_for, form.nonce, form.sig)
     if not all(parts):
-        return Decision(False, "form value incomplete", "这张表单已失效，请重新发送 /assess <面评ID>。",
+        return Decision(False, "form value incomplete", "这张表单已失效，请重新发送 /面评 <面评ID>。",
                         "This form is no longer valid; send /assess <assessment id> again.")
     expected = _sign(settings, form.assessment_id, form.opened_for, form.nonce)
     if not hmac.compare_digest(expected.encode(), form.sig.encode("utf-8", "surrogateescape")):
-        return Decision(False, "form signature mismatch", "这张表单无法识别，请重新发送 /assess <面评ID>。",
+        return Decision(False, "form signature mismatch", "这张表单无法识别，请重新发送 /面评 <面评ID>。",
                         "This form cannot be verified; send /assess <assessment id> again.")
     if form.opened_for != operator and not is_admin(settings, operator):
         return Decision(False, "form opened for someone else", "这张表单属于其他面试官，你不能提交。",

@@ -28,7 +28,7 @@ def problem_card(zh: str, en: str, *, usage_zh: str | None = None, usage_en: str
     def build(level: int) -> dict:
         limit = _LIMITS[level]
         elements = [text(user_text(zh, limit), user_text(en, limit))]
-        if suggestion:
+        if suggestion and suggestion not in en:  # a message that already asks "did you mean …" is not repeated
             hint = user_text(suggestion, limit, one_line=True)
             elements.append(text(f"是否想输入：{hint}", f"Did you mean: {hint}"))
         elements += _usage(usage_zh, usage_en, limit)

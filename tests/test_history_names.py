@@ -91,7 +91,7 @@ def test_someone_elses_assessment_is_refused_naming_the_owner_and_the_hand_over(
         "Alice Zhang owns this assessment; only they or an administrator can change it. To have it handed over to "
         f"you, ask an administrator to send /assess {AID} owner=@you.")
     assert ("这条面评由 Alice Zhang 负责，只有 TA 或管理员可以修改。"
-            f"如需转交给你，请管理员发送 /assess {AID} owner=@你。") in shown(card, "zh_cn")
+            f"如需转交给你，请管理员发送 /面评 {AID} owner=@你。") in shown(card, "zh_cn")
     assert len(feishu_http.patches()) == 1
 
 

@@ -65,8 +65,9 @@ class Assess(Command):
             from bot.commands.todo import Todo
 
             return Todo()  # type: ignore[return-value]  (the id alone opens the form; nothing at all, the inbox)
-        if found[0].key is not None:
-            raise missing_id()
+        first = found[0]
+        if first.key is not None or (parse_conclusion(first.value) and not first.value.strip().isdigit()):
+            raise _out_of_order(found) or missing_id()
         aid = subject(found[0])
         given: dict[str, str] = {}  # what each field or dimension was called, to catch it given twice
         values: dict[str, str] = {}
@@ -188,6 +189,20 @@ def _owner(token: Token, mentions: Mapping[str, str]) -> str:
 def _dimension_identity(word: str, rubric: Rubric | None) -> str:
     dimension = rubric.find(word) if rubric else None
     return "dimension:" + (dimension.key if dimension else word.casefold())
+
+
+def _out_of_order(found: list[Token]) -> Wrong | None:
+    """The id typed after other words (`/assess pass <id>`): say where it goes, with the command reordered."""
+    ids = [t for t in found if t.key is None and ASSESSMENT_ID.fullmatch(t.value) and any(c.isdigit() for c in t.value)
+           and not parse_conclusion(t.value)]
+    if not ids:
+        return None
+    aid = ids[0]
+    rest = " ".join(t.text for t in found if t is not aid)
+    fixed = f"/assess {aid.value} {rest}"
+    return Wrong(f"面评 ID 要紧跟在命令后面，其他内容写在 ID 之后。应写成：/面评 {aid.value} {rest}",
+                 f"The assessment id comes right after the command, before everything else. Write: {fixed}",
+                 suggestion=fixed)
 
 
 def _twice(first: str, second: str) -> Wrong:

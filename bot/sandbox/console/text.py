@@ -16,7 +16,7 @@ TEXTS: dict[str, tuple[str, str]] = {
              "  :state ID     查看本地开放平台中面评 ID 的内容\n"
              "  :lang zh|en   以中文或英文显示卡片\n"
              "  :quit         退出（Ctrl-C、Ctrl-D 也可以）\n"
-             "其余输入都会作为聊天消息发给机器人，例如 /assess 6930815272790114324 pass coding=4",
+             "其余输入都会作为聊天消息发给机器人，例如 /面评 6930815272790114324 通过 编码能力=4",
              "Console commands:\n"
              "  :click N      press button N of the latest card\n"
              "  :fill [N …]   fill in the latest form field by field (all, or fields N …), then submit it\n"
