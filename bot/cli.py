@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import os
 import signal
 import sys
@@ -27,13 +28,14 @@ MODULES = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="assessbot", description="Feishu bot for external interview assessments.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="serve the bot if Feishu credentials are set, otherwise start the sandbox")
-    serve = sub.add_parser("serve", help="serve the bot under gunicorn (the Procfile's web process)")
+    parser.add_argument("--version", action="version", version=f"assessbot {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    _add(sub, "run", "serve the bot if Feishu credentials are set, otherwise start the sandbox")
+    serve = _add(sub, "serve", "serve the bot under gunicorn (the Procfile's web process)")
     serve.add_argument("--port", help="overrides PORT (from the environment or .env; 8000 if unset)")
-    sub.add_parser("worker", help="run the job runner on its own (set ASSESSBOT_RUNNER_THREADS=0 on web)")
+    _add(sub, "worker", "run the job runner on its own (set ASSESSBOT_RUNNER_THREADS=0 on web)")
     for name, (module, help_text) in MODULES.items():
-        sub_parser = sub.add_parser(name, help=help_text)
+        sub_parser = _add(sub, name, help_text)
         try:
             importlib.import_module(module).configure(sub_parser)
         except ModuleNotFoundError:
@@ -49,6 +51,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"assessbot {args.command} is not available in this version", file=sys.stderr)
         return 2
     return importlib.import_module(MODULES[args.command][0]).run(args)
+
+
+def _add(sub: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand with its one-line description, in `assessbot --help` and in its own --help."""
+    return sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("assessbot")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _run() -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import os
 import secrets
 import shutil
@@ -19,6 +20,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import requests
 
@@ -29,6 +31,7 @@ from bot.sandbox.console.api import LocalOpenAPI, Unreachable
 
 STATE_FILE, DATABASE = "sandbox-openapi.json", "sandbox.db"
 BOT_LOG, OPENAPI_LOG = "sandbox-bot.log", "sandbox-openapi.log"
+LOCK_FILE = "sandbox.lock"  # held by the running sandbox: a second one in the same directory refuses to start
 START_TIMEOUT = 60.0  # gunicorn imports lark-oapi before it binds: seconds on a slow machine
 STOP_TIMEOUT = 10.0
 
@@ -54,12 +57,38 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default=console.DEFAULT_NAME, help="your name in the console")
     parser.add_argument("--group", action="store_true", help="chat in a group, @-mentioning the bot")
     parser.add_argument("--lang", choices=("zh", "en"), default=console.default_lang(), help="how cards are shown")
+    parser.add_argument("--no-auto-create", action="store_true",
+                        help="answer a PATCH of an unknown assessment id as Feishu does (1002002) instead of "
+                             "creating it")
 
 
 def run(args: argparse.Namespace) -> int:
     """Start everything, chat (or wait), stop everything; 0 unless something failed to start."""
     var = Path(args.var).resolve()
     var.mkdir(parents=True, exist_ok=True)
+    lock = _only_sandbox(var)
+    if lock is None:
+        where = _shown(var)
+        print(f"assessbot sandbox: another sandbox is running with {where} (its session is "
+              f"{where}/{console_api.SESSION_FILE.name}); chat with it with `assessbot console`, stop it first, or "
+              "start this one with --var <another directory>.", file=sys.stderr)
+        return 1
+    with lock:
+        return _run(args, var)
+
+
+def _only_sandbox(var: Path) -> IO[str] | None:
+    """An exclusive lock on `var` for this sandbox's lifetime (the system drops it when the process ends)."""
+    handle = open(var / LOCK_FILE, "a")  # noqa: SIM115 - held until the sandbox stops
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+def _run(args: argparse.Namespace, var: Path) -> int:
     if args.fresh:
         for name in (STATE_FILE, DATABASE, DATABASE + "-wal", DATABASE + "-shm"):
             (var / name).unlink(missing_ok=True)
@@ -83,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
         except (KeyboardInterrupt, _Signalled):
             print()
         finally:
-            session_file.unlink(missing_ok=True)
+            if console_api.read_session(session_file).get("pid") == os.getpid():  # never another sandbox's
+                session_file.unlink(missing_ok=True)
             print("Stopping the bot and the local Open API…" if lang == "en" else "正在停止机器人和本地开放平台……",
                   flush=True)
     print("Stopped." if lang == "en" else "已全部停止。", flush=True)
@@ -93,7 +123,9 @@ def run(args: argparse.Namespace) -> int:
 def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen]) -> console.Options:
     """The local Open API, then the bot pointed at it; the console's options to reach both."""
     openapi = processes.start([sys.executable, "-m", "bot.sandbox.openapi", "--port", "0", "--quiet",
-                               "--state-file", str(var / STATE_FILE)], var / OPENAPI_LOG, pipe_stdout=True,
+                               "--state-file", str(var / STATE_FILE),
+                               *(["--no-auto-create"] if getattr(args, "no_auto_create", False) else [])],
+                              var / OPENAPI_LOG, pipe_stdout=True,
                               append=True)
     started.append(openapi)
     openapi_url = processes.first_line(openapi, 20.0)

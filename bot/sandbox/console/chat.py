@@ -21,6 +21,7 @@ import requests
 
 from bot.sandbox.console.api import APP_ID, APP_SECRET, Bot, LocalOpenAPI, Unreachable, private_chat, read_session
 from bot.sandbox.console.fill import Cancelled, fill_form, form_value, missing, prefilled
+from bot.sandbox.console.mentions import mention
 from bot.sandbox.console.render import Button, View, render, toast_line
 from bot.sandbox.console.text import describe_state, text
 from bot.sandbox.push import card_action, message_event
@@ -206,6 +207,8 @@ class Console:
             self.fill([int(a) for a in args])
         elif name in ("s", "state") and len(args) == 1:
             self.write(describe_state(args[0], self.openapi.assessments().get(args[0]), self.o.lang))
+        elif name in ("s", "state"):
+            self.write(self.t("state_usage"))
         elif name == "lang" and args in (["zh"], ["en"]):
             self.o.lang = args[0]
             if self.active:
@@ -219,15 +222,14 @@ class Console:
     def say(self, typed: str) -> None:
         """Send a chat message as Feishu would push it, then show the bot's answers."""
         message_id, chat_id = "om_" + uuid.uuid4().hex, self.chats[-1]
-        mentions = None
+        mentions: list[dict] = []
         if self.o.group:  # in a group the bot only hears messages that @-mention it
-            typed = "@_user_1 " + typed
-            mentions = [{"key": "@_user_1", "id": {"open_id": self.bot_open_id}, "name": "assessbot",
-                         "tenant_key": "sandbox"}]
+            typed = "@assessbot " + typed
+        typed, mentions = mention(typed, self.bot_open_id)
         self.openapi.record(message_id, chat_id, self.o.user, typed)
         payload = message_event(typed, token=self.o.token, sender=self.o.user, chat_id=chat_id,
                                 chat_type="group" if self.o.group else "p2p", message_id=message_id,
-                                mentions=mentions, app_id=self.o.app_id)
+                                mentions=mentions or None, app_id=self.o.app_id)
         if self._push(payload) is not None:
             self.await_news(self.wait)
 
@@ -383,3 +385,4 @@ def _typed_so_far() -> str:
     """What the user had typed at the prompt before something was printed over it (needs readline)."""
     readline = sys.modules.get("readline")
     return readline.get_line_buffer() if readline else ""
+

@@ -15,6 +15,7 @@ TEXTS: dict[str, tuple[str, str]] = {
              "  :fill [N …]   逐项填写最近的表单（全部，或第 N 项），然后提交\n"
              "  :state ID     查看本地开放平台中面评 ID 的内容\n"
              "  :lang zh|en   以中文或英文显示卡片\n"
+             "  @名字         在消息中 @ 一位虚构的同事（如 owner=@lisi）\n"
              "  :quit         退出（Ctrl-C、Ctrl-D 也可以）\n"
              "其余输入都会作为聊天消息发给机器人，例如 /面评 6930815272790114324 通过 编码能力=4",
              "Console commands:\n"
@@ -22,8 +23,12 @@ TEXTS: dict[str, tuple[str, str]] = {
              "  :fill [N …]   fill in the latest form field by field (all, or fields N …), then submit it\n"
              "  :state ID     what the local Open API holds for assessment ID\n"
              "  :lang zh|en   show cards in Chinese or English\n"
+             "  @name         mention a made-up colleague in a message (e.g. owner=@lisi)\n"
              "  :quit         leave (Ctrl-C and Ctrl-D work too)\n"
              "Anything else is sent to the bot as a chat message, e.g. /assess 6930815272790114324 pass coding=4"),
+    "state_usage": ("用法：:state <面评ID>，例如 :state 6930815272790114324（查看本地开放平台中这条面评的内容）",
+                    "Usage: :state <assessment id>, e.g. :state 6930815272790114324 (what the local Open API holds "
+                    "for it)"),
     "unknown": ("不认识的控制台命令：{line}（:help 查看全部）", "Unknown console command: {line} (:help lists them)"),
     "replied": ("机器人回复", "assessbot replied"),
     "sent": ("机器人发来", "assessbot sent"),
