@@ -175,8 +175,9 @@ class Console:
                 try:
                     if not self.handle(line):
                         break
-                except KeyboardInterrupt:
+                except KeyboardInterrupt:  # Ctrl-C at any moment stops, as it does at the prompt
                     self.write(self.t("interrupted"))
+                    break
         finally:
             self._stop.set()
         return 0

@@ -46,7 +46,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_form": ("最近没有收到表单；先发送 /assess <面评ID>", "No form to fill in; send /assess <assessment id> first"),
     "inert": ("“{label}”按钮在这里不做任何事", "The button \"{label}\" does nothing here"),
     "not_submitted": ("表单未提交。", "The form was not submitted."),
-    "interrupted": ("（已取消）", "(cancelled)"),
+    "interrupted": ("（已中断）", "(interrupted)"),
     "refused": ("机器人拒绝了这次推送：HTTP {status} {answer}（加密密钥或校验令牌与机器人的不一致？）",
                 "The bot refused the push: HTTP {status} {answer} (do the Encrypt Key and Verification Token match "
                 "the bot's?)"),

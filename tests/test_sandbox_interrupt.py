@@ -1,0 +1,42 @@
+"""Ctrl-C at any moment stops the sandbox and everything it started."""
+
+from __future__ import annotations
+
+import os
+import pty
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.terminal import Terminal, alive, descendants, stop
+
+ASSESSBOT = str(Path(sys.executable).with_name("assessbot"))
+AID = "6930815272790114324"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc (Linux)")
+def test_ctrl_c_while_waiting_for_a_reply_with_a_command_typed_ahead_leaves_no_process(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("FEISHU_", "ASSESSBOT_")) and k not in ("DATABASE_URL", "PORT", "WEB_CONCURRENCY")}
+    env.update(LANG="C.UTF-8", TERM="dumb", COLUMNS="200")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(tmp_path)
+        os.execve(ASSESSBOT, [ASSESSBOT, "sandbox", "--lang", "en"], env)
+    term = Terminal(fd, pid)
+    children: set[int] = set()
+    try:
+        term.expect(r"(?s)assessbot sandbox: .*?--fresh starts over", timeout=90)
+        term.expect(r"> ")
+        children = descendants(pid)
+        term.type(f"/assess {AID} pass coding=4\r/assess {AID}\r")  # the second typed ahead while waiting
+        term.type("\x03")  # Ctrl-C while the console waits for the reply
+        term.expect(r"Stopped\.", timeout=30)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert [p for p in children if alive(p)] == []
+        assert not (tmp_path / "var" / "sandbox-session.json").exists()
+    finally:
+        stop(pid, children or descendants(pid))
+        os.close(fd)
