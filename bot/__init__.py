@@ -43,7 +43,13 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
     logs.setup(settings.assessbot_log_level, [settings.feishu_app_secret, settings.feishu_encrypt_key,
                                               settings.feishu_verification_token])
     store = store_module.Store(settings.database_url, clock)
-    store.create_schema()
+    try:
+        store.create_schema()
+    except store_module.Unavailable:  # start anyway: /readyz says so, the first transaction creates the tables
+        import logging
+
+        logging.getLogger("assessbot").warning("the database is unavailable at start; its tables are created "
+                                               "once it answers")
     ctx = services.Context(settings=settings, rubric=the_rubric, store=store, feishu=feishu_api, clock=clock,
                           bot_open_id=settings.feishu_bot_open_id or None)
     ctx.runner = Runner(store, jobs.executors(ctx), threads=settings.assessbot_runner_threads, clock=clock,
