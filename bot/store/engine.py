@@ -52,7 +52,7 @@ class Database:
 
         Safe when many processes start at once on one empty database: they take turns (`schema_change`).
         """
-        with self._schema_turn, reported(self.health), self._begin() as conn:
+        with self._schema_turn, self._reported(), self._begin() as conn:
             schema_lock(conn)
             metadata.create_all(conn)
         self._schema_ready = True
@@ -76,8 +76,20 @@ class Database:
         """A writing transaction; Unavailable when the database cannot take it now."""
         if not self._schema_ready:
             self.create_schema()
-        with reported(self.health), self._begin() as conn:
+        with self._reported(), self._begin() as conn:
             yield conn
+
+    @contextmanager
+    def _reported(self) -> Iterator[None]:
+        """Unavailable for a database that cannot answer now; then start afresh with new connections."""
+        try:
+            with reported(self.health):
+                yield
+        except Unavailable:
+            # A connection opened during an outage may stay read-only (SQLite, a file it could not write) or
+            # stay on a server that became a standby: once the database is back, only new ones are sure to work.
+            self.engine.dispose()
+            raise
 
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
@@ -89,7 +101,7 @@ class Database:
         """A transaction that only reads: on SQLite a plain BEGIN, which runs beside the writer in WAL mode."""
         if not self._schema_ready:
             self.create_schema()
-        with reported(self.health), self.engine.connect() as conn:
+        with self._reported(), self.engine.connect() as conn:
             conn.execution_options(assessbot_reading=True)
             with conn.begin():
                 yield conn
