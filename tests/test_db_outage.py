@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -85,11 +87,11 @@ def test_postgresql_connections_killed_mid_transaction_lose_nothing(openapi, pos
 
 @needs_postgres
 def test_two_instances_started_together_on_an_empty_postgresql_both_serve(openapi, tmp_path):
-    """(c) Five times: two instances (2 workers each) start at the same moment on a new, empty database."""
+    """(c) Five times: two instances start at the same moment on a new, empty database (each creates the schema)."""
     for round_ in range(5):
         with postgres_database(SERVER) as url, ThreadPoolExecutor(2) as pool:
             env = bot_env(openapi.url, url)
-            starts = [pool.submit(Gunicorn, env, tmp_path, f"web{round_}-{n}") for n in range(2)]
+            starts = [pool.submit(Gunicorn, env, tmp_path, f"web{round_}-{n}", 1) for n in range(2)]
             instances = [start.result() for start in starts]  # raises if one did not come up
             try:
                 for n, web in enumerate(instances):
@@ -122,8 +124,30 @@ def test_the_bot_starts_while_postgresql_is_down_and_serves_once_it_is_back(open
             assert web.proc.poll() is None
 
 
-def test_sqlite_locked_past_its_timeout_loses_nothing(openapi, tmp_path):
-    """(d) Another program holds SQLite's write lock for 10 s: writes give up after the busy timeout (503)."""
+def _immutable(paths: list[Path], on: bool) -> None:
+    subprocess.run(["chattr", "+i" if on else "-i", *map(str, paths)], check=True, capture_output=True)
+
+
+def _can_make_immutable(directory: Path) -> bool:
+    probe = directory / "chattr-probe"
+    probe.write_bytes(b"")
+    try:
+        _immutable([probe], True)
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    _immutable([probe], False)
+    return True
+
+
+@pytest.mark.parametrize("fault", ["locked", "read-only"])
+def test_sqlite_that_cannot_be_written_for_10_s_loses_nothing(openapi, tmp_path, fault):
+    """(d) SQLite locked by another program past the busy timeout, or its files made read-only, for 10 s.
+
+    Read-only uses the immutable attribute (`chattr +i`), which even root cannot write through, unlike a
+    chmod; it needs a file system that has it (ext4, xfs, btrfs), else the case is skipped.
+    """
+    if fault == "read-only" and not _can_make_immutable(tmp_path):
+        pytest.skip("this file system or process cannot set the immutable attribute (chattr +i)")
     path = tmp_path / "assessbot.db"
     url = f"sqlite:///{path}"
     with Gunicorn(bot_env(openapi.url, url), tmp_path) as web:
@@ -134,7 +158,15 @@ def test_sqlite_locked_past_its_timeout_loses_nothing(openapi, tmp_path):
             holder.execute("ROLLBACK")
             holder.close()
 
-        report = outage.run(web, openapi, url, lock, commands=120)
-    print("\n(d) SQLite locked by another program for 10 s\n" + report.table())
+        def read_only() -> None:
+            files = [f for f in (path, Path(f"{path}-wal")) if f.exists()]
+            _immutable(files, True)
+            try:
+                time.sleep(OUTAGE)
+            finally:
+                _immutable(files, False)
+
+        report = outage.run(web, openapi, url, lock if fault == "locked" else read_only, commands=120)
+    print(f"\n(d) SQLite {fault} for 10 s\n" + report.table())
     assert report.problems == []
-    assert report.statuses.get("503", 0) > 0
+    assert report.statuses.get("503", 0) > 0 and report.readyz_503 > 0

@@ -26,9 +26,11 @@ from sqlalchemy.engine import Engine
 from bot.store.errors import Health, Unavailable, reported
 from bot.store.schema import metadata
 
-# How long a transaction waits for SQLite's write lock, or a PostgreSQL connection waits to be made or taken from
-# the pool, before the database is reported unavailable: past it the push is better refused and re-pushed.
-LOCK_TIMEOUT = 5.0
+# How long a transaction waits for SQLite's write lock, or for a PostgreSQL connection from the pool, before the
+# database is reported unavailable: within Feishu's 3 s, so a push that cannot be stored is refused with a 503
+# (and re-pushed) rather than left to time out, and request threads are not held for long.
+LOCK_TIMEOUT = 2.5
+CONNECT_TIMEOUT = 5  # seconds to open a PostgreSQL connection (an unreachable server may not refuse at once)
 # Any fixed number, the same in every process that changes the schema (pg_advisory_xact_lock's key).
 SCHEMA_LOCK_KEY = 0x61737365737362  # "assessb"
 
@@ -61,9 +63,12 @@ class Database:
         self.engine.dispose()
 
     def ping(self) -> None:
-        """Raise Unavailable unless the database answers (and its tables exist)."""
+        """Raise Unavailable unless the database answers (and its tables exist) and, after a failure, can write."""
         with self._reading() as conn:
             conn.execute(select(1))
+        if self.health.down_since is not None:  # reads may work while writes cannot (SQLite locked, full)
+            with self.transaction() as conn:
+                conn.execute(select(1))
 
     @property
     def unavailable_for(self) -> float | None:
@@ -80,10 +85,10 @@ class Database:
             yield conn
 
     @contextmanager
-    def _reported(self) -> Iterator[None]:
+    def _reported(self, writing: bool = True) -> Iterator[None]:
         """Unavailable for a database that cannot answer now; then start afresh with new connections."""
         try:
-            with reported(self.health):
+            with reported(self.health, writing):
                 yield
         except Unavailable:
             # A connection opened during an outage may stay read-only (SQLite, a file it could not write) or
@@ -101,7 +106,7 @@ class Database:
         """A transaction that only reads: on SQLite a plain BEGIN, which runs beside the writer in WAL mode."""
         if not self._schema_ready:
             self.create_schema()
-        with self._reported(), self.engine.connect() as conn:
+        with self._reported(writing=False), self.engine.connect() as conn:
             conn.execution_options(assessbot_reading=True)
             with conn.begin():
                 yield conn
@@ -126,7 +131,7 @@ def make_engine(url: str, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("postgresql+psycopg://"):
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=lock_timeout,
-                             connect_args={"connect_timeout": max(int(lock_timeout), 2)})
+                             connect_args={"connect_timeout": CONNECT_TIMEOUT})
     path = url.removeprefix("sqlite:///")
     if path and path != url and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -77,7 +77,7 @@ def reason(exc: BaseException) -> str:
 
 
 class Health:
-    """Whether the database answered last time; one log line when it stops answering and one when it is back."""
+    """Whether the database can store now; one log line when it stops and one when a write succeeds again."""
 
     def __init__(self) -> None:
         self.down_since: float | None = None
@@ -103,8 +103,11 @@ class Health:
 
 
 @contextmanager
-def reported(health: Health) -> Iterator[None]:
-    """Turn a database failure inside the block into `Unavailable` (recorded in `health`); other errors pass."""
+def reported(health: Health, writing: bool = True) -> Iterator[None]:
+    """Turn a database failure inside the block into `Unavailable` (recorded in `health`); other errors pass.
+
+    Only a write that succeeds proves the database is back: reads go on while SQLite is locked or full.
+    """
     try:
         yield
     except Exception as exc:
@@ -114,4 +117,5 @@ def reported(health: Health) -> Iterator[None]:
         if isinstance(exc, Unavailable):
             raise
         raise Unavailable(reason(exc)) from exc
-    health.succeeded()
+    if writing:
+        health.succeeded()
