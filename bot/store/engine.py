@@ -52,7 +52,7 @@ class Database:
     def create_schema(self) -> None:
         """Create the tables that do not exist yet (new tables only; columns are never dropped).
 
-        Safe when many processes start at once on one empty database: they take turns (`schema_change`).
+        Safe when many processes start at once on one empty database: they take turns (`schema_lock`).
         """
         with self._schema_turn, self._reported(), self._begin() as conn:
             schema_lock(conn)
@@ -69,12 +69,6 @@ class Database:
         if self.health.down_since is not None:  # reads may work while writes cannot (SQLite locked, full)
             with self.transaction() as conn:
                 conn.execute(select(1))
-
-    @property
-    def unavailable_for(self) -> float | None:
-        """Seconds since the database stopped answering, None while it answers."""
-        since = self.health.down_since
-        return None if since is None else time.monotonic() - since
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
