@@ -114,9 +114,10 @@ class Rubric(BaseModel):
     def _names_are_unique(self) -> Rubric:
         seen: dict[str, str] = {}
         for dim in self.dimensions:
-            for folded in dict.fromkeys(fold(n) for n in dim.names):
-                if folded in seen:
-                    raise ValueError(f"name {folded!r} of {dim.key!r} is already used by {seen[folded]!r}")
+            for name in dim.names:
+                folded = fold(name)
+                if seen.get(folded, dim.key) != dim.key:
+                    raise ValueError(f"name {name!r} of {dim.key!r} is already used by {seen[folded]!r}")
                 seen[folded] = dim.key
         return self
 
