@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, or_, select, update
 
 from bot.store.assessments import Assessments
-from bot.store.schema import NewJob, assessments, assignments, jobs
+from bot.store.schema import NewJob, assessments, assignments, jobs, people
 
 FIELDS = ("assessment_id", "candidate", "job", "round", "start_at", "end_at", "recruiter", "application_id")
 
@@ -65,54 +65,100 @@ def _row(row) -> Assignment:  # type: ignore[no-untyped-def]
 Plan = Callable[[Assignment, Assignment | None], tuple[float | None, list[NewJob]]]
 
 
+class _DryRun(Exception):
+    """Rolls a dry-run upsert back, carrying what it would have done."""
+
+    def __init__(self, counts: Upserted):
+        super().__init__("dry run")
+        self.counts = counts
+
+
+def upsert(conn: Connection, rows: Sequence[dict], plan: Plan, now: float,
+           set_owner: Callable[[Connection, str, str, float], None],
+           progress: Callable[[int], None] | None = None) -> Upserted:
+    """Insert or update each row on `conn` (see Schedule.upsert_assignments); also used by an acknowledgement."""
+    counts = {"new": 0, "updated": 0, "unchanged": 0}
+    for done, given in enumerate(rows, start=1):
+        if progress is not None:
+            progress(done)
+        old = conn.execute(select(assignments).where(
+            assignments.c.interview_id == given["interview_id"],
+            assignments.c.interviewer == given["interviewer"])).first()
+        before = _row(old) if old is not None else None
+        values = {name: given.get(name) for name in FIELDS}
+        if before is None:
+            ext = external_id(given["interview_id"], given["interviewer"])
+            key = given.get("assessment_id") or ext
+            row_id = conn.execute(assignments.insert().values(
+                interview_id=given["interview_id"], interviewer=given["interviewer"], key=key, external_id=ext,
+                created_at=now, updated_at=now, **values)).inserted_primary_key[0]
+            counts["new"] += 1
+        else:
+            if given.get("assessment_id") is None:
+                values["assessment_id"] = before.assessment_id  # an id learned by creating it stays
+            if all(getattr(before, name) == value for name, value in values.items()):
+                counts["unchanged"] += 1
+                continue
+            conn.execute(update(assignments).where(assignments.c.id == before.id).values(updated_at=now, **values))
+            key, row_id = before.key, before.id
+            counts["updated"] += 1
+        set_owner(conn, key, given["interviewer"], now)
+        after = _row(conn.execute(select(assignments).where(assignments.c.id == row_id)).one())
+        remind_at, planned = plan(after, before)
+        conn.execute(update(assignments).where(assignments.c.id == row_id).values(remind_at=remind_at))
+        for job in planned:
+            _insert_job(conn, job, now)
+    return Upserted(**counts)
+
+
+def _insert_job(conn: Connection, job: NewJob, now: float) -> None:
+    conn.execute(jobs.insert().values(
+        kind=job.kind, assessment_id=job.assessment_id, version=None,
+        payload=json.dumps(job.payload, ensure_ascii=False), status="pending", stage="start", attempts=0,
+        run_after=now + job.delay, created_at=now, updated_at=now))
+
+
 class Schedule(Assessments):
     """Assignments: upserted by (interview_id, interviewer), looked up by person, key, id or candidate."""
 
-    def upsert_assignments(self, rows: Sequence[dict], plan: Plan) -> Upserted:
+    def upsert_assignments(self, rows: Sequence[dict], plan: Plan, *, dry_run: bool = False,
+                           progress: Callable[[int], None] | None = None) -> Upserted:
         """Insert or update each row in one transaction; `plan` says when to remind of a new or changed row and
-        gives the jobs that will.
+        gives the jobs that will. A dry run counts the same and rolls everything back.
 
         A row's interviewer owns its assessment (the schedule is the authority on who assessed whom).
         """
-        now = self.clock()
-        counts = {"new": 0, "updated": 0, "unchanged": 0}
-        with self.transaction() as conn:
-            for given in rows:
-                old = conn.execute(select(assignments).where(
-                    assignments.c.interview_id == given["interview_id"],
-                    assignments.c.interviewer == given["interviewer"])).first()
-                before = _row(old) if old is not None else None
-                values = {name: given.get(name) for name in FIELDS}
-                if before is None:
-                    ext = external_id(given["interview_id"], given["interviewer"])
-                    key = given.get("assessment_id") or ext
-                    row_id = conn.execute(assignments.insert().values(
-                        interview_id=given["interview_id"], interviewer=given["interviewer"], key=key, external_id=ext,
-                        created_at=now, updated_at=now, **values)).inserted_primary_key[0]
-                    counts["new"] += 1
-                else:
-                    if given.get("assessment_id") is None:
-                        values["assessment_id"] = before.assessment_id  # an id learned by creating it stays
-                    if all(getattr(before, name) == value for name, value in values.items()):
-                        counts["unchanged"] += 1
-                        continue
-                    conn.execute(update(assignments).where(assignments.c.id == before.id)
-                                 .values(updated_at=now, **values))
-                    key, row_id = before.key, before.id
-                    counts["updated"] += 1
-                self._set_owner(conn, key, given["interviewer"], now)
-                after = _row(conn.execute(select(assignments).where(assignments.c.id == row_id)).one())
-                remind_at, planned = plan(after, before)
-                conn.execute(update(assignments).where(assignments.c.id == row_id).values(remind_at=remind_at))
-                for job in planned:
-                    self._insert_job(conn, job, now)
-        return Upserted(**counts)
+        try:
+            with self.transaction() as conn:
+                counts = upsert(conn, rows, plan, self.clock(), self._set_owner, progress)
+                if dry_run:
+                    raise _DryRun(counts)
+        except _DryRun as dry:
+            return dry.counts
+        return counts
 
-    def _insert_job(self, conn: Connection, job: NewJob, now: float) -> None:
-        conn.execute(jobs.insert().values(
-            kind=job.kind, assessment_id=job.assessment_id, version=None,
-            payload=json.dumps(job.payload, ensure_ascii=False), status="pending", stage="start", attempts=0,
-            run_after=now + job.delay, created_at=now, updated_at=now))
+    def people(self, refs: Iterable[str], since: float) -> dict[str, str]:
+        """The open_ids of emails and mobiles resolved at or after `since`."""
+        refs = sorted(set(refs))
+        found: dict[str, str] = {}
+        with self._reading() as conn:
+            for start in range(0, len(refs), 500):
+                found.update(conn.execute(select(people.c.ref, people.c.open_id).where(
+                    people.c.ref.in_(refs[start:start + 500]), people.c.resolved_at >= since)).tuples().all())
+        return found
+
+    def remember_people(self, found: Mapping[str, str]) -> None:
+        """Cache what Feishu said: email or mobile -> open_id, as of now."""
+        if not found:
+            return
+        now = self.clock()
+        rows = [{"ref": ref, "open_id": open_id, "resolved_at": now} for ref, open_id in sorted(found.items())]
+        with self.transaction() as conn:
+            for start in range(0, len(rows), 500):
+                statement = self._insert(people).values(rows[start:start + 500])
+                conn.execute(statement.on_conflict_do_update(
+                    index_elements=[people.c.ref],
+                    set_={"open_id": statement.excluded.open_id, "resolved_at": statement.excluded.resolved_at}))
 
     def assignment(self, key: str) -> Assignment | None:
         """The assignment whose assessment key, Feishu assessment id or row id is `key`."""
