@@ -132,7 +132,7 @@ def rows_for(assignments: Iterable[Assignment], found: Mapping[str, str], where:
     rows: list[dict] = []
     bad: set[int] = set()
     problems: list[Problem] = []
-    seen: dict[tuple[str, str], int | None] = {}
+    seen: dict[tuple[str, str], tuple[int | None, str]] = {}
     for a in assignments:
         spot = where.get(a.key)
         number, place = (spot.row, spot.place) if spot else (None, "row")
@@ -148,16 +148,16 @@ def rows_for(assignments: Iterable[Assignment], found: Mapping[str, str], where:
         row = as_row(a, found)
         key = (row["interview_id"], row["interviewer"])
         if key in seen:
-            first = seen[key]
+            first, other = seen[key]
             what = "项" if place == "item" else "行"
             problems.append(Problem(
                 number, names.get("interviewer", "interviewer"),
-                f"与第 {first} {what}是同一场面试的同一位面试官（{a.interviewer} 即 {row['interviewer']}）。",
-                f"same interview and interviewer as {place} {first} ({a.interviewer} is {row['interviewer']}).",
+                f"与第 {first} {what}是同一场面试的同一位面试官（{other} 与 {a.interviewer} 是同一个人）。",
+                f"same interview and interviewer as {place} {first} ({other} and {a.interviewer} are one person).",
                 place, "interviewer"))
             bad.add(number or 0)
             continue
-        seen[key] = number
+        seen[key] = (number, a.interviewer)
         rows.append(row)
     return rows, bad, problems
 

@@ -143,8 +143,9 @@ class Schedule(Assessments):
         found: dict[str, str] = {}
         with self._reading() as conn:
             for start in range(0, len(refs), 500):
-                found.update(conn.execute(select(people.c.ref, people.c.open_id).where(
-                    people.c.ref.in_(refs[start:start + 500]), people.c.resolved_at >= since)).tuples().all())
+                query = select(people.c.ref, people.c.open_id).where(
+                    people.c.ref.in_(refs[start:start + 500]), people.c.resolved_at >= since)
+                found.update((row.ref, row.open_id) for row in conn.execute(query))
         return found
 
     def remember_people(self, found: Mapping[str, str]) -> None:
