@@ -113,10 +113,12 @@ def test_a_file_with_ten_kinds_of_bad_rows_lists_them_all_and_imports_nothing(en
         "✗ Row 13, 'start': the UTC offset +15:00 in '2026-12-07T10:00:00+15:00' is not valid (from -14:00 to "
         "+14:00, e.g. +08:00).",
     ]
-    assert "  第 12 行，“interviewer”：飞书中找不到邮箱为“nobody@example.com”的用户（或此人不在应用的通讯录权限范围内）。" in out
+    assert ("  第 12 行，“interviewer”：飞书中找不到邮箱为“nobody@example.com”的用户"
+            "（或此人不在应用的通讯录权限范围内）。") in out
     assert out.endswith("bad.csv: 12 problems; nothing was imported. Fix the rows above and import again, or pass "
                         "--skip-invalid to import the rest.\n"
-                        "  bad.csv：发现 12 个问题，没有导入任何内容。请修改后重新导入，或加上 --skip-invalid 导入其余各行。\n")
+                        "  bad.csv：发现 12 个问题，没有导入任何内容。"
+                        "请修改后重新导入，或加上 --skip-invalid 导入其余各行。\n")
     assert store.assignments_of(LI_NA) == [] and store.jobs_by_status() == {}
 
 

@@ -51,8 +51,10 @@ def test_every_problem_is_listed_and_nothing_is_taken_in(app, ctx, feishu_http):
     assert response.status_code == 400
     assert response.get_json() == {
         "problems": [
-            {"row": 1, "column": "interviewer", "zh": "飞书中找不到邮箱为“li.na@example.com”的用户（或此人不在应用的通讯录权限范围内）。",
-             "en": "nobody in Feishu has the email 'li.na@example.com' (or they are outside the app's contacts range)."},
+            {"row": 1, "column": "interviewer",
+             "zh": "飞书中找不到邮箱为“li.na@example.com”的用户（或此人不在应用的通讯录权限范围内）。",
+             "en": "nobody in Feishu has the email 'li.na@example.com' (or they are outside the app's contacts "
+                   "range)."},
             {"row": 2, "column": "candidate", "zh": "不能为空。", "en": "is empty."},
             {"row": 2, "column": "end", "zh": "“soon”不是时间；请写成 2026-12-01 14:00 或 2026-12-01T14:00:00+08:00。",
              "en": "'soon' is not a time; write 2026-12-01 14:00 or 2026-12-01T14:00:00+08:00."},
@@ -66,7 +68,8 @@ def test_every_problem_is_listed_and_nothing_is_taken_in(app, ctx, feishu_http):
 def test_a_body_that_is_not_a_json_list_is_a_problem(app):
     client = app.test_client()
     assert post(client, b"{not json").get_json() == {"problems": [
-        {"row": 1, "column": None, "zh": "不是有效的 JSON（第 2 个字符：Expecting property name enclosed in double quotes）。",
+        {"row": 1, "column": None,
+         "zh": "不是有效的 JSON（第 2 个字符：Expecting property name enclosed in double quotes）。",
          "en": "not valid JSON (Expecting property name enclosed in double quotes at character 2)."}], "warnings": []}
     assert post(client, {"interviews": []}).get_json()["problems"] == [
         {"row": None, "column": None, "zh": "应为一个 JSON 列表。", "en": "Expected a JSON list of interviews."}]
