@@ -99,6 +99,16 @@ def test_fields_that_cannot_be_used_are_named(push, ctx, feishu_http):
     assert ctx.store.assignments_of(BOB) == []
 
 
+def test_an_end_that_is_not_a_time_is_the_only_problem_named(push, ctx, feishu_http):
+    push.message(f"/assign {INTERVIEW} @_user_2 candidate=张伟 end=tomorrow", sender=ADMIN, mentions=BOB_MENTION)
+    ctx.runner.drain()
+    usage = registry.usage("assign")
+    assert cards(feishu_http) == [problem_card(
+        "end：“tomorrow”不是时间；请写成 2026-12-01 14:00 或 2026-12-01T14:00:00+08:00。",
+        "end: 'tomorrow' is not a time; write 2026-12-01 14:00 or 2026-12-01T14:00:00+08:00.",
+        usage_zh=usage, usage_en=usage)]
+
+
 @pytest.mark.parametrize(("text", "en"), [
     ("/assign", "The interview id is missing (it comes right after the command)."),
     ("/assign 12! @_user_2 candidate=x end=10:00",

@@ -95,10 +95,10 @@ class Assign(Command):
         if not decision.allowed:
             return req.deny(None, "assign", decision)
         zone, now = ZoneInfo(ctx.settings.assessbot_timezone), ctx.clock()
-        record = dict(self.values)
+        record: dict[str, object] = dict(self.values)
         today = datetime.fromtimestamp(now, zone)
         for field in ("start", "end"):
-            if field in record and _CLOCK.fullmatch(record[field]):
+            if isinstance(record.get(field), str) and _CLOCK.fullmatch(str(record[field])):
                 record[field] = f"{today:%Y-%m-%d} {record[field]}"
         if "start" not in record:
             try:
@@ -106,7 +106,8 @@ class Assign(Command):
             except Invalid:
                 record["start"] = record["end"]  # the end's own problem is reported below
         assignments, problems = validate_records([record], zone)
-        errors = [p for p in problems if not p.warning]
+        given = dict(self.values)
+        errors = [p for p in problems if not p.warning and (p.field != "start" or "start" in given)]
         if errors or not assignments:
             names = dict(self.columns)
             zh = "\n".join(f"{names.get(p.field or '', p.column)}：{p.zh}" for p in errors)

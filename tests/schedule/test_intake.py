@@ -120,3 +120,14 @@ def test_a_dry_run_resolves_people_but_caches_nothing(store, clock):
     directory = Directory({"li.na@example.com": LI_NA})
     assert take(store, [record(1)], directory, clock, dry_run=True).new == 1
     assert store.people(["li.na@example.com"], 0) == {} and store.assignments_of(LI_NA) == []
+
+
+def test_an_acknowledgement_commits_its_assignments_with_everything_else_or_not_at_all(store, planner):
+    row = {"interview_id": "1", "interviewer": LI_NA, "candidate": "张伟", "start_at": START + 3600,
+           "end_at": START + 7200}
+    assert store.accept(["message:1"], [], new_assignments=[row], plan=planner) == []
+    assert store.accept(["message:1"], [], new_assignments=[row | {"candidate": "王芳"}], plan=planner) is None
+    assert [a.candidate for a in store.assignments_of(LI_NA)] == ["张伟"]
+    assert store.jobs_by_status() == {"pending": 1}  # its reminder, planned once
+    with pytest.raises(ValueError, match="need a plan"):
+        store.accept([], [], new_assignments=[row])
