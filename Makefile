@@ -16,17 +16,21 @@ run: $(STAMP)
 	$(BIN)/assessbot run
 
 test: $(STAMP)
-	$(BIN)/ruff check bot cards tests
+	$(BIN)/ruff check bot cards tests benchmarks
 	$(BIN)/pytest -q -m "not slow"
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot cards tests
+	$(BIN)/ruff check bot cards tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/assessbot bench
+	$(BIN)/python -m benchmarks
 
+# Never var/ as a whole: it holds the default production database (var/assessbot.db). The sandbox's own
+# files there (`assessbot sandbox`: its database, Open API state, session and logs) all start with "sandbox".
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	rm -f var/sandbox*

@@ -40,8 +40,7 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
 
         feishu_api = Feishu(settings.feishu_app_id, settings.feishu_app_secret, settings.feishu_domain,
                                    settings.assessbot_api_timeout, settings.assessbot_log_level)
-    logs.setup(settings.assessbot_log_level, [settings.feishu_app_secret, settings.feishu_encrypt_key,
-                                              settings.feishu_verification_token, settings.assessbot_intake_token])
+    logs.setup(settings.assessbot_log_level, settings.secret_values(), fmt=settings.assessbot_log_format)
     store = store_module.Store(settings.database_url, clock)
     store.create_schema()
     ctx = services.Context(settings=settings, rubric=the_rubric, store=store, feishu=feishu_api, clock=clock,

@@ -1,4 +1,4 @@
-"""The `assessbot` command: run, serve, worker, console, sandbox, doctor, bench.
+"""The `assessbot` command: run, serve, worker, console, sandbox, doctor.
 
 Each subcommand lives in its own module exposing `configure(parser)` and `run(args) -> int`; they are
 imported only when used, so `assessbot --help` stays fast.
@@ -15,15 +15,14 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CREDENTIALS = ("FEISHU_APP_ID", "FEISHU_APP_SECRET", "FEISHU_VERIFICATION_TOKEN", "FEISHU_ENCRYPT_KEY")
+WORKER_THREADS = 4  # a worker with ASSESSBOT_RUNNER_THREADS=0 (the web processes' value) would run nothing
 
 # name -> (module, help); the module provides configure(parser) and run(args)
 MODULES = {
-    "console": ("bot.sandbox.console", "chat with the bot from the terminal, as Feishu would deliver it"),
+    "console": ("bot.sandbox.console.chat", "chat with the bot from the terminal, as Feishu would deliver it"),
     "sandbox": ("bot.sandbox.run", "start a local Open API and the bot under gunicorn, then the console"),
     "import": ("bot.importing", "check a schedule file (CSV, XLSX, JSON Lines) and import its interviews"),
     "doctor": ("bot.doctor", "check a deployment: settings, Feishu credentials, database, rubric"),
-    "bench": ("bot.bench", "measure acknowledgement latency, throughput, drain rate and memory"),
 }
 
 
@@ -32,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="serve the bot if Feishu credentials are set, otherwise start the sandbox")
     serve = sub.add_parser("serve", help="serve the bot under gunicorn (the Procfile's web process)")
-    serve.add_argument("--port", default=os.environ.get("PORT", "8000"))
+    serve.add_argument("--port", help="overrides PORT (from the environment or .env; 8000 if unset)")
     sub.add_parser("worker", help="run the job runner on its own (set ASSESSBOT_RUNNER_THREADS=0 on web)")
     for name, (module, help_text) in MODULES.items():
         sub_parser = sub.add_parser(name, help=help_text)
@@ -57,8 +56,7 @@ def _run() -> int:
     """With credentials, the real bot; with none at all, the sandbox; with some, say what is missing."""
     from bot import settings
 
-    _load_dotenv_names()
-    if not any(os.environ.get(name) for name in CREDENTIALS) and "sandbox" in MODULES:
+    if not settings.credentials().any_set() and "sandbox" in MODULES:
         module = importlib.import_module(MODULES["sandbox"][0])
         parser = argparse.ArgumentParser()
         module.configure(parser)
@@ -70,22 +68,13 @@ def _run() -> int:
               "Copy config/assessbot.env.example to .env and fill in your Feishu app's credentials "
               "(README: Feishu app set-up).", file=sys.stderr)
         return 2
-    return _serve(os.environ.get("PORT", "8000"))
+    return _serve(None)
 
 
-def _load_dotenv_names() -> None:
-    """Make credentials set in .env count as set (the settings read .env themselves)."""
-    path = Path(".env")
-    if not path.is_file():
-        return
-    for line in path.read_text(encoding="utf-8").splitlines():
-        name, sep, value = line.strip().partition("=")
-        if sep and name in CREDENTIALS and value.strip() and not os.environ.get(name):
-            os.environ[name] = value.strip().strip("'\"")
-
-
-def _serve(port: str) -> int:
-    os.environ["PORT"] = str(port)
+def _serve(port: str | None) -> int:
+    """Become gunicorn with config/gunicorn.conf.py, which reads the rest (HOST, PORT, …) as the bot does."""
+    if port is not None:
+        os.environ["PORT"] = str(port)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "bot:create_app()", "-c", str(ROOT / "config" / "gunicorn.conf.py")]
     os.execv(command[0], command)
@@ -93,10 +82,17 @@ def _serve(port: str) -> int:
 
 
 def _worker() -> int:
-    from bot import create_app
+    from bot import create_app, settings
 
-    os.environ.setdefault("ASSESSBOT_RUNNER_THREADS", "4")
-    app = create_app(start_runner=True)
+    try:
+        config = settings.load()
+    except settings.SettingsError as exc:
+        print(f"assessbot cannot start: the configuration has problems:\n{exc}\n"
+              "Set them in the environment or in .env (see config/assessbot.env.example).", file=sys.stderr)
+        return 2
+    if config.assessbot_runner_threads == 0:
+        config = config.model_copy(update={"assessbot_runner_threads": WORKER_THREADS})
+    app = create_app(config, start_runner=True)
     runner = app.extensions["assessbot"].runner
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -178,7 +178,7 @@ def check_url(report: Report, settings: Settings, url: str) -> None:
     """Do what Feishu does when the request URL is saved: POST an encrypted challenge, expect it back in 1 s."""
     import requests
 
-    from bot.sandbox.push import encrypt
+    from bot.feishu.security import encrypt
 
     endpoint = events_url(url)
     report.section(f"Request URL ({endpoint})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -20,15 +21,68 @@ class SettingsError(Exception):
     """The configuration cannot be used; the message lists every problem, one per line."""
 
 
-class Settings(BaseSettings):
-    """Everything the bot reads from its environment; see config/assessbot.env.example."""
+class ServerSettings(BaseSettings):
+    """What a process needs before the app: where to listen, how many workers, how to log (no credentials)."""
 
+    # The one .env reader: gunicorn.conf.py, the CLI and the app all read .env through this configuration,
+    # and a variable set in the environment always wins over the same name in .env.
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=8000, ge=1, le=65535)
+    web_concurrency: int = Field(default=2, ge=1, le=64)
+    gunicorn_threads: int = Field(default=8, ge=1, le=256)
+    assessbot_access_log: bool = False
+    assessbot_log_format: str = "json"
+    assessbot_log_level: str = "INFO"
+
+    @field_validator("assessbot_log_level")
+    @classmethod
+    def _level_is_known(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @field_validator("assessbot_log_format")
+    @classmethod
+    def _format_is_known(cls, value: str) -> str:
+        if value.lower() not in {"json", "text"}:
+            raise ValueError("must be json (one JSON object per line) or text (for a terminal)")
+        return value.lower()
+
+
+class Credentials(BaseSettings):
+    """The Feishu app's secrets as far as they are set (to tell the sandbox from a half-configured bot)."""
+
+    model_config = ServerSettings.model_config
+
+    feishu_app_id: str = ""
+    feishu_app_secret: str = Field(default="", repr=False)
+    feishu_verification_token: str = Field(default="", repr=False)
+    feishu_encrypt_key: str = Field(default="", repr=False)
+    feishu_verification_token_previous: str = Field(default="", repr=False)
+    feishu_encrypt_key_previous: str = Field(default="", repr=False)
+
+    def any_set(self) -> bool:
+        """Whether at least one of the four credentials has a value."""
+        return any((self.feishu_app_id, self.feishu_app_secret, self.feishu_verification_token,
+                    self.feishu_encrypt_key))
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret set, for the log scrubber."""
+        return _secret_values(self)
+
+
+class Settings(ServerSettings):
+    """Everything the bot reads from its environment; see config/assessbot.env.example."""
 
     feishu_app_id: str = Field(min_length=1)
     feishu_app_secret: str = Field(min_length=1, repr=False)
     feishu_verification_token: str = Field(min_length=1, repr=False)
     feishu_encrypt_key: str = Field(min_length=1, repr=False)
+    # Accepted beside the current values while Feishu's console switches to new ones (docs/deploy.md).
+    feishu_verification_token_previous: str = Field(default="", repr=False)
+    feishu_encrypt_key_previous: str = Field(default="", repr=False)
     feishu_domain: str = "https://open.feishu.cn"
     feishu_bot_open_id: str = ""
     database_url: str = DEFAULT_DATABASE_URL
@@ -50,7 +104,6 @@ class Settings(BaseSettings):
     assessbot_runner_threads: int = Field(default=4, ge=0, le=64)
     assessbot_api_timeout: float = Field(default=10.0, gt=0, le=10.0)
     assessbot_callback_budget: float = Field(default=2.0, gt=0, le=2.8)
-    assessbot_log_level: str = "INFO"
     # The schedule of interviews: when reminders go out (in ASSESSBOT_TIMEZONE) and who may push interviews in.
     assessbot_remind_after_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     assessbot_work_hours: str = "09:00-20:00"
@@ -86,18 +139,32 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
 
-    @field_validator("assessbot_log_level")
-    @classmethod
-    def _level_is_known(cls, value: str) -> str:
-        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
-        return value.upper()
-
     @model_validator(mode="after")
     def _rubric_exists(self) -> Settings:
         if not Path(self.assessbot_rubric).is_file():
             raise ValueError(f"ASSESSBOT_RUBRIC: no rubric file at {self.assessbot_rubric}")
         return self
+
+    @model_validator(mode="after")
+    def _work_time_is_readable(self) -> Settings:
+        from bot.schedule.worktime import WorkTime, WorkTimeError
+
+        try:
+            work = WorkTime.parse(self.assessbot_work_hours, self.assessbot_work_days, self.assessbot_timezone)
+            work.next_digest(datetime.now(UTC), self.assessbot_digest_at)
+        except WorkTimeError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret the logs must never show, the previous ones and the intake token included."""
+        return (*_secret_values(self), *((self.assessbot_intake_token,) if self.assessbot_intake_token else ()))
+
+
+def _secret_values(values: Credentials | Settings) -> tuple[str, ...]:
+    return tuple(value for value in (values.feishu_app_secret, values.feishu_encrypt_key,
+                                     values.feishu_verification_token, values.feishu_encrypt_key_previous,
+                                     values.feishu_verification_token_previous) if value)
 
 
 def _is_loopback(host: str) -> bool:
@@ -115,6 +182,19 @@ def load(env_file: str | Path | None = ".env", **overrides: object) -> Settings:
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise SettingsError(describe(exc)) from None
+
+
+def load_server(env_file: str | Path | None = ".env") -> ServerSettings:
+    """The process settings (gunicorn's included); SettingsError as for `load`."""
+    try:
+        return ServerSettings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(describe(exc)) from None
+
+
+def credentials(env_file: str | Path | None = ".env") -> Credentials:
+    """The Feishu credentials set in the environment or in .env, each possibly empty."""
+    return Credentials(_env_file=env_file)  # type: ignore[call-arg]
 
 
 def describe(exc: ValidationError) -> str:

@@ -10,8 +10,13 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-MAX_CARD_BYTES = 28_000  # Feishu allows 30 KB; the margin covers the callback answer wrapped around a card
-TOAST_LIMIT = 300
+from cards.limits import TOAST_CHARS, fits
+
+TOAST_LIMIT = TOAST_CHARS
+SHORTENED = ("内容较多，部分内容已缩短或隐藏，以符合飞书卡片的大小限制。",
+             "Shortened to fit Feishu's card limits: some text is cut or hidden.")
+TOO_BIG = ("这张卡片的内容超出了飞书卡片的大小限制，无法显示。",
+           "This card holds more than a Feishu card can show.")
 
 Element = dict
 
@@ -131,17 +136,36 @@ def toast(kind: str, zh: str, en: str) -> dict:
 
 
 def size(built: dict) -> int:
-    """Bytes of the card as it is sent."""
+    """Bytes of the card itself; what Feishu limits is the request body around it (cards.limits)."""
     return len(json.dumps(built, ensure_ascii=False).encode("utf-8"))
 
 
-def fit(build: Callable[[int], dict], levels: int) -> dict:
-    """The fullest version of a card that fits: `build(0)` shows most, each next level cuts typed text shorter."""
+def fit(build: Callable[[int], dict], levels: int, *, fallback: Callable[[], dict] | None = None) -> dict:
+    """The fullest version of a card within Feishu's limits as Feishu counts them (cards.limits).
+
+    `build(0)` shows most; each next level shows less, and a shortened card says so at its top. When even the
+    last level is too big, `fallback()` (or a card that says it is too big to show) is returned instead.
+    """
+    built: dict = {}
     for level in range(levels):
         built = build(level)
-        if size(built) <= MAX_CARD_BYTES:
+        if level:
+            built = _shortened(built)
+        if fits(built):
             return built
-    return built
+    if fallback is not None and fits(last := fallback()):
+        return last
+    return too_big_card(built.get("header"))  # a header (title, 80-character subtitle) and one line: always fits
+
+
+def _shortened(built: dict) -> dict:
+    body = built["body"]
+    return {**built, "body": {**body, "elements": [note(*SHORTENED), *body["elements"]]}}
+
+
+def too_big_card(head: dict | None, zh: str = TOO_BIG[0], en: str = TOO_BIG[1]) -> dict:
+    """What is sent instead of a card that cannot fit: the same header and a line saying why."""
+    return card(head or header("面评助手", "Assessment bot", "grey"), [text(zh, en)])
 
 
 def when(at: datetime) -> str:

@@ -20,7 +20,7 @@ from bot.assessment import (
     split_options,
 )
 from bot.rubric import Dimension, DimensionType, Rubric
-from cards.elements import Element, button, buttons, card, fit, header, note, plain, text, user_text
+from cards.elements import Element, button, buttons, card, fit, header, note, plain, text, too_big_card, user_text
 from cards.errors import error_line
 
 FORM_NAME = "assess_form"
@@ -29,6 +29,7 @@ MAX_INPUT = 1000  # the most an input can hold, per Feishu
 MAX_USERNAME = 100
 MAX_SCORE_TEXT = 40
 MAX_LOOSE_ERRORS = 20
+MAX_PLACEHOLDER = 100  # Feishu shows at most this many characters of a placeholder
 
 
 class _Limits(NamedTuple):
@@ -41,17 +42,25 @@ class _Limits(NamedTuple):
     error: int  # characters of an error line; 0: no lines, the field's label turns red instead
     placeholders: bool
     score_selects: bool  # False: every score is typed, which is smaller than a list of options
+    choice_selects: bool = True  # False: single and multi choices are typed, their options listed as a hint
+    own_line: bool = False  # the description in its own grey line (two more elements) rather than under the label
 
 
+# Feishu counts every text element towards its 200 (cards.limits): later levels first save elements (the
+# description joins the label, placeholders go, scores are typed), then bytes.
 _LIMITS = (
-    _Limits(1000, 80, 300, 60, 400, placeholders=True, score_selects=True),
+    _Limits(1000, 80, 300, 60, 400, placeholders=True, score_selects=True, own_line=True),
     _Limits(500, 50, 120, 40, 200, placeholders=True, score_selects=True),
-    _Limits(200, 30, 60, 30, 120, placeholders=True, score_selects=True),
-    _Limits(80, 20, 0, 20, 60, placeholders=True, score_selects=True),
+    _Limits(200, 30, 60, 30, 120, placeholders=False, score_selects=True),
+    _Limits(80, 20, 0, 20, 60, placeholders=False, score_selects=True),
     _Limits(0, 12, 0, 12, 40, placeholders=False, score_selects=True),
     _Limits(0, 12, 0, 12, 40, placeholders=False, score_selects=False),
     _Limits(0, 8, 0, 8, 0, placeholders=False, score_selects=False),
+    _Limits(0, 8, 0, 8, 0, placeholders=False, score_selects=False, choice_selects=False),
 )
+TOO_BIG = ("评分表太大，无法在一张飞书卡片中显示表单。请用文字命令填写，例如：/assess {id} 维度=值 …",
+           "The rubric is too large for a Feishu card to show the form. Type the values instead, "
+           "e.g. /assess {id} dimension=value …")
 _CONCLUSIONS = (Conclusion.FAIL, Conclusion.PASS, Conclusion.PENDING)
 
 
@@ -59,8 +68,10 @@ def form_card(assessment_id: str, rubric: Rubric, entered: RawFields, *, submit_
               errors: Sequence[FieldError] = (), interviewer_hint: str | None = None) -> dict:
     """The form, every control prefilled from `entered`, with a red line after each field in `errors`."""
     head = header("填写面评", "Fill in the assessment", "blue", assessment_id)
+    shown = user_text(assessment_id, 80, one_line=True)
     return fit(lambda level: card(head, _Form(rubric, entered, errors, interviewer_hint, submit_value,
-                                              _LIMITS[level]).elements()), len(_LIMITS))
+                                              _LIMITS[level]).elements()), len(_LIMITS),
+               fallback=lambda: too_big_card(head, TOO_BIG[0].format(id=shown), TOO_BIG[1].format(id=shown)))
 
 
 def form_values_to_raw(form_value: dict, rubric: Rubric) -> RawFields:
@@ -146,10 +157,11 @@ class _Form:
             lines.append(text(f"……另有 {more} 处", f"…and {more} more", size="notation", color="red"))
         return lines
 
-    def label(self, field: str, zh: str, en: str, *, required: bool = False) -> list[Element]:
+    def label(self, field: str, zh: str, en: str, *, required: bool = False, below: str = "") -> list[Element]:
         mark = " *" if required else ""
         wrong = bool(self.errors[field]) and not self.at.error
-        return [text(zh + mark, en + mark, color="red" if wrong else None)]
+        under = "\n" + below if below else ""
+        return [text(zh + mark + under, en + mark + under, color="red" if wrong else None)]
 
     def error_lines(self, field: str) -> list[Element]:
         return [error_line(e, self.at.error) for e in self.errors[field]] if self.at.error else []
@@ -163,10 +175,12 @@ class _Form:
 
     def dimension(self, dim: Dimension) -> list[Element]:
         at = self.at
+        described = user_text(dim.description, at.description) if dim.description and at.description else ""
         shown = self.label(dim.key, user_text(dim.title, at.title, one_line=True),
-                           user_text(dim.label_en, at.title, one_line=True), required=dim.required)
-        if dim.description and at.description:
-            shown.append(note(user_text(dim.description, at.description)))
+                           user_text(dim.label_en, at.title, one_line=True), required=dim.required,
+                           below="" if at.own_line else described)
+        if described and at.own_line:
+            shown.append(note(described))
         raw = self.entered.get(dim.key)
         name = _name(dim)
         low, high = dim.min or 0, dim.max or 0
@@ -174,6 +188,8 @@ class _Form:
             values = [str(n) for n in range(low, high + 1)]
             shown.append(self.select(name, [{"text": plain(v), "value": v} for v in values],
                                      required=dim.required, initial=_valid(dim, raw)))
+        elif dim.type in (DimensionType.SINGLE, DimensionType.MULTI) and not at.choice_selects:
+            shown.append(self.typed_choice(dim, raw))
         elif dim.type is DimensionType.SINGLE:
             options = [{"text": plain(user_text(o, at.option, one_line=True)), "value": o} for o in dim.options]
             shown.append(self.select(name, options, required=dim.required, initial=_valid(dim, raw)))
@@ -197,6 +213,13 @@ class _Form:
                                         placeholder=hint))
         return [*shown, *self.error_lines(dim.key)]
 
+    def typed_choice(self, dim: Dimension, raw: str | tuple[str, ...] | None) -> Element:
+        """A single or multi choice typed into an input (one element instead of one per option)."""
+        listed = user_text(" / ".join(dim.options), MAX_PLACEHOLDER, one_line=True)
+        value = None if raw is None else raw if isinstance(raw, str) else ",".join(raw)
+        cut = user_text(value, MAX_INPUT, one_line=True) if value else None
+        return self.input(_name(dim), cut, MAX_INPUT, cap=MAX_INPUT, required=dim.required, placeholder=(listed, None))
+
     def select(self, name: str, options: list[dict], *, required: bool, initial: str | None,
                placeholder: tuple[str, str] = ("请选择", "Choose one")) -> Element:
         element: Element = {"tag": "select_static", "name": name, "required": required, "width": "fill"}
@@ -208,7 +231,7 @@ class _Form:
         return element
 
     def input(self, name: str, value: str | None, limit: int, *, cap: int, multiline: bool = False,
-              required: bool = False, placeholder: tuple[str, str] | None = None) -> Element:
+              required: bool = False, placeholder: tuple[str, str | None] | None = None) -> Element:
         element: Element = {"tag": "input", "name": name, "required": required, "width": "fill"}
         shown = user_text(value, len(value) + 1) if value else ""
         if len(shown) > min(limit, cap):

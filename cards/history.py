@@ -13,7 +13,9 @@ _ACTIONS = {"write": ("保存", "save"), "assess": ("面评", "assess"), "form":
             "edit": ("修改", "edit"), "transfer": ("转交", "hand over"), "history": ("查看记录", "view history")}
 _RESULTS = {"ok": ("成功", "ok"), "failed": ("失败", "failed"), "denied": ("无权限", "denied"),
             "pending": ("处理中", "pending")}
-_LIMITS = ((600, 60), (200, 40), (80, 24), (30, 16))  # characters of (changes, names), fullest first
+# characters of (changes, names) and how many entries, fullest first
+_LIMITS = ((600, 60, MAX_SHOWN), (200, 40, MAX_SHOWN), (80, 24, MAX_SHOWN), (30, 16, MAX_SHOWN), (16, 10, MAX_SHOWN),
+           (16, 10, 20), (16, 10, 10))
 
 
 @dataclass(frozen=True)
@@ -34,16 +36,16 @@ def history_card(assessment_id: str, entries: Sequence[HistoryEntry], *, owner: 
     newest = sorted(entries, key=lambda e: e.at, reverse=True)
 
     def build(level: int) -> dict:
-        changes, names = _LIMITS[level]
+        changes, names, rows = _LIMITS[level]
         elements: list[Element] = []
         if owner:
             shown = user_text(owner, names, one_line=True)
             elements.append(note(f"负责人：{shown}", f"Owner: {shown}"))
         if not newest:
             elements.append(text("还没有记录。", "No history yet."))
-        for entry in newest[:MAX_SHOWN]:
+        for entry in newest[:rows]:
             elements += _entry(entry, changes, names)
-        older = len(newest) - MAX_SHOWN
+        older = len(newest) - rows
         if older > 0:
             elements.append(note(f"另有 {older} 条更早的记录未显示。",
                                  f"{older} older {'entry is' if older == 1 else 'entries are'} not shown."))

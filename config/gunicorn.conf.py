@@ -1,19 +1,35 @@
-"""gunicorn settings for the bot (used by the Procfile and `assessbot serve`)."""
+"""gunicorn settings for the bot (used by the Procfile, `assessbot run` and `assessbot serve`).
+
+HOST, PORT, WEB_CONCURRENCY, GUNICORN_THREADS and ASSESSBOT_ACCESS_LOG are read as the bot reads every
+setting: from the environment, or from .env in the working directory (the environment wins).
+"""
 
 import gc
 import os
+import sys
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+from bot import settings
+
+try:
+    server = settings.load_server()
+except settings.SettingsError as exc:
+    sys.exit(f"assessbot cannot start: the configuration has problems:\n{exc}\n"
+             "Set them in the environment or in .env (see config/assessbot.env.example).")
+
+bind = f"{server.host}:{server.port}"
+workers = server.web_concurrency
 # gthread: a card callback may wait up to ASSESSBOT_CALLBACK_BUDGET for its write; other requests go on.
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+threads = server.gunicorn_threads
 # Import lark-oapi (seconds, ~170 MB) once in the master and share those pages with every worker.
 preload_app = True
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+# gunicorn's logs in the bot's format (ASSESSBOT_LOG_FORMAT), scrubbed like the bot's; one record per request
+# only with ASSESSBOT_ACCESS_LOG=1 (the bot logs what it does with each push anyway).
+logger_class = "bot.logs.GunicornLogger"
+accesslog = "-" if server.assessbot_access_log else None
 # The control socket sits at one path per user: several instances (or a sandbox) on one machine would share it.
 control_socket_disable = True
 # The job runner's threads must start in each worker, after the fork.

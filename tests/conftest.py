@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import responses
 
-from bot.sandbox import push as push_side
+from bot.feishu import security
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,11 +33,11 @@ def load_payload(name: str) -> dict:
 
 def encrypt(payload: dict | bytes, key: str = ENCRYPT_KEY, iv: bytes | None = None) -> bytes:
     """A body as Feishu encrypts it (with the tests' Encrypt Key by default)."""
-    return push_side.encrypt(payload, key, iv)
+    return security.encrypt(payload, key, iv)
 
 
 def sign(timestamp: str, nonce: str, body: bytes, key: str = ENCRYPT_KEY) -> str:
-    return push_side.sign(timestamp, nonce, body, key)
+    return security.signature(timestamp, nonce, key, body)
 
 
 class FakeClock:

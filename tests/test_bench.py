@@ -1,8 +1,8 @@
-"""`assessbot bench --quick` runs every scenario against real processes and writes the whole table (not judged)."""
+"""`python -m benchmarks --quick` runs every scenario against real processes and writes the whole table (not judged)."""
 
 from __future__ import annotations
 
-from bot import cli
+from benchmarks.scenarios import main
 
 RATES = ("50/s", "200/s", "saturation")
 ROWS = (*(f"floor: signature + INSERT @ {rate}" for rate in RATES), *(f"ack @ {rate}" for rate in RATES),
@@ -15,18 +15,18 @@ def test_the_quick_benchmark_prints_and_writes_a_row_for_every_measurement(tmp_p
     output = tmp_path / "BENCHMARKS.md"
     output.write_text("old table\n<!-- Everything below this line is written by hand and kept when the file is "
                       "regenerated. -->\nA note written by hand.\n", encoding="utf-8")
-    assert cli.main(["bench", "--quick", "--output", str(output)]) == 0
+    assert main(["--quick", "--output", str(output)]) == 0
     printed = capsys.readouterr().out
     written = output.read_text(encoding="utf-8")
     for text in (printed, written):
         lines = [line for line in text.splitlines() if line.startswith("| ")]
         assert [line.split(" | ")[0].removeprefix("| ") for line in lines[1:]] == list(ROWS)
         assert all(line.count(" | ") == 10 for line in lines)  # eleven columns, none empty of its separator
-    assert f"`assessbot bench --quick --output {output}`" in written
+    assert f"`python -m benchmarks --quick --output {output}`" in written
     assert "cores" in written and "lark-oapi 1." in written and "gunicorn" in written and "sqlalchemy" in written
     assert "old table" not in written and written.endswith("A note written by hand.\n")
 
 
 def test_an_unknown_scenario_is_refused(capsys):
-    assert cli.main(["bench", "--only", "floor,nonsense"]) == 2
+    assert main(["--only", "floor,nonsense"]) == 2
     assert "unknown scenario nonsense" in capsys.readouterr().err

@@ -7,6 +7,8 @@ import copy
 import pytest
 
 from bot.sandbox.cardcheck import count_components, problems
+from cards import limits
+from cards.elements import size
 
 # Verbatim: the `card.data` of the raw-card callback answer, from "处理卡片回调"
 # https://open.feishu.cn/document/feishu-cards/card-callback-communication
@@ -176,22 +178,25 @@ def test_it_rejects_a_string_callback_value() -> None:
     ]
 
 
-def test_it_rejects_a_card_over_30_kb() -> None:
-    """The whole card must stay under 30 KB."""
+def test_it_rejects_a_card_whose_request_body_is_over_30_kb() -> None:
+    """30 KB is the request body, the card inside it as an escaped string: 20 KB of quotes and newlines is too much."""
     card = copy.deepcopy(DELAYED_UPDATE_CARD)
-    card["body"]["elements"][0]["text"]["content"] = "x" * 31 * 1024
-    assert problems(card) == ["card: 32226 bytes, more than 30000"]
+    card["body"]["elements"][0]["text"]["content"] = '"\n' * 5000
+    assert size(card) < 30_000 / 1.4
+    assert problems(card) == [f"card: a {limits.wire_bytes(card)}-byte request body, more than 30000"]
+    assert problems(card, wire=False) == []
 
 
-def test_it_rejects_more_than_200_components() -> None:
-    """At most 200 components per card, nested ones included."""
+def test_it_rejects_more_than_200_elements_counting_text_elements() -> None:
+    """At most 200 elements per card, nested ones and plain_text parts included."""
     card = copy.deepcopy(DELAYED_UPDATE_CARD)
     card["body"]["elements"] = [{"tag": "column_set", "columns": [
-        {"tag": "column", "elements": [{"tag": "hr"}] * 99},
-        {"tag": "column", "elements": [{"tag": "hr"}] * 99},
+        {"tag": "column", "elements": [{"tag": "div", "text": {"tag": "plain_text", "content": "x"}}] * 49},
+        {"tag": "column", "elements": [{"tag": "div", "text": {"tag": "plain_text", "content": "x"}}] * 49},
     ]}]
-    assert count_components(card) == 201
-    assert problems(card) == ["card: 201 components, more than 200"]
+    assert count_components(card) == 101  # components alone would pass
+    assert limits.elements(card) == 201  # with the header's title, as Feishu counts
+    assert problems(card) == ["card: 201 elements, more than 200"]
 
 
 @pytest.mark.parametrize("element_id", ["1abc", "a-b", "a" * 21, ""])

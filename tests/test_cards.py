@@ -14,7 +14,7 @@ from bot.assessment import Assessment, Conclusion, FieldError, InvalidFields, Ra
 from bot.rubric import Rubric, load, parse
 from bot.sandbox.cardcheck import count_components, problems
 from cards.confirmation import confirmation_card, saving_card
-from cards.elements import toast, user_text, when
+from cards.elements import SHORTENED, note, toast, user_text, when
 from cards.errors import denied_card, invalid_card, problem_card, write_failed_card
 from cards.form import form_card, form_values_to_raw
 from cards.help import help_card
@@ -438,7 +438,8 @@ def test_form_too_big_for_error_lines_marks_wrong_fields_red_instead() -> None:
     errors = [FieldError(field=d.key, zh="错" * 3000, en="wrong " * 1000) for d in rubric.dimensions]
     card = form_card(AID, rubric, RawFields(), submit_value=SUBMIT, errors=errors)
     assert problems(card) == [] and size(card) <= 30_000
-    assert card["body"]["elements"][0] == div("有 30 处需要修改（标红的项），尚未保存任何内容。",
+    assert card["body"]["elements"][0] == note(*SHORTENED)
+    assert card["body"]["elements"][1] == div("有 30 处需要修改（标红的项），尚未保存任何内容。",
                                               "30 values need fixing (marked in red); nothing has been saved yet.",
                                               text_color="red")
     labels = [e["text"] for e in form_elements(card) if e["tag"] == "div"]
@@ -609,11 +610,23 @@ def test_history_card_lists_newest_first_with_changes() -> None:
 def test_history_card_shows_forty_entries_and_counts_the_older_ones() -> None:
     """At most 40 rows; the rest are counted."""
     entries = [HistoryEntry(at=AT + timedelta(minutes=i), actor="张三" * 100, action="write", result="ok",
-                            changes=("content: " + "长" * 3000,) * 5) for i in range(45)]
+                            changes=("content: " + "长" * 30,) * 5) for i in range(45)]
     card = history_card(AID, entries, owner=None)
     assert problems(card) == [] and size(card) <= 30_000
     rows = [e for e in card["body"]["elements"] if e["text"].get("text_color") != "grey"]
     assert len(rows) == 40 and rows[0]["text"]["content"].startswith("2024-05-01 15:14")
+    assert card["body"]["elements"][-1] == grey("另有 5 条更早的记录未显示。", "5 older entries are not shown.")
+
+
+def test_history_card_with_huge_changes_cuts_each_row_and_says_it_was_shortened() -> None:
+    """Rows whose changes would fill the card: still 40 rows, each cut short, and a note on top."""
+    entries = [HistoryEntry(at=AT + timedelta(minutes=i), actor="张三" * 100, action="write", result="ok",
+                            changes=("content: " + "长" * 3000,) * 5) for i in range(45)]
+    card = history_card(AID, entries, owner=None)
+    assert problems(card) == []
+    assert card["body"]["elements"][0] == note(*SHORTENED)
+    rows = [e for e in card["body"]["elements"] if e["text"].get("text_color") != "grey"]
+    assert len(rows) == 40 and rows[0]["text"]["content"].startswith("2024-05-01 15:14 CST (UTC+08:00) · 张三张三张")
     assert card["body"]["elements"][-1] == grey("另有 5 条更早的记录未显示。", "5 older entries are not shown.")
 
 

@@ -11,9 +11,9 @@ from test_integration_sdk import Stack
 
 from bot import rubric
 from bot.assessment import Assessment, Conclusion, RawFields
-from bot.sandbox.console import GROUP_CHAT, Console, Options
-from bot.sandbox.console_fill import Cancelled, fill_form, form_value, missing, prefilled
-from bot.sandbox.render import Button, render, toast_line
+from bot.sandbox.console.chat import GROUP_CHAT, Console, Options
+from bot.sandbox.console.fill import Cancelled, fill_form, form_value, missing, prefilled
+from bot.sandbox.console.render import Button, render, toast_line
 from cards.confirmation import confirmation_card
 from cards.elements import toast
 from cards.errors import write_failed_card

@@ -14,11 +14,12 @@ from werkzeug.serving import make_server
 
 from bot import create_app
 from bot.feishu import client as feishu
-from bot.sandbox.console_api import private_chat
-from bot.sandbox.openapi import FakeOpenAPI, _QuietHandler, serve
-from bot.sandbox.openapi_checks import card_problems
+from bot.sandbox.console.api import private_chat
+from bot.sandbox.console.render import render
+from bot.sandbox.openapi import FakeOpenAPI, serve
+from bot.sandbox.openapi.checks import card_problems
+from bot.sandbox.openapi.server import _QuietHandler
 from bot.sandbox.push import card_action, message_event, sealed
-from bot.sandbox.render import render
 
 AID = "6930815272790114324"
 CHAT = private_chat(ALICE)

@@ -33,8 +33,8 @@ from lark_oapi.core.cache import LocalCache
 from lark_oapi.core.token.manager import TokenManager
 
 from bot.sandbox.openapi import FakeOpenAPI, main, serve
-from bot.sandbox.openapi_checks import card_problems
-from bot.sandbox.openapi_faults import make_fault
+from bot.sandbox.openapi.checks import card_problems
+from bot.sandbox.openapi.faults import make_fault
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"
@@ -344,8 +344,29 @@ def test_a_card_over_30_kb_is_refused_with_230025(sandbox, client):
     card["body"]["elements"][0]["content"] = "x" * 30_000
     response = client.im.v1.message.reply(reply_request("om_user1", card))
     assert (response.code, response.raw.status_code) == (230025, 400)
-    size = len(json.dumps(card, ensure_ascii=False).encode())
-    assert response.msg == f"message is too long: {size} bytes, a card may have 30000"
+    size = len(lark.JSON.marshal(reply_request("om_user1", card).body).encode())
+    assert response.msg == f"message is too long: a {size}-byte request body, a card message may have 30000"
+
+
+def test_the_request_body_is_measured_not_the_card(sandbox, client):
+    """A 22 KB card of quotes and newlines is a 38 KB request body once escaped into `content`: refused."""
+    card = copy.deepcopy(CARD)
+    card["body"]["elements"][0]["content"] = '"\n' * 5_500
+    assert len(json.dumps(card, ensure_ascii=False).encode()) < 23_000
+    response = client.im.v1.message.reply(reply_request("om_user1", card))
+    assert (response.code, response.raw.status_code) == (230025, 400)
+    card["body"]["elements"][0]["content"] = '"\n' * 4_000
+    assert client.im.v1.message.reply(reply_request("om_user1", card)).code == 0
+
+
+def test_more_than_200_elements_counting_text_is_refused(sandbox, client):
+    """Feishu counts plain_text parts as elements: 100 divs and a title are 201."""
+    card = copy.deepcopy(CARD)
+    card["body"]["elements"] = [{"tag": "div", "text": {"tag": "plain_text", "content": "x"}}] * 100
+    response = client.im.v1.message.reply(reply_request("om_user1", card))
+    assert (response.code, response.raw.status_code) == (230099, 400)
+    assert response.msg == ("Failed to create card content, ext=ErrCode: 11310; ErrMsg: element exceeds the limit: "
+                            "201 elements, at most 200")
 
 
 def test_content_that_is_not_a_card_is_refused_with_230099(sandbox):

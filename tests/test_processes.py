@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from processes import (
-    Gunicorn,
-    OpenAPI,
-    Worker,
-    bot_env,
-    deliver,
-    max_in_window,
-    message,
-    postgres_database,
-    wait_until,
-)
 
+from benchmarks.crash.databases import postgres_database
+from benchmarks.crash.plan import Config
+from benchmarks.crash.run import crash
+from bot.processes import Gunicorn, wait_until
+from bot.sandbox.openapi.process import OpenAPIProcess
 from bot.store import Store
+from tests.support.processes import Worker, bot_env, deliver, max_in_window, message
 
 AID = "6930815272790114324"
 ALICE = "ou_alice000000000000000000000000000"
@@ -34,7 +26,7 @@ pytestmark = pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc 
 
 @pytest.fixture
 def openapi(tmp_path):
-    with OpenAPI(tmp_path, patch_rate_limit=20) as api:
+    with OpenAPIProcess(tmp_path, patch_rate_limit=20) as api:
         yield api
 
 
@@ -112,21 +104,12 @@ def test_scenario_17_two_processes_share_one_patch_rate_limit(openapi, database_
     assert rate >= 15.0  # 18.5/s is the ceiling of 20 per 1.08 s; a loaded CI machine gets a little less
 
 
-def _crash_script():
-    path = Path(__file__).resolve().parents[1] / "scripts" / "crash_test.py"
-    spec = importlib.util.spec_from_file_location("crash_test", path)
-    module = sys.modules["crash_test"] = importlib.util.module_from_spec(spec)  # dataclasses look it up there
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("database", databases())
 def test_scenarios_1_2_4_5_28_nothing_is_lost_or_doubled_while_workers_are_killed(database, tmp_path):
     """300 commands delivered 2-5 times while workers die, some right after a PATCH: one effect and one reply each."""
-    crash_test = _crash_script()
-    config = crash_test.Config(events=300, kills=20, database=database, instances=1 if database == "sqlite" else 2)
-    summary = crash_test.crash(config, tmp_path)
+    config = Config(events=300, kills=20, database=database, instances=1 if database == "sqlite" else 2)
+    summary = crash(config, tmp_path)
     print("\n" + summary.table())
     assert summary.problems == []
     assert summary.kills_after_patch >= 1 and summary.concurrent_pairs >= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -30,6 +31,7 @@ class Mention(_Frozen):
     key: str
     open_id: str
     name: str = ""
+    mentioned_type: str = ""  # in the SDK's model, not in the doc's table: "user" or "bot" when given
 
 
 class MessageReceived(_Frozen):
@@ -38,13 +40,24 @@ class MessageReceived(_Frozen):
     event_id: str
     message_id: str
     chat_id: str
-    chat_type: str  # p2p | group
-    message_type: str
-    text: str | None  # decoded from the JSON-in-a-string content, for text messages
+    chat_type: str  # p2p | group | topic_group
+    message_type: str  # text | post | image | file | audio | media | sticker | …
+    text: str | None  # text and post messages: what was typed, placeholders kept; None for other types
     mentions: tuple[Mention, ...] = ()
     sender_open_id: str
-    sender_type: str
-    create_time: str = ""
+    sender_type: str  # user; app or bot when another bot wrote it
+    create_time: str = ""  # milliseconds, as Feishu sends it (a string in the samples, a number in some)
+    title: str = ""  # a post message's title, kept out of `text`
+
+    @property
+    def in_group(self) -> bool:
+        """Sent in a group or a topic group, not in a one-to-one chat."""
+        return self.chat_type != "p2p"
+
+    @property
+    def from_bot(self) -> bool:
+        """Written by an app or bot rather than a person."""
+        return self.sender_type in ("app", "bot")
 
 
 class CardAction(_Frozen):
@@ -59,6 +72,27 @@ class CardAction(_Frozen):
     form_value: dict = {}
     open_message_id: str = ""
     open_chat_id: str = ""
+
+
+class LegacyCardAction(_Frozen):
+    """A card callback in the 1.0 format ("message card request URL"); fields named as in CardAction.
+
+    https://open.feishu.cn/document/deprecated-guide/message-card/configuring-card-callbacks/card-callback-structure
+    It carries no event id: `event_id` is a digest of the payload, so a re-pushed click has the same one.
+    """
+
+    event_id: str
+    operator_open_id: str
+    update_token: str = ""  # top-level `token`: the card's update token (c-…), not the Verification Token
+    tag: str = ""
+    name: str = ""
+    value: dict = {}
+    form_value: dict = {}
+    open_message_id: str = ""
+    open_chat_id: str = ""
+    user_id: str = ""
+    tenant_key: str = ""
+    timezone: str = ""
 
 
 class Ignored(_Frozen):
@@ -91,6 +125,38 @@ def parse(payload: dict) -> Event:
         raise Malformed(str(exc).splitlines()[0]) from None
 
 
+def is_legacy_card(payload: dict) -> bool:
+    """A 1.0 card callback: no schema or header, but top-level `open_message_id` and `action`."""
+    return "schema" not in payload and "header" not in payload and isinstance(payload.get("action"), dict) \
+        and "open_message_id" in payload
+
+
+def parse_legacy_card(payload: dict) -> LegacyCardAction:
+    """Turn an authenticated 1.0 card callback into a typed action; raise Malformed when misshapen."""
+    try:
+        if not is_legacy_card(payload):
+            raise Malformed("not a 1.0 card callback")
+        action = payload["action"]
+        value = action.get("value")
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return LegacyCardAction(
+            event_id="card1_" + digest[:32],
+            operator_open_id=payload.get("open_id"),
+            update_token=payload.get("token") or "",
+            tag=action.get("tag") or "",
+            name=action.get("name") or "",
+            value=value if isinstance(value, dict) else {},
+            form_value=action.get("form_value") if isinstance(action.get("form_value"), dict) else {},
+            open_message_id=payload.get("open_message_id") or "",
+            open_chat_id=payload.get("open_chat_id") or "",
+            user_id=payload.get("user_id") or "",
+            tenant_key=payload.get("tenant_key") or "",
+            timezone=action.get("timezone") or "",
+        )
+    except (ValidationError, TypeError, AttributeError, ValueError) as exc:
+        raise Malformed(str(exc).splitlines()[0]) from None
+
+
 def _dict(value: object) -> dict:
     if not isinstance(value, dict):
         raise Malformed("event is not an object")
@@ -100,31 +166,77 @@ def _dict(value: object) -> dict:
 def _message(event_id: str, event: dict) -> MessageReceived:
     message = _dict(event.get("message"))
     sender = _dict(event.get("sender"))
-    text = None
-    if message.get("message_type") == "text":
-        try:
-            content = json.loads(message.get("content") or "")
-        except (TypeError, ValueError):
-            raise Malformed("message content is not JSON") from None
-        if not isinstance(content, dict) or not isinstance(content.get("text"), str):
+    kind = message.get("message_type")
+    text, title = None, ""
+    if kind == "text":
+        content = _content(message)
+        if not isinstance(content.get("text"), str):
             raise Malformed("text message without text")
         text = content["text"]
+    elif kind == "post":
+        title, text = post_text(_content(message))
     mentions = tuple(
-        Mention(key=m.get("key", ""), open_id=(m.get("id") or {}).get("open_id", ""), name=m.get("name") or "")
+        Mention(key=m.get("key") or "", open_id=(m.get("id") or {}).get("open_id") or "", name=m.get("name") or "",
+                mentioned_type=m.get("mentioned_type") or "")
         for m in message.get("mentions") or () if isinstance(m, dict)
     )
+    created = message.get("create_time")
     return MessageReceived(
         event_id=event_id,
         message_id=message.get("message_id"),
         chat_id=message.get("chat_id"),
         chat_type=message.get("chat_type"),
-        message_type=message.get("message_type"),
+        message_type=kind,
         text=text,
         mentions=mentions,
-        sender_open_id=(sender.get("sender_id") or {}).get("open_id", ""),
+        sender_open_id=(sender.get("sender_id") or {}).get("open_id") or "",
         sender_type=sender.get("sender_type") or "",
-        create_time=str(message.get("create_time") or ""),
+        create_time="" if created is None or isinstance(created, bool) else str(created),
+        title=title,
     )
+
+
+def _content(message: dict) -> dict:
+    try:
+        content = json.loads(message.get("content") or "")
+    except (TypeError, ValueError, RecursionError):
+        raise Malformed("message content is not JSON") from None
+    if not isinstance(content, dict):
+        raise Malformed("message content is not an object")
+    return content
+
+
+def post_text(content: dict) -> tuple[str, str]:
+    """A post's (title, text): paragraphs on their own lines, `at` as its `@_user_N`, links as their text.
+
+    Shape: https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content
+    (`{"title", "content": [[element, …], …]}`, sometimes under a locale key such as `zh_cn`).
+    """
+    if "content" not in content:
+        content = next((v for v in content.values() if isinstance(v, dict) and "content" in v), {})
+    paragraphs = content.get("content")
+    if not isinstance(paragraphs, list):
+        raise Malformed("post message without paragraphs")
+    lines = ["".join(_post_element(e) for e in p if isinstance(e, dict)) if isinstance(p, list) else ""
+             for p in paragraphs]
+    title = content.get("title")
+    return (title if isinstance(title, str) else ""), "\n".join(lines).strip("\n")
+
+
+def _post_element(element: dict) -> str:
+    tag = element.get("tag")
+    if tag in ("text", "code_block"):
+        return _str(element.get("text"))
+    if tag == "a":
+        return _str(element.get("text")) or _str(element.get("href"))
+    if tag == "at":
+        who, name = _str(element.get("user_id")), _str(element.get("user_name"))
+        return who if who.startswith("@_user_") else "@" + (name or who) if name or who else ""
+    return ""  # img, media, emotion, hr: nothing a command reads
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _card_action(event_id: str, event: dict) -> CardAction:

@@ -16,12 +16,17 @@ does not rest on the window alone: every accepted event is recorded by `event_id
 (card actions by `event_id`) for `ASSESSBOT_DEDUP_TTL_SECONDS` (default 7 days, never under 24 h), far
 longer than the window. A replayed request is therefore either outside the window (401) or a known
 duplicate (200, no effect).
+
+Rotation. While an Encrypt Key or Verification Token is being changed in the developer console, the old
+value may be given as the previous one: a push is accepted with either, and `Authentic.key` says whether a
+previous secret was needed, so the caller can log it and the operator can tell when to drop the old value.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import json
@@ -45,14 +50,32 @@ class Rejected(Exception):
 
 @dataclass(frozen=True)
 class Secrets:
-    """The two secrets Feishu shares with the app."""
+    """The two secrets Feishu shares with the app, and their previous values while they are being changed."""
 
     encrypt_key: str
     verification_token: str
+    previous_encrypt_key: str = ""
+    previous_verification_token: str = ""
 
     def __post_init__(self) -> None:
         if not self.encrypt_key or not self.verification_token:
             raise ValueError("both the Encrypt Key and the Verification Token are required")
+
+    def encrypt_keys(self) -> dict[str, str]:
+        """The Encrypt Keys to try, current first: {"current": …, "previous": …} (previous only when set)."""
+        return {"current": self.encrypt_key, **({"previous": self.previous_encrypt_key}
+                                                 if self.previous_encrypt_key else {})}
+
+    def verification_tokens(self) -> dict[str, str]:
+        """The Verification Tokens to accept, current first, as `encrypt_keys`."""
+        return {"current": self.verification_token, **({"previous": self.previous_verification_token}
+                                                       if self.previous_verification_token else {})}
+
+
+class Authentic(dict):
+    """The decrypted payload of an authentic push; `key` is "previous" when a previous secret accepted it."""
+
+    key: str = "current"
 
 
 def signature(timestamp: str, nonce: str, encrypt_key: str, body: bytes) -> str:
@@ -74,8 +97,8 @@ def token_is_valid(expected: str, given: object) -> bool:
 
 
 def authenticate(body: bytes, headers: Mapping[str, str], secrets: Secrets, *, now: float,
-                 window: int) -> dict:
-    """Return the decrypted payload of an authentic request, or raise Rejected."""
+                 window: int) -> Authentic:
+    """The decrypted payload of an authentic request (current secrets, then previous ones), or Rejected."""
     values = [headers.get(h) for h in (HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)]
     if all(v is None for v in values):
         return _challenge(body, secrets)
@@ -86,23 +109,46 @@ def authenticate(body: bytes, headers: Mapping[str, str], secrets: Secrets, *, n
         raise Rejected(401, "timestamp is not a number of seconds")
     if abs(now - int(timestamp)) > window:
         raise Rejected(401, "timestamp outside the replay window")
-    if not signature_is_valid(timestamp, nonce, secrets.encrypt_key, body, given):
+    keys = secrets.encrypt_keys()
+    # every key is checked, so the time taken does not tell which one matched
+    signed_with = [name for name, key in keys.items() if signature_is_valid(timestamp, nonce, key, body, given)]
+    if not signed_with:
         raise Rejected(401, "signature mismatch")
-    payload = decrypt(body, secrets.encrypt_key)
-    if not token_is_valid(secrets.verification_token, _token(payload)):
-        raise Rejected(401, "verification token mismatch")
-    return payload
+    payload = decrypt(body, keys[signed_with[0]])
+    return _authentic(payload, signed_with[0], _matching_token(secrets, _token(payload)))
 
 
-def _challenge(body: bytes, secrets: Secrets) -> dict:
-    payload = decrypt(body, secrets.encrypt_key, status=401)
+def _challenge(body: bytes, secrets: Secrets) -> Authentic:
+    payload, sealed_with = _open_challenge(body, secrets.encrypt_keys())
     if payload.get("type") != "url_verification":
         raise Rejected(401, "unsigned request that is not a URL verification")
-    if not token_is_valid(secrets.verification_token, payload.get("token")):
-        raise Rejected(401, "verification token mismatch")
+    matched = _matching_token(secrets, payload.get("token"))
     if not isinstance(payload.get("challenge"), str):
         raise Rejected(400, "challenge is not a string")
-    return payload
+    return _authentic(payload, sealed_with, matched)
+
+
+def _open_challenge(body: bytes, keys: dict[str, str]) -> tuple[dict, str]:
+    """Decrypt with the first key that works (an unsigned body does not say which it was sealed with)."""
+    *first, (last_name, last_key) = keys.items()
+    for name, key in first:
+        with contextlib.suppress(Rejected):
+            return decrypt(body, key, status=401), name
+    return decrypt(body, last_key, status=401), last_name
+
+
+def _matching_token(secrets: Secrets, given: object) -> str:
+    """Which Verification Token the payload carries ("current" or "previous"); Rejected if neither."""
+    matched = [name for name, token in secrets.verification_tokens().items() if token_is_valid(token, given)]
+    if not matched:
+        raise Rejected(401, "verification token mismatch")
+    return matched[0]
+
+
+def _authentic(payload: dict, key: str, token: str) -> Authentic:
+    accepted = Authentic(payload)
+    accepted.key = "previous" if "previous" in (key, token) else "current"
+    return accepted
 
 
 def _token(payload: dict) -> object:
@@ -145,3 +191,46 @@ def _json_object(raw: bytes, status: int) -> dict:
     if not isinstance(value, dict):
         raise Rejected(status, "body is not a JSON object")
     return value
+
+
+def encrypt(payload: dict | bytes, encrypt_key: str, iv: bytes | None = None) -> bytes:
+    """A push body as Feishu seals it: AES-256-CBC, key sha256(Encrypt Key), PKCS7, {"encrypt": base64(iv + data)}."""
+    # Imported here, as in decrypt(): pycryptodome comes with lark-oapi, and only pushes and checks need it.
+    from Crypto.Cipher import AES
+    from Crypto.Random import get_random_bytes
+
+    plain = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+    iv = iv or get_random_bytes(16)
+    pad = 16 - len(plain) % 16
+    cipher = AES.new(hashlib.sha256(encrypt_key.encode()).digest(), AES.MODE_CBC, iv)
+    sealed = cipher.encrypt(plain + bytes([pad]) * pad)
+    return json.dumps({"encrypt": base64.b64encode(iv + sealed).decode()}).encode()
+
+
+def legacy_card_signature(timestamp: str, nonce: str, verification_token: str, body: bytes) -> str:
+    """A 1.0 card callback's signature: sha1(timestamp + nonce + Verification Token + raw body), hex.
+
+    https://open.feishu.cn/document/common-capabilities/message-card/add-card-interaction/message-card-security-verification
+    """
+    return hashlib.sha1((timestamp + nonce + verification_token).encode("utf-8") + body).hexdigest()
+
+
+def authenticate_legacy_card(body: bytes, headers: Mapping[str, str], secrets: Secrets, *, now: float,
+                             window: int) -> dict:
+    """Return the payload of an authentic 1.0 card callback, or raise Rejected.
+
+    Signed with the Verification Token (the Encrypt Key is not used for signing here); the payload's own
+    `token` is the card's update token, so it is not compared with anything.
+    """
+    values = [headers.get(h) for h in (HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)]
+    timestamp, nonce, given = (v or "" for v in values)
+    if not (timestamp and nonce and given) or max(map(len, (timestamp, nonce, given))) > MAX_HEADER:
+        raise Rejected(401, "incomplete signature headers")
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+        raise Rejected(401, "timestamp is not a number of seconds")
+    if abs(now - int(timestamp)) > window:
+        raise Rejected(401, "timestamp outside the replay window")
+    expected = legacy_card_signature(timestamp, nonce, secrets.verification_token, body).encode("ascii")
+    if not hmac.compare_digest(expected, given.encode("utf-8", "surrogateescape")):
+        raise Rejected(401, "legacy card signature mismatch")
+    return decrypt(body, secrets.encrypt_key)

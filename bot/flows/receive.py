@@ -27,18 +27,23 @@ class Result:
 
 def receive(ctx: Context, body: bytes, headers: Mapping[str, str]) -> Result:
     """Answer one push from Feishu: 200 for accepted or ignored, 400 malformed, 401 not authentic."""
-    secrets = security.Secrets(ctx.settings.feishu_encrypt_key, ctx.settings.feishu_verification_token)
+    settings = ctx.settings
+    secrets = security.Secrets(settings.feishu_encrypt_key, settings.feishu_verification_token,
+                               settings.feishu_encrypt_key_previous, settings.feishu_verification_token_previous)
     try:
         payload = security.authenticate(body, headers, secrets, now=ctx.clock(),
-                                        window=ctx.settings.assessbot_replay_window_seconds)
+                                        window=settings.assessbot_replay_window_seconds)
     except security.Rejected as exc:
         log.warning("request rejected", extra={"status": exc.status, "reason": exc.reason})
         return Result(exc.status, UNAUTHORIZED if exc.status == 401 else {"error": "bad request"})
-    return handle_payload(ctx, payload)
+    return handle_payload(ctx, payload, payload.key)
 
 
-def handle_payload(ctx: Context, payload: dict) -> Result:
-    """Answer an authenticated payload, however it arrived (webhook or long connection)."""
+def handle_payload(ctx: Context, payload: dict, key: str | None = None) -> Result:
+    """Answer an authenticated payload, however it arrived (webhook or long connection).
+
+    `key` says which secrets authenticated a webhook push (current or previous, during a rotation).
+    """
     try:
         event = events.parse(payload)
     except events.Malformed as exc:
@@ -47,24 +52,24 @@ def handle_payload(ctx: Context, payload: dict) -> Result:
     if isinstance(event, events.UrlVerification):
         return Result(200, {"challenge": event.challenge})
     if isinstance(event, events.MessageReceived):
-        return _guard(event.event_id, lambda: _message(ctx, event), Result(200, {}))
+        return _guard(event.event_id, lambda: _message(ctx, event, key), Result(200, {}))
     if isinstance(event, events.CardAction):
         sorry = toast("error", "出了点问题，请稍后重试。", "Something went wrong on our side; please try again.")
         apology = Result(200, {"toast": sorry})
-        return _guard(event.event_id, lambda: _card(ctx, event), apology)
+        return _guard(event.event_id, lambda: _card(ctx, event, key), apology)
     log.info("event ignored", extra={"event_type": event.event_type, "event_id": event.event_id})
     return Result(200, {})
 
 
-def _message(ctx: Context, event: events.MessageReceived) -> Result:
+def _message(ctx: Context, event: events.MessageReceived, key: str | None) -> Result:
     on_message(ctx, event)
-    log.info("message handled", extra={"event_id": event.event_id})
+    log.info("message handled", extra={"event_id": event.event_id, **({"key": key} if key else {})})
     return Result(200, {})
 
 
-def _card(ctx: Context, event: events.CardAction) -> Result:
+def _card(ctx: Context, event: events.CardAction, key: str | None) -> Result:
     answer = on_card_action(ctx, event)
-    log.info("card action handled", extra={"event_id": event.event_id})
+    log.info("card action handled", extra={"event_id": event.event_id, **({"key": key} if key else {})})
     return Result(200, answer.body, answer.after)
 
 

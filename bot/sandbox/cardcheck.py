@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import re
 
-MAX_BYTES = 30_000
-MAX_COMPONENTS = 200
+from cards import limits
+
+MAX_BYTES = limits.MAX_BODY_BYTES  # of the request body carrying the card, as cards.limits measures it
+MAX_COMPONENTS = limits.MAX_ELEMENTS  # elements, text elements included
 MAX_INPUT_LENGTH = 1000
 
 LOCALES = frozenset({"zh_cn", "en_us", "zh_hk", "zh_tw", "ja_jp", "id_id", "vi_vn", "th_th", "pt_br", "es_es",
@@ -62,9 +64,13 @@ _COMPONENTS: dict[str, set[str]] = {
 _CONTROLS = {"input", "select_static", "multi_select_static", "button"}
 
 
-def problems(card: object) -> list[str]:
-    """Everything Feishu would reject in this card; an empty list means it is valid."""
-    return _Checker().check(card)
+def problems(card: object, *, wire: bool = True) -> list[str]:
+    """Everything Feishu would reject in this card; an empty list means it is valid.
+
+    `wire`: also the limits as Feishu counts them (cards.limits) for the largest body the card may travel in;
+    False when the caller measures the actual request body itself (the local Open API).
+    """
+    return _Checker(wire).check(card)
 
 
 def count_components(card: object) -> int:
@@ -78,7 +84,8 @@ def count_components(card: object) -> int:
 
 
 class _Checker:
-    def __init__(self) -> None:
+    def __init__(self, wire: bool = True) -> None:
+        self.wire = wire
         self.found: list[str] = []
         self.names: set[str] = set()
         self.element_ids: set[str] = set()
@@ -104,15 +111,12 @@ class _Checker:
         else:
             self.problem("body", "missing")
         try:
-            size = len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
+            json.dumps(card, ensure_ascii=False).encode("utf-8")
         except (TypeError, ValueError, UnicodeEncodeError) as exc:
             self.problem("card", f"cannot be serialized ({exc})")
         else:
-            if size > MAX_BYTES:
-                self.problem("card", f"{size} bytes, more than {MAX_BYTES}")
-        components = count_components(card)
-        if components > MAX_COMPONENTS:
-            self.problem("card", f"{components} components, more than {MAX_COMPONENTS}")
+            if self.wire:
+                self.found.extend(limits.card_problems(card))
         return self.found
 
     def keys(self, obj: object, allowed: set[str], path: str) -> bool:

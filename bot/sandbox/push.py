@@ -1,33 +1,18 @@
 """Feishu's side of a push: build the documented event and callback payloads, encrypt and sign them.
 
-Used by the console, the benchmark and the crash test to talk to the bot exactly as Feishu does.
+Used by the console, the benchmarks and the process tests to talk to the bot exactly as Feishu does; the
+encryption and the signature are the product's own (bot.feishu.security).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import os
 import time
 import uuid
 
-from Crypto.Cipher import AES
+import requests
 
-
-def encrypt(payload: dict | bytes, encrypt_key: str, iv: bytes | None = None) -> bytes:
-    """Feishu's scheme: AES-256-CBC, key sha256(Encrypt Key), PKCS7, body {"encrypt": base64(iv + ciphertext)}."""
-    plain = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-    iv = iv or os.urandom(16)
-    pad = 16 - len(plain) % 16
-    cipher = AES.new(hashlib.sha256(encrypt_key.encode()).digest(), AES.MODE_CBC, iv)
-    sealed = cipher.encrypt(plain + bytes([pad]) * pad)
-    return json.dumps({"encrypt": base64.b64encode(iv + sealed).decode()}).encode()
-
-
-def sign(timestamp: str, nonce: str, body: bytes, encrypt_key: str) -> str:
-    """X-Lark-Signature: sha256(timestamp + nonce + encrypt_key + body), lowercase hex."""
-    return hashlib.sha256((timestamp + nonce + encrypt_key).encode() + body).hexdigest()
+from bot.feishu.security import encrypt, signature
 
 
 def sealed(payload: dict, encrypt_key: str, now: float | None = None) -> tuple[bytes, dict[str, str]]:
@@ -35,7 +20,19 @@ def sealed(payload: dict, encrypt_key: str, now: float | None = None) -> tuple[b
     body = encrypt(payload, encrypt_key)
     timestamp, nonce = str(int(now if now is not None else time.time())), uuid.uuid4().hex[:16]
     return body, {"Content-Type": "application/json; charset=utf-8", "X-Lark-Request-Timestamp": timestamp,
-                  "X-Lark-Request-Nonce": nonce, "X-Lark-Signature": sign(timestamp, nonce, body, encrypt_key)}
+                  "X-Lark-Request-Nonce": nonce, "X-Lark-Signature": signature(timestamp, nonce, encrypt_key, body)}
+
+
+def deliver(url: str, payload: dict, encrypt_key: str, timeout: float = 10.0) -> tuple[int | None, float]:
+    """One delivery to the bot's /feishu/events, freshly sealed: the HTTP status (None: no answer) and seconds."""
+    body, headers = sealed(payload, encrypt_key)
+    started = time.perf_counter()
+    try:
+        status: int | None = requests.post(f"{url}/feishu/events", data=body, headers=headers,
+                                           timeout=timeout).status_code
+    except requests.RequestException:
+        status = None
+    return status, time.perf_counter() - started
 
 
 def message_event(text: str, *, token: str, sender: str, chat_id: str, chat_type: str = "p2p",

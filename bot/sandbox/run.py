@@ -11,10 +11,8 @@ import argparse
 import contextlib
 import os
 import secrets
-import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -24,10 +22,11 @@ from pathlib import Path
 
 import requests
 
-from bot.sandbox import console, console_api
-from bot.sandbox.console_api import LocalOpenAPI, Unreachable
+from bot import processes
+from bot.sandbox.console import api as console_api
+from bot.sandbox.console import chat as console
+from bot.sandbox.console.api import LocalOpenAPI, Unreachable
 
-ROOT = Path(__file__).resolve().parents[2]
 STATE_FILE, DATABASE = "sandbox-openapi.json", "sandbox.db"
 BOT_LOG, OPENAPI_LOG = "sandbox-bot.log", "sandbox-openapi.log"
 START_TIMEOUT = 60.0  # gunicorn imports lark-oapi before it binds: seconds on a slow machine
@@ -93,16 +92,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen]) -> console.Options:
     """The local Open API, then the bot pointed at it; the console's options to reach both."""
-    openapi = _spawn([sys.executable, "-m", "bot.sandbox.openapi", "--port", "0", "--quiet",
-                      "--state-file", str(var / STATE_FILE)], var / OPENAPI_LOG, stdout=subprocess.PIPE)
+    openapi = processes.start([sys.executable, "-m", "bot.sandbox.openapi", "--port", "0", "--quiet",
+                               "--state-file", str(var / STATE_FILE)], var / OPENAPI_LOG, pipe_stdout=True,
+                              append=True)
     started.append(openapi)
-    openapi_url = _first_line(openapi, var / OPENAPI_LOG)
+    openapi_url = processes.first_line(openapi, 20.0)
+    if not openapi_url.startswith("http://"):
+        raise Failed(f"the local Open API did not start; see {var / OPENAPI_LOG} (--fresh starts over if its state "
+                     f"file is damaged)\n{processes.tail(var / OPENAPI_LOG, 6)}")
     http = requests.Session()
     try:
         bot_open_id = LocalOpenAPI(openapi_url, http).bot_open_id()
     except Unreachable as exc:
         raise Failed(f"the local Open API did not answer ({exc}); see {var / OPENAPI_LOG}") from None
-    port = args.port or _free_port()
+    port = args.port or processes.free_port()
     options = console.Options(bot=f"http://127.0.0.1:{port}", openapi=openapi_url,
                               encrypt_key=secrets.token_urlsafe(24), token=secrets.token_urlsafe(24),
                               user=args.user, name=args.name, group=args.group, lang=args.lang)
@@ -111,11 +114,13 @@ def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen])
            "FEISHU_DOMAIN": openapi_url, "FEISHU_BOT_OPEN_ID": bot_open_id,
            "DATABASE_URL": f"sqlite:///{var / DATABASE}", "HOST": "127.0.0.1", "PORT": str(port),
            "WEB_CONCURRENCY": str(args.workers)}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    bot = _spawn([str(gunicorn), "bot:create_app()", "-c", str(ROOT / "config" / "gunicorn.conf.py")],
-                 var / BOT_LOG, env=env)
+    bot = processes.start([processes.GUNICORN, processes.BOT_APP, "-c", str(processes.GUNICORN_CONF)],
+                          var / BOT_LOG, env=env, append=True)
     started.append(bot)
-    _wait_healthy(options.bot, bot, var / BOT_LOG, http)
+    try:
+        processes.wait_answering(f"{options.bot}/healthz", bot, START_TIMEOUT, log=var / BOT_LOG, interval=0.2)
+    except RuntimeError as exc:
+        raise Failed(f"the bot did not start: {exc}") from None
     return options
 
 
@@ -144,47 +149,7 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-# -- processes -------------------------------------------------------------------------------------------------
-
-def _spawn(command: list[str], log: Path, *, stdout: int | None = None,
-           env: dict[str, str] | None = None) -> subprocess.Popen:
-    """A child in its own process group (so Ctrl-C reaches only us, and we stop it in order), output to `log`."""
-    with open(log, "ab") as out:
-        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout or out, stderr=out, env=env,
-                                start_new_session=True)
-
-
-def _first_line(process: subprocess.Popen, log: Path, timeout: float = 20.0) -> str:
-    """The URL the local Open API prints first."""
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], timeout)
-    line = process.stdout.readline().decode().strip() if ready else ""
-    if not line.startswith("http://"):
-        raise Failed(f"the local Open API did not start; see {log} (--fresh starts over if its state file is "
-                     f"damaged)\n{_tail(log)}")
-    return line
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path, http: requests.Session) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise Failed(f"the bot exited while starting (status {process.returncode}); see {log}\n{_tail(log)}")
-        try:
-            if http.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise Failed(f"the bot did not answer {url}/healthz within {START_TIMEOUT:.0f} s; see {log}\n{_tail(log)}")
-
-
-def _tail(log: Path, lines: int = 6) -> str:
-    try:
-        return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
+# -- processes ------------------------------------------------------------------------------------------------
 
 def _wait(started: list[subprocess.Popen]) -> None:
     """Until Ctrl-C, or until something we started stops on its own."""
@@ -193,12 +158,6 @@ def _wait(started: list[subprocess.Popen]) -> None:
             if process.poll() is not None:
                 raise Failed(f"{' '.join(map(str, process.args[:3]))} stopped (status {process.returncode})")
         time.sleep(0.5)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -212,28 +171,10 @@ def _children() -> Iterator[list[subprocess.Popen]]:
         previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         try:
             for process in reversed(started):
-                _stop(process)
+                processes.stop_group(process, STOP_TIMEOUT)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the process group (gunicorn's master and workers), then SIGKILL if it lingers."""
-    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(wait)
-        except subprocess.TimeoutExpired:
-            continue
-        with contextlib.suppress(ProcessLookupError):  # the leader is gone; a worker left in its group is not
-            os.killpg(process.pid, signal.SIGKILL)
-        break
-    if process.stdout:
-        process.stdout.close()
 
 
 @contextlib.contextmanager

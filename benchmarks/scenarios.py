@@ -1,7 +1,7 @@
-"""`assessbot bench`: acknowledgement latency and throughput against a floor, interactive latency, drain, memory.
+"""`python -m benchmarks`: acknowledgement latency and throughput against a floor, interactive latency, drain, memory.
 
 Everything runs on this machine over loopback: gunicorn with the shipped config/gunicorn.conf.py, the local
-Open API (bot/sandbox/openapi.py) in its own process, and a load generator (bot/bench_load.py) sending
+Open API (bot/sandbox/openapi/) in its own process, and a load generator (benchmarks/load.py) sending
 pre-signed, encrypted pushes. The table is printed and written to BENCHMARKS.md.
 """
 
@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bot import bench_load as load
-from bot import bench_procs as procs
-from bot import bench_report as report
-from bot.bench_report import Row, duration, megabytes
+from benchmarks import load, procs, report
+from benchmarks.report import Row, duration, megabytes
+from bot.processes import Gunicorn
 
 SCENARIOS = ("floor", "ack", "slow", "interactive", "drain", "memory")  # the order of the table
 RUN_ORDER = ("memory", "floor", "interactive", "drain", "ack", "slow")  # start-ups first, on a rested machine
@@ -57,12 +56,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
                                           "temporary one, removed afterwards)")
 
 
+def main(argv: list[str] | None = None) -> int:
+    """The command line: `python -m benchmarks [--quick] [--only …] [--duration S] [--output F] [--workdir D]`."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description="Measure acknowledgement latency, "
+                                     "throughput, drain rate and memory; write the table to BENCHMARKS.md.")
+    configure(parser)
+    return run(parser.parse_args(argv))
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the scenarios, print the table and write it to --output."""
     only = [s.strip() for s in (args.only or ",".join(SCENARIOS)).split(",") if s.strip()]
     unknown = [s for s in only if s not in SCENARIOS]
     if unknown:
-        print(f"assessbot bench: unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}",
+        print(f"benchmarks: unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}",
               file=sys.stderr)
         return 2
     sizes = QUICK if args.quick else Sizes()
@@ -71,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
                          "saturation": max(1.0, min(sizes.saturation, args.duration))})
     started, load_before = datetime.now(), os.getloadavg()
     if load_before[0] > 0.5 and not args.quick:
-        print(f"assessbot bench: the machine is busy (load {load_before[0]:.2f}); figures will be noisy",
+        print(f"benchmarks: the machine is busy (load {load_before[0]:.2f}); figures will be noisy",
               file=sys.stderr)
     with _workdir(args.workdir) as workdir, Lab(workdir, sizes) as lab:
         found: dict[str, list[Row]] = {}
@@ -100,7 +107,7 @@ def _workdir(path: str | None) -> Iterator[Path]:
 
 
 def _command(args: argparse.Namespace) -> str:
-    words = ["assessbot", "bench"]
+    words = ["python", "-m", "benchmarks"]
     if args.quick:
         words.append("--quick")
     if args.duration:
@@ -127,12 +134,12 @@ class Lab:
     rows: list[Row] = field(default_factory=list)
     floor: dict[str, load.Outcome] = field(default_factory=dict)
     fast: dict[str, load.Outcome] = field(default_factory=dict)
-    api: procs.OpenAPI | None = None
-    _shared: procs.Server | None = None
+    api: procs.OpenAPIProcess | None = None
+    _shared: Gunicorn | None = None
     _names: Iterator[int] = field(default_factory=lambda: iter(range(1, 1000)))
 
     def __enter__(self) -> Lab:
-        self.api = procs.OpenAPI(self.workdir)
+        self.api = procs.OpenAPIProcess(self.workdir, patch_rate_limit=20)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -145,13 +152,13 @@ class Lab:
     def keys(self) -> load.Keys:
         return load.Keys(procs.ENCRYPT_KEY, procs.TOKEN)
 
-    def start_bot(self, workers: int = 2) -> procs.Server:
+    def start_bot(self, workers: int = 2) -> Gunicorn:
         assert self.api is not None
-        return procs.Server(procs.BOT_APP, self.workdir, f"bot{next(self._names)}", openapi_url=self.api.url,
+        return procs.server(procs.BOT_APP, self.workdir, f"bot{next(self._names)}", openapi_url=self.api.url,
                             workers=workers)
 
     @contextlib.contextmanager
-    def bot(self) -> Iterator[procs.Server]:
+    def bot(self) -> Iterator[Gunicorn]:
         """A bot under the shipped gunicorn config: fresh (and a fresh database) unless sizes.shared."""
         if self.sizes.shared:
             if self._shared is None:
@@ -190,10 +197,10 @@ def _ratio(ours: float, base: float) -> str:
 
 def _floor(lab: Lab) -> None:
     """The minimal app under the same gunicorn settings: the reference for the acknowledgement rows."""
-    from bot.bench_floor import gunicorn_config
+    from benchmarks.floor import gunicorn_config
 
     config = gunicorn_config(procs.GUNICORN_CONF, lab.workdir)
-    with procs.Server(procs.FLOOR_APP, lab.workdir, "floor", config=config) as server:
+    with procs.server(procs.FLOOR_APP, lab.workdir, "floor", config=config) as server:
         for rate in (*RATES, None):
             outcome = lab.load(server.url, rate, lab.sizes.duration if rate else lab.sizes.saturation)
             lab.floor[_label(rate)] = outcome
@@ -273,11 +280,11 @@ def _drain(lab: Lab) -> None:
             calls = _patches(lab.api, n)
     else:
         database = lab.workdir / "drain.db"
-        with procs.Server(procs.BOT_APP, lab.workdir, "drain-queue", openapi_url=lab.api.url, database=database,
+        with procs.server(procs.BOT_APP, lab.workdir, "drain-queue", openapi_url=lab.api.url, database=database,
                           ASSESSBOT_RUNNER_THREADS=0) as queueing:
             pushed = lab.load(queueing.url, None, 600.0, limit=n, processes=2, threads=4)
         lab.api.reset()
-        with procs.Server(procs.BOT_APP, lab.workdir, "drain", openapi_url=lab.api.url, database=database):
+        with procs.server(procs.BOT_APP, lab.workdir, "drain", openapi_url=lab.api.url, database=database):
             calls = _patches(lab.api, n)
     times = sorted(c["monotonic"] for c in calls)[:n]
     refused = sum(1 for c in calls[:n] if c["status"] == 429)
@@ -288,7 +295,7 @@ def _drain(lab: Lab) -> None:
                         "≥ 18 PATCH/s, ≤ 20 in any 1 s", len(times) == n and rate >= 18 and busiest <= 20))
 
 
-def _patches(api: procs.OpenAPI, n: int) -> list[dict]:
+def _patches(api: procs.OpenAPIProcess, n: int) -> list[dict]:
     """The PATCHes the local Open API has seen, once there are `n` (or after a generous wait)."""
     deadline = time.monotonic() + n / 10 + 60
     while True:
@@ -333,7 +340,7 @@ def _memory_at_once(lab: Lab) -> None:
                     totals[workers] = _memory_row(lab, server, bare, totals)
 
 
-def _memory_row(lab: Lab, server: procs.Server, bare: float, totals: dict[int, int]) -> int:
+def _memory_row(lab: Lab, server: Gunicorn, bare: float, totals: dict[int, int]) -> int:
     lab.load(server.url, None, 60.0, limit=lab.sizes.warmup, processes=1, threads=4)
     time.sleep(0.5 if lab.sizes.shared else 3.0)  # let the job runners take their share of the work
     master = procs.memory(server.proc.pid)
@@ -356,7 +363,7 @@ SCENARIO_RUNS = {"memory": _memory, "floor": _floor, "ack": _ack, "slow": _slow,
                  "drain": _drain}
 
 NOTES = [
-    "**floor**: `bot/bench_floor.py` under the same gunicorn config — checks the signature, decrypts to read the "
+    "**floor**: `benchmarks/floor.py` under the same gunicorn config — checks the signature, decrypts to read the "
     "event id, `INSERT OR IGNORE` in SQLite (WAL, synchronous=FULL, BEGIN IMMEDIATE), answers 200.",
     "**ack**: unique `/assess <new id> pass coding=4` messages, signed and encrypted as Feishu does, built before "
     "the clock starts; each commits a dedup record and a write job before its 200. Fixed rates are offered "

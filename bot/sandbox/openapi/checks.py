@@ -6,9 +6,9 @@ https://open.feishu.cn/document/hire-v1/get-candidates/import-external-system-in
 
 from __future__ import annotations
 
-import json
+from cards import limits
 
-CARD_MAX_BYTES = 30_000  # "卡片大小不超过 30 KB"
+CARD_MAX_BYTES = limits.MAX_BODY_BYTES  # "30 KB", of the request body that carries the card
 TEXT_MAX_BYTES = 150 * 1024
 CONCLUSIONS = (1, 2, 3)  # 1 不通过 (fail), 2 通过 (pass), 3 待定 (pending)
 ASSESSMENT_TYPES = (1, 2, 3, 4)  # 1 打分题 (score), 2 单选题 (single), 3 描述题 (text), 4 多选题 (multiple)
@@ -67,25 +67,31 @@ def _kind(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def card_problems(card: object) -> list[str]:
-    """What Feishu would refuse in a card JSON 2.0; the full check when bot.sandbox.cardcheck is there."""
+def card_problems(card: object, *, wire: bool = True) -> list[str]:
+    """What Feishu would refuse in a card JSON 2.0; the full check when bot.sandbox.cardcheck is there.
+
+    `wire`: also the limits for the largest request body the card may travel in (cards.limits); False when
+    the caller measures the request body it actually received (`body_problems`).
+    """
     try:
         from bot.sandbox.cardcheck import problems
     except ImportError:
-        return _minimal_card_problems(card)
-    return problems(card)
+        return _minimal_card_problems(card, wire)
+    return problems(card, wire=wire)
 
 
-def _minimal_card_problems(card: object) -> list[str]:
+def _minimal_card_problems(card: object, wire: bool) -> list[str]:
     if not isinstance(card, dict):
         return ["card: not an object"]
     found = [] if card.get("schema") == "2.0" else [f"schema: must be \"2.0\", not {card.get('schema')!r}"]
-    size = card_size(card)
-    if size > CARD_MAX_BYTES:
-        found.append(f"card: {size} bytes, more than {CARD_MAX_BYTES}")
-    return found
+    return found + (limits.card_problems(card) if wire else [])
 
 
-def card_size(card: object) -> int:
-    """The card's size in bytes as the bot serializes it (UTF-8, not ASCII-escaped)."""
-    return len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
+def body_size(body: dict) -> int:
+    """The request body's size in bytes as the bot's SDK writes it (cards.limits)."""
+    return limits.body_bytes(body)
+
+
+def card_elements(card: object) -> int:
+    """Elements in a card as Feishu counts them, text elements included (cards.limits)."""
+    return limits.elements(card)

@@ -21,7 +21,7 @@ class Unreachable(Exception):
 
 
 def private_chat(open_id: str) -> str:
-    """The chat the local Open API files everything sent to this person under (see openapi_messages.send)."""
+    """The chat the local Open API files everything sent to this person under (see bot.sandbox.openapi.messages)."""
     return "oc_" + hashlib.sha256(open_id.encode()).hexdigest()[:32]
 
 

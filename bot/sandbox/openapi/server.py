@@ -1,49 +1,4 @@
-"""A local Feishu Open API for exactly the calls the bot makes, with faults that can be switched on.
-
-Run it in-process (`serve()`), or as a program:
-
-    python -m bot.sandbox.openapi --port 0 [--state-file F] [--patch-rate-limit 20]
-
-which prints its URL as the first line of stdout. Point lark-oapi at it with `.domain(url)`.
-
-Feishu's side (shapes as documented; every answer carries a fresh `X-Tt-Logid`):
-  POST  /open-apis/auth/v3/tenant_access_token/internal
-  PATCH /open-apis/hire/v1/external_interview_assessments/<id>     (strict field-by-field validation)
-  POST  /open-apis/hire/v1/external_interview_assessments
-  POST  /open-apis/im/v1/messages/<message_id>/reply
-  POST  /open-apis/im/v1/messages?receive_id_type=...
-  PATCH /open-apis/im/v1/messages/<message_id>
-  POST  /open-apis/interactive/v1/card/update
-  GET   /open-apis/contact/v3/users/<open_id>
-  GET   /open-apis/bot/v3/info
-
-The sandbox's own admin endpoints (not Feishu; JSON in and out, never faulted, never logged as calls):
-  GET    /_sandbox/state              {"assessments": {id: assessment}, "throttled": n}
-  GET    /_sandbox/messages           {"messages": [...]}, optionally ?chat_id=
-  POST   /_sandbox/messages           a user's message {"message_id", "chat_id", "sender", "text"}
-  GET    /_sandbox/calls              {"calls": [...]}, optionally ?endpoint=patch
-  GET    /_sandbox/faults             {"faults": [...]} still active
-  POST   /_sandbox/faults             {"endpoint": "patch", "kind": "error", "count": 3, ...}
-  DELETE /_sandbox/faults
-  POST   /_sandbox/callback_tokens    {"message_id"} -> {"token": "c-..."}
-  POST   /_sandbox/users              {"ou_...": "Name", ...}
-  POST   /_sandbox/reset
-
-Faults, from Python (`api.fault(endpoint, kind, **params)`) or over HTTP (POST /_sandbox/faults), target an
-endpoint class (token, patch, create, reply, send, message_patch, card_update, contact, bot, other) or a group
-(message = reply + send; all). count=None means every request until the faults are cleared.
-  latency           seconds=1.0, count=None         sleep, then answer
-  error             count=1, code=1002001, status=500, msg=None, html=False (html: a gateway's page, not JSON)
-  ratelimit         count=1, reset=1, limit=50, status=429 (400 is the legacy variant): 99991400 + x-ogw-ratelimit-*
-  drop              count=1                         close the connection without answering
-  apply_then_fail   count=1, then="error"|"drop", code=1002001, status=500: PATCH only; written, then fails
-  no_scope          count=None                      99991672 naming the scope the endpoint needs
-  invalidate_tokens                                 at once: every tenant token issued so far answers 99991663
-`patch_rate_limit=N` also enforces N PATCHes per sliding second (429; counted in `throttled`).
-
-The state file (`state_file=`) mirrors assessments and messages within ~0.1 s of each change and is read back
-on start; GET /_sandbox/state is always exact.
-"""
+"""Serve the sandbox Open API: in this process (`serve()`), or as a program (`python -m bot.sandbox.openapi`)."""
 
 from __future__ import annotations
 
@@ -55,10 +10,9 @@ import threading
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from bot.sandbox.openapi_app import FakeOpenAPI
-from bot.sandbox.openapi_wire import OpenAPIError
+from bot.sandbox.openapi.app import FakeOpenAPI
 
-__all__ = ["FakeOpenAPI", "OpenAPIError", "RunningOpenAPI", "main", "serve"]
+DESCRIPTION = "A local Feishu Open API for exactly the calls the bot makes, with faults that can be switched on."
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -101,7 +55,7 @@ def serve(port: int = 0, *, host: str = "127.0.0.1", api: FakeOpenAPI | None = N
 
 def main(argv: list[str] | None = None) -> int:
     """The command line: serve until Ctrl-C or SIGTERM; the URL is the first line printed."""
-    parser = argparse.ArgumentParser(prog="python -m bot.sandbox.openapi", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.sandbox.openapi", description=DESCRIPTION)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--state-file", help="keep assessments and messages in this JSON file")
@@ -144,6 +98,3 @@ def _loopback(host: str) -> bool:
     except ValueError:
         return host == "localhost"
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,7 +4,7 @@ Fixed rates are offered open-loop: request i is due at start + i / rate whatever
 its latency is counted from when it was due, so a stalled server cannot hide its stall by slowing the
 generator down (coordinated omission). Saturation is closed-loop: every connection sends its next request as
 soon as the previous answer is in. Requests are built and encrypted before the clock starts, in each generator
-process (`python -m bot.bench_load`, told its plan and start time on stdin, answering with JSON on stdout).
+process (`python -m benchmarks.load`, told its plan and start time on stdin, answering with JSON on stdout).
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot import processes
 from bot.sandbox import push
 
 PATH = "/feishu/events"
 SENDER = "ou_bench00000000000000000000000000"
 IDLE_RECONNECT = 3.0  # gunicorn drops keep-alive connections idle for 5 s; never send on one that old
+ROOT = Path(__file__).resolve().parents[1]
 SATURATION_CEILING = 2500  # requests per second prepared for a closed loop: well above what 2 cores answer
 
 
@@ -162,10 +164,11 @@ class Plan:
 
 
 def run(plan: Plan) -> Outcome:
-    """Run a plan from `plan.processes` generator processes (`python -m bot.bench_load`, whoever the caller is)."""
+    """Run a plan from `plan.processes` generator processes (`python -m benchmarks.load`, whoever the caller is)."""
     order = {**asdict(plan)}
-    procs = [subprocess.Popen([sys.executable, "-m", "bot.bench_load"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-             for _ in range(plan.processes)]
+    env = processes.clean_env(pythonpath=[ROOT])  # the benchmarks are not installed: found from any directory
+    procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.load"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              env=env) for _ in range(plan.processes)]
     try:
         for index, proc in enumerate(procs):
             _tell(proc, json.dumps({"plan": order, "index": index}))

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 
 import requests
 
-from bot.sandbox import console_api
-from bot.sandbox.console_api import Bot, LocalOpenAPI, Unreachable, private_chat
-from bot.sandbox.console_fill import Cancelled, fill_form, form_value, missing, prefilled
-from bot.sandbox.console_text import describe_state, text
+from bot.sandbox.console.api import APP_ID, APP_SECRET, Bot, LocalOpenAPI, Unreachable, private_chat, read_session
+from bot.sandbox.console.fill import Cancelled, fill_form, form_value, missing, prefilled
+from bot.sandbox.console.render import Button, View, render, toast_line
+from bot.sandbox.console.text import describe_state, text
 from bot.sandbox.push import card_action, message_event
-from bot.sandbox.render import Button, View, render, toast_line
 
 DEFAULT_USER = "ou_interviewer000000000000000000000"
 DEFAULT_NAME = "Sandbox Interviewer"
@@ -44,8 +43,8 @@ class Options:
     name: str = DEFAULT_NAME
     group: bool = False
     lang: str = "en"
-    app_id: str = console_api.APP_ID
-    app_secret: str = console_api.APP_SECRET
+    app_id: str = APP_ID
+    app_secret: str = APP_SECRET
 
 
 @dataclass
@@ -78,7 +77,7 @@ def default_lang() -> str:
 
 def options_from(args: argparse.Namespace) -> Options:
     """Flags first, then the environment, then the session file of a running sandbox, then the defaults."""
-    session = {} if os.environ.get("FEISHU_ENCRYPT_KEY") else console_api.read_session()
+    session = {} if os.environ.get("FEISHU_ENCRYPT_KEY") else read_session()
     port = os.environ.get("PORT", "8000")
     return Options(
         bot=(args.bot or session.get("bot") or f"http://127.0.0.1:{port}").rstrip("/"),
@@ -86,8 +85,8 @@ def options_from(args: argparse.Namespace) -> Options:
         encrypt_key=args.encrypt_key or os.environ.get("FEISHU_ENCRYPT_KEY") or session.get("encrypt_key") or "",
         token=args.token or os.environ.get("FEISHU_VERIFICATION_TOKEN") or session.get("token") or "",
         user=args.user, name=args.name, group=args.group, lang=args.lang,
-        app_id=os.environ.get("FEISHU_APP_ID") or session.get("app_id") or console_api.APP_ID,
-        app_secret=os.environ.get("FEISHU_APP_SECRET") or session.get("app_secret") or console_api.APP_SECRET)
+        app_id=os.environ.get("FEISHU_APP_ID") or session.get("app_id") or APP_ID,
+        app_secret=os.environ.get("FEISHU_APP_SECRET") or session.get("app_secret") or APP_SECRET)
 
 
 def _loopback_domain() -> str:

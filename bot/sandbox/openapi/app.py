@@ -13,11 +13,11 @@ from collections.abc import Callable
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from bot.sandbox.openapi_admin import add_admin_routes
-from bot.sandbox.openapi_checks import CREATE_FIELDS, assessment_problems
-from bot.sandbox.openapi_faults import Faults, check_endpoint, make_fault
-from bot.sandbox.openapi_messages import Messages
-from bot.sandbox.openapi_wire import (
+from bot.sandbox.openapi.admin import add_admin_routes
+from bot.sandbox.openapi.checks import CREATE_FIELDS, assessment_problems
+from bot.sandbox.openapi.faults import Faults, check_endpoint, make_fault
+from bot.sandbox.openapi.messages import Messages
+from bot.sandbox.openapi.wire import (
     DROP,
     Droppable,
     OpenAPIError,
@@ -69,7 +69,7 @@ class FakeOpenAPI:
     # --- the Python API -------------------------------------------------------------------------------------
 
     def fault(self, endpoint: str, kind: str, **params: object) -> None:
-        """Inject a fault (kinds in openapi_faults.KINDS); `invalidate_tokens` acts at once."""
+        """Inject a fault (kinds in faults.KINDS); `invalidate_tokens` acts at once."""
         if kind != "invalidate_tokens":
             self.faults.add(make_fault(endpoint, kind, params))
             return

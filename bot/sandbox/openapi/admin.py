@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from flask import Flask, Response, request
 
-if TYPE_CHECKING:
-    from bot.sandbox.openapi import FakeOpenAPI
+
+class _Faults(Protocol):
+    def describe(self) -> list[dict[str, object]]: ...
 
 
-def add_admin_routes(app: Flask, api: FakeOpenAPI) -> None:
+class Sandbox(Protocol):
+    """What the admin endpoints need of the sandbox (FakeOpenAPI), named here so this module imports none of it."""
+
+    users: dict[str, str]
+    faults: _Faults
+
+    @property
+    def throttled(self) -> int: ...
+    def assessments(self) -> dict[str, dict]: ...
+    def messages(self, chat_id: str | None = None) -> list[dict]: ...
+    def record_user_message(self, message_id: str, chat_id: str, sender: str, text: str) -> dict: ...
+    def calls(self, endpoint: str | None = None) -> list[dict]: ...
+    def fault(self, endpoint: str, kind: str, **params: object) -> None: ...
+    def clear_faults(self) -> None: ...
+    def issue_callback_token(self, message_id: str) -> str: ...
+    def add_users(self, users: dict[str, str]) -> None: ...
+    def reset(self) -> None: ...
+
+
+def add_admin_routes(app: Flask, api: Sandbox) -> None:
     """Register /_sandbox/... on the sandbox's Flask app."""
 
     def state() -> Response:

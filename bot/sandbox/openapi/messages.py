@@ -15,8 +15,8 @@ import secrets
 import threading
 from collections.abc import Callable
 
-from bot.sandbox.openapi_checks import CARD_MAX_BYTES, TEXT_MAX_BYTES, card_problems, card_size
-from bot.sandbox.openapi_wire import OpenAPIError, field_invalid
+from bot.sandbox.openapi.checks import CARD_MAX_BYTES, TEXT_MAX_BYTES, body_size, card_elements, card_problems
+from bot.sandbox.openapi.wire import OpenAPIError, field_invalid
 
 SANDBOX_CHAT = "oc_sandbox000000000000000000000000"  # where replies to messages the sandbox never saw land
 RECEIVE_ID_TYPES = ("open_id", "union_id", "user_id", "email", "chat_id")
@@ -24,6 +24,7 @@ UUID_WINDOW = 3600  # "持有相同 uuid 的请求，在 1 小时内至多成功
 CALLBACK_TOKEN_TTL = 1800
 CALLBACK_TOKEN_USES = 2
 CARD_UPDATE_WINDOW = 14 * 86400
+MAX_ELEMENTS = 200  # "一张卡片最多支持 200 个元素（如 tag 为 plain_text 的文本元素）或组件"
 
 
 class Messages:
@@ -111,7 +112,7 @@ class Messages:
         """Replace a card the bot sent with the one in body["content"]."""
         if not isinstance(body.get("content"), str):
             raise field_invalid("content is required")
-        card, _ = _content({"msg_type": "interactive", "content": body["content"]})
+        card, _ = _content({"msg_type": "interactive", "content": body["content"]}, sent=body)
         with self.lock:
             message = self.by_id.get(message_id)
             if message is None or message["sender"] != "app" or message["msg_type"] != "interactive":
@@ -139,7 +140,7 @@ class Messages:
                 raise OpenAPIError(400, 300030, "token expired: valid for 30 minutes")
             if entry["uses"] >= CALLBACK_TOKEN_USES:
                 raise OpenAPIError(400, 300040, "token used more than 2 times")
-            problems = _card_problems(card, card_size(card)) if isinstance(card, dict) else ["card: not an object"]
+            problems = _card_problems(card, body) if isinstance(card, dict) else ["card: not an object"]
             if problems:
                 raise OpenAPIError(400, 11311, f"card format error: {'; '.join(problems)}")
             entry["uses"] += 1  # only an update that went through spends a use
@@ -159,8 +160,8 @@ def _message(message_id: str, chat_id: str, sender: str, msg_type: str, content:
             **where}
 
 
-def _content(body: dict) -> tuple[dict | None, str | None]:
-    """The card or the text a message body carries, or the error Feishu would answer."""
+def _content(body: dict, sent: dict | None = None) -> tuple[dict | None, str | None]:
+    """The card or the text a message body carries, or the error Feishu would answer; `sent`: the body as sent."""
     msg_type, content = body.get("msg_type"), body.get("content")
     if not isinstance(content, str):
         raise field_invalid("content must be a string holding JSON")
@@ -182,15 +183,25 @@ def _content(body: dict) -> tuple[dict | None, str | None]:
         card = json.loads(content)
     except ValueError:
         card = None
-    problems = _card_problems(card, size) if isinstance(card, dict) else ["unmarshal card failed"]
+    problems = _card_problems(card, sent or body) if isinstance(card, dict) else ["unmarshal card failed"]
     if problems:
         raise OpenAPIError(400, 230099, f"Failed to create card content, ext=ErrCode: 200621; "
                                         f"ErrMsg: {'; '.join(problems)}")
     return card, None
 
 
-def _card_problems(card: object, size: int) -> list[str]:
-    """What is wrong with a card; too big is its own error (230025), as Feishu has it."""
+def _card_problems(card: object, body: dict) -> list[str]:
+    """What is wrong with a card; limits are their own errors, counted as Feishu counts them (cards.limits).
+
+    Too big (230025) is the whole request body, the card inside it as an escaped string; too many elements
+    (230099, ErrCode 11310) counts text elements too.
+    """
+    size = body_size(body)
     if size > CARD_MAX_BYTES:
-        raise OpenAPIError(400, 230025, f"message is too long: {size} bytes, a card may have {CARD_MAX_BYTES}")
-    return card_problems(card)
+        raise OpenAPIError(400, 230025, f"message is too long: a {size}-byte request body, a card message may "
+                                        f"have {CARD_MAX_BYTES}")
+    count = card_elements(card)
+    if count > MAX_ELEMENTS:
+        raise OpenAPIError(400, 230099, f"Failed to create card content, ext=ErrCode: 11310; ErrMsg: element exceeds "
+                                        f"the limit: {count} elements, at most {MAX_ELEMENTS}")
+    return card_problems(card, wire=False)

@@ -1,184 +1,27 @@
-#!/usr/bin/env python3
-"""The crash test: many signed events, each delivered several times, while gunicorn workers are killed.
-
-    .venv/bin/python scripts/crash_test.py [--events 1000] [--kills 50] [--database sqlite|postgresql|both]
-
-The bot runs under gunicorn (2 workers; on PostgreSQL two instances on one database) against the local Open
-API. Interviewers' commands go to a few hundred assessments, the commands to one assessment one after the
-other, each delivered 2-5 times (some copies at the same moment, the rest re-pushed later), and every
-delivery that got no 200 is re-pushed until it does, as Feishu does. Meanwhile random workers get SIGKILL;
-every fifth time the jobs table is held until the Open API has applied a PATCH its job could not record, and
-then every worker is killed, so the write must be finished by another process after its lease expires.
-The Open API also drops some connections after applying a PATCH. Once the backlog is drained:
-
-  - every event was acknowledged and holds exactly one write job, none pending, running or dead;
-  - every assessment at the Open API equals the last command sent for it;
-  - every command got exactly one confirmation (a reply to its message).
-
-PATCHes the Open API refused for going over 20 a second are counted, not failed: with every process's threads
-fighting for two cores, a PATCH can reach it more than the limiter's 80 ms margin after its slot; the bot
-waits and retries it. tests/test_processes.py holds the limit to exactly 20 in any second without the chaos.
-
-Prints a summary table per database; exits 1 when an invariant fails. Needs /proc (Linux) and, for
-PostgreSQL, a server where the user may create databases (--postgres, default 127.0.0.1:5432).
-"""
+"""One crash run against one database: the senders, the killer, the fault injector, and the checks."""
 
 from __future__ import annotations
 
-import argparse
 import heapq
 import itertools
 import json
 import random
 import statistics
-import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-import processes  # noqa: E402
-
-from bot.store import Store, jobs  # noqa: E402
-
-CONCLUSIONS = {"pass": 2, "通过": 2, "fail": 1, "不通过": 1, "pending": 3, "待定": 3}
-CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力"}
-SENDERS = [f"ou_crash{n:027d}" for n in range(12)]
-
-
-@dataclass
-class Config:
-    """The size and the database of one run."""
-
-    events: int = 1000
-    kills: int = 50
-    database: str = "sqlite"  # or a postgresql:// URL of a server where databases may be created
-    instances: int = 1
-    clients: int = 8
-    send_seconds: float = 0.0  # spread the first deliveries over this long; 0: events / 25
-    seed: int = 1
-    drain_timeout: float = 300.0
-
-    @property
-    def assessments(self) -> int:
-        return max(1, int(self.events * 0.4))
-
-
-@dataclass
-class Command:
-    """One interviewer's command: its message, what it says, and how many times Feishu delivers it."""
-
-    n: int
-    assessment_id: str
-    sender: str
-    conclusion: str
-    coding: int
-    comment: str
-    copies: int
-    message_id: str = ""
-    event_id: str = ""
-    acked: bool = False
-
-    def __post_init__(self) -> None:
-        self.message_id = f"om_crash{self.n:027d}"
-        self.event_id = f"ev_crash{self.n:024d}"
-
-    def payload(self) -> dict:
-        text = f'/assess {self.assessment_id} {self.conclusion} coding={self.coding} comment="{self.comment}"'
-        return processes.message(text, message_id=self.message_id, event_id=self.event_id, sender=self.sender)
-
-    def expected(self) -> dict:
-        """What the Open API must hold for the assessment when this was its last command."""
-        return {"conclusion": CONCLUSIONS[self.conclusion],
-                "assessment_dimension_list": [{**CODING, "score": self.coding}], "content": self.comment}
-
-
-def plan(config: Config, rng: random.Random) -> list[list[Command]]:
-    """Commands grouped by assessment, each group in the order it is sent; every assessment gets one or more."""
-    ids = [str(6_930_000_000_000_000_000 + n * 7919 + rng.randrange(7919)) for n in range(config.assessments)]
-    targets = ids + [rng.choice(ids) for _ in range(config.events - len(ids))]
-    rng.shuffle(targets)
-    owner = {aid: rng.choice(SENDERS) for aid in ids}
-    chains: dict[str, list[Command]] = {aid: [] for aid in ids}
-    for n, aid in enumerate(targets):
-        round_ = len(chains[aid]) + 1
-        chains[aid].append(Command(n, aid, owner[aid], rng.choice(list(CONCLUSIONS)), rng.randint(1, 5),
-                                   f"第{round_}轮 note {n}: {rng.choice(['清晰', 'solid', 'needs work', '稳'])}",
-                                   rng.randint(2, 5)))
-    return list(chains.values())
-
-
-@dataclass
-class Summary:
-    """What one run saw; `problems` lists every broken invariant."""
-
-    database: str
-    instances: str
-    events: int = 0
-    assessments: int = 0
-    deliveries: int = 0
-    concurrent_pairs: int = 0
-    acks: int = 0
-    no_answer: int = 0
-    http_errors: dict = field(default_factory=dict)
-    ack_p50_ms: float = 0.0
-    ack_p99_ms: float = 0.0
-    ack_max_ms: float = 0.0
-    ack_max_undisturbed_ms: float = 0.0
-    kills: int = 0
-    kills_after_patch: int = 0
-    writes_cut_after_patch: int = 0
-    dropped_after_apply: int = 0
-    patches_seen: int = 0
-    patches_applied: int = 0
-    throttled: int = 0
-    write_jobs: int = 0
-    final_mismatches: int = 0
-    confirmations_missing: int = 0
-    confirmations_duplicated: int = 0
-    reply_attempts: int = 0
-    stuck_jobs: int = 0
-    dead_jobs: int = 0
-    readyz_backlog: int = 0
-    duration_s: float = 0.0
-    problems: list = field(default_factory=list)
-
-    def table(self) -> str:
-        rows = [("database", f"{self.database} ({self.instances})"),
-                ("events (assessments)", f"{self.events} ({self.assessments})"),
-                ("deliveries (concurrent pairs)", f"{self.deliveries} ({self.concurrent_pairs})"),
-                ("acknowledged events", self.acks),
-                ("deliveries without an answer", self.no_answer),
-                ("HTTP errors", self.http_errors or 0),
-                ("ack latency p50 / p99 / max", f"{self.ack_p50_ms:.1f} / {self.ack_p99_ms:.1f} / "
-                                                f"{self.ack_max_ms:.1f} ms"),
-                ("ack max while the table was not held", f"{self.ack_max_undisturbed_ms:.1f} ms"),
-                ("SIGKILLs (right after a PATCH)", f"{self.kills} ({self.kills_after_patch}, cutting "
-                                                   f"{self.writes_cut_after_patch} writes)"),
-                ("PATCH applied, connection dropped", self.dropped_after_apply),
-                ("PATCHes seen (applied)", f"{self.patches_seen} ({self.patches_applied})"),
-                ("PATCHes refused over 20/s", self.throttled),
-                ("write jobs", self.write_jobs),
-                ("final mismatches", self.final_mismatches),
-                ("confirmations missing / duplicated", f"{self.confirmations_missing} / "
-                                                       f"{self.confirmations_duplicated}"),
-                ("reply attempts (repeats absorbed by uuid)", f"{self.reply_attempts} "
-                                                               f"({self.reply_attempts - self.events})"),
-                ("stuck / dead jobs", f"{self.stuck_jobs} / {self.dead_jobs}"),
-                ("/readyz backlog", self.readyz_backlog),
-                ("duration", f"{self.duration_s:.1f} s")]
-        width = max(len(name) for name, _ in rows)
-        lines = [f"  {name:<{width}}  {value}" for name, value in rows]
-        verdict = "OK" if not self.problems else "FAILED: " + "; ".join(self.problems)
-        return "\n".join(lines + [f"  {'result':<{width}}  {verdict}"])
+from benchmarks.crash.databases import jobs_frozen, postgres_database
+from benchmarks.crash.plan import ENCRYPT_KEY, Command, Config, Summary, bot_env, plan
+from bot import processes
+from bot.processes import Gunicorn
+from bot.sandbox.openapi.process import OpenAPIProcess
+from bot.sandbox.push import deliver
+from bot.store import Store, jobs
 
 
 class CrashRun:
@@ -200,8 +43,8 @@ class CrashRun:
         self.sending = threading.Event()
         self.stop_killing = threading.Event()
         self.deadline = 0.0
-        self.api: processes.OpenAPI
-        self.web: list[processes.Gunicorn] = []
+        self.api: OpenAPIProcess
+        self.web: list[Gunicorn] = []
 
     # -- the run ---------------------------------------------------------------------------------------------
 
@@ -209,10 +52,10 @@ class CrashRun:
         cfg = self.config
         send_seconds = cfg.send_seconds or max(10.0, cfg.events / 25)
         with ExitStack() as stack:
-            self.api = stack.enter_context(processes.OpenAPI(self.workdir, patch_rate_limit=20))
-            env = processes.bot_env(self.api.url, self.database_url)
+            self.api = stack.enter_context(OpenAPIProcess(self.workdir, patch_rate_limit=20))
+            env = bot_env(self.api.url, self.database_url)
             for n in range(cfg.instances):  # one after the other: the first creates the schema
-                self.web.append(stack.enter_context(processes.Gunicorn(env, self.workdir, f"web{n + 1}")))
+                self.web.append(stack.enter_context(Gunicorn(env, self.workdir, f"web{n + 1}")))
             started = time.monotonic()
             self.deadline = started + send_seconds * 4 + 120
             self.sending.set()
@@ -273,7 +116,7 @@ class CrashRun:
     def _deliver(self, command: Command) -> bool:
         web = self.rng.choice(self.web)
         sent = time.monotonic()
-        status, seconds = processes.deliver(web.url, command.payload())
+        status, seconds = deliver(web.url, command.payload(), ENCRYPT_KEY)
         with self.lock:
             self.summary.deliveries += 1
             self.statuses[status] += 1
@@ -334,7 +177,7 @@ class CrashRun:
             time.sleep(0.15)
         start = time.monotonic()
         try:
-            with processes.jobs_frozen(self.database_url):
+            with jobs_frozen(self.database_url):
                 held = time.time()
                 time.sleep(0.5)
                 cut = [c for c in self.api.calls("patch") if c["time"] > held and c["applied"]]
@@ -437,7 +280,7 @@ def database(kind: str, workdir: Path, postgres: str) -> Iterator[tuple[str, str
     if kind == "sqlite":
         yield f"sqlite:///{workdir / 'assessbot.db'}", "SQLite"
         return
-    with processes.postgres_database(postgres) as url:
+    with postgres_database(postgres) as url:
         yield url, "PostgreSQL"
 
 
@@ -446,33 +289,3 @@ def crash(config: Config, workdir: Path, postgres: str = "") -> Summary:
     kind = "sqlite" if config.database == "sqlite" else "postgresql"
     with database(kind, workdir, postgres or config.database) as (url, label):
         return CrashRun(config, workdir, url, label).run()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1000)
-    parser.add_argument("--kills", type=int, default=50, help="SIGKILLs of gunicorn workers, at least")
-    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="a PostgreSQL server (any database on it) where the user may create databases")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", action="store_true", help="also print each summary as JSON")
-    args = parser.parse_args(argv)
-    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    failed = False
-    for kind in kinds:
-        config = Config(events=args.events, kills=args.kills, seed=args.seed,
-                        database="sqlite" if kind == "sqlite" else args.postgres,
-                        instances=1 if kind == "sqlite" else 2)
-        with tempfile.TemporaryDirectory(prefix="assessbot-crash-") as workdir:
-            print(f"crash test on {kind}: {config.events} events, ≥ {config.kills} kills …", flush=True)
-            summary = crash(config, Path(workdir))
-        print(summary.table(), flush=True)
-        if args.json:
-            print(json.dumps(asdict(summary), ensure_ascii=False))
-        failed |= bool(summary.problems)
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from bot.sandbox.console_text import text
-from bot.sandbox.render import Control
+from bot.sandbox.console.render import Control
+from bot.sandbox.console.text import text
 
 Value = str | tuple[str, ...] | None
 CLEAR = "-"

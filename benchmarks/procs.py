@@ -1,0 +1,63 @@
+"""The benchmark's processes: the bot or the floor under gunicorn with the benchmark's keys, and their memory.
+
+Starting, waiting for and stopping them is bot.processes; the local Open API is bot.sandbox.openapi.process.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot import processes
+from bot.processes import BOT_APP, GUNICORN_CONF, Gunicorn
+from bot.sandbox.openapi.process import OpenAPIProcess
+
+__all__ = ["BOT_APP", "FLOOR_APP", "GUNICORN_CONF", "OpenAPIProcess", "import_seconds", "memory", "server"]
+
+ROOT = Path(__file__).resolve().parents[1]  # not installed: processes started elsewhere find it on PYTHONPATH
+APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"  # what the local Open API accepts by default
+ENCRYPT_KEY = "bench encrypt key"
+TOKEN = "bench-verification-token"
+FLOOR_APP = "benchmarks.floor:create_app()"
+
+
+def env(**extra: str | int | float) -> dict[str, str]:
+    """A clean environment in which `benchmarks` can be imported from any working directory."""
+    return processes.clean_env(pythonpath=[ROOT], **extra)
+
+
+def server(app: str, workdir: Path, name: str, *, openapi_url: str = "http://127.0.0.1:9", workers: int = 2,
+           config: Path = GUNICORN_CONF, database: Path | None = None, **extra: str | int | float) -> Gunicorn:
+    """gunicorn serving the bot or the floor, ready; a fresh database `name`.db unless `database` is given."""
+    if database is None:
+        database = workdir / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    settings = processes.bot_env(openapi_url=openapi_url, database_url=f"sqlite:///{database}", app_id=APP_ID,
+                                 app_secret=APP_SECRET, encrypt_key=ENCRYPT_KEY, token=TOKEN, pythonpath=[ROOT],
+                                 **extra)
+    return Gunicorn(settings, workdir, name, app=app, workers=workers, config=config)
+
+
+def memory(pid: int) -> tuple[int, int]:
+    """(USS, PSS) of a process in bytes, from /proc/<pid>/smaps_rollup (USS = Private_Clean + Private_Dirty)."""
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        parts = rest.split()
+        if len(parts) == 2 and parts[1] == "kB":
+            fields[name] = int(parts[0]) * 1024
+    return fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0), fields.get("Pss", 0)
+
+
+def import_seconds(module: str = "lark_oapi", runs: int = 3) -> float:
+    """The median wall time of `python -c "import <module>"` in a fresh interpreter."""
+    times = []
+    for _ in range(runs):
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True, env=processes.clean_env(), cwd=ROOT)
+        times.append(time.monotonic() - started)
+    return statistics.median(times)
