@@ -115,7 +115,8 @@ def upsert(conn: Connection, rows: Sequence[dict], plan: Plan, now: float,
             after = replace(before, **values)
             counts["updated"] += 1
         existing[(given["interview_id"], given["interviewer"])] = after
-        set_owner(conn, after.key, given["interviewer"], now)
+        if before is None:  # a new assignment's interviewer owns it; a later admin hand-over survives re-imports
+            set_owner(conn, after.key, given["interviewer"], now)
         remind_at, planned = plan(after, before)
         conn.execute(_REMIND_AT, {"p_id": after.id, "p_remind": remind_at})
         for job in planned:
