@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot import actions, auth
 from bot.commands import registry
 from bot.commands.base import Inline, Outcome, Request
-from bot.feishu.events import CardAction
+from bot.feishu.events import CardAction, LegacyCardAction
 from bot.flows.commit import Denied, commit
 from bot.jobs.delivery import Clicked
 from bot.services import Context
@@ -30,8 +30,8 @@ class Answer:
     after: Callable[[], None] | None = None
 
 
-def on_card_action(ctx: Context, event: CardAction) -> Answer:
-    """Handle a `card.action.trigger`: answered now, within Feishu's 3 s."""
+def on_card_action(ctx: Context, event: CardAction | LegacyCardAction) -> Answer:
+    """Handle a `card.action.trigger` (or its 1.0 twin): answered now, within Feishu's 3 s."""
     clicked = Clicked(event.update_token, event.open_message_id, ctx.clock(), event.event_id)
     req = Request(ctx, event.operator_open_id, event.event_id, clicked=clicked, form_value=event.form_value)
     outcome = _decide(req, event.value)
