@@ -232,7 +232,11 @@ def checklist(report: Report, settings: Settings | None, url: str | None) -> Non
     report.item(reachable, f"Event configuration (事件配置): request URL {where}; subscribe to "
                            "im.message.receive_v1 (Receive messages v2.0)")
     report.item(reachable, f"Callback configuration (回调配置): request URL {where}; subscribe to "
-                           "card.action.trigger")
+                           "card.action.trigger (卡片回传交互, the new card callback). An app still set up with the "
+                           "older Features → Bot → message card request URL (消息卡片请求网址) works too if it is "
+                           "the same URL: its 1.0 callbacks are checked with the Verification Token")
+    report.unknown("Event configuration (事件配置, optional): subscribe to application.bot.menu_v6 (机器人自定义菜单) "
+                   "and give a menu item (Features → Bot → custom menu) the event id todo or help")
     report.unknown("Version Management & Release (版本管理与发布): publish a version; make the app available to "
                    "the interviewers")
 

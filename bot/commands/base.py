@@ -90,7 +90,10 @@ class Request:
         return "card" if self.clicked is not None else "message"
 
     def reply(self) -> Target:
-        """Where an answer to the command goes: its thread, or the clicked card."""
+        """Where an answer to the command goes: its thread, the clicked card, or (a menu click, which has no
+        message) the person's chat with the bot."""
+        if self.clicked is None and not self.message_id:
+            return Private(self.actor, f"menu:{self.event_id}")
         return self.clicked or Reply(self.message_id, self.message_id)
 
     def private(self) -> Target:
