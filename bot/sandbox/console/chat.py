@@ -2,8 +2,9 @@
 
 Each typed line becomes a real `im.message.receive_v1` push, encrypted and signed, POSTed to the bot's
 /feishu/events (or, with --longconn, pushed over the bot's long connection by the local Open API's gateway);
-the bot's replies are read back from the local Open API and drawn as text. Buttons and forms are clicked and submitted as real `card.action.trigger` callbacks. Plain input()/print, so it also
-works through a pipe or a pseudo-terminal; the I/O is injectable for tests.
+the bot's replies are read back from the local Open API and drawn as text. Buttons and forms are clicked and
+submitted as real `card.action.trigger` callbacks. Plain input()/print, so it also works through a
+pipe or a pseudo-terminal; the I/O is injectable for tests.
 """
 
 from __future__ import annotations
