@@ -113,7 +113,8 @@ class Elector:
             self._renewed = now  # try again after a pause, not at once
             return
         state = self._state()
-        if now - self._renewed < self.renew and state.get("state") == self._reported:
+        changed = self.conn is not None and state.get("state") != self._reported
+        if now - self._renewed < self.renew and not changed:
             return
         if not self.ctx.store.hold_lease(LEASE, self.holder, self.ttl, state):
             self._renewed = now
