@@ -102,7 +102,7 @@ def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen])
                                "--state-file", str(var / STATE_FILE), *(["--longconn"] if longconn else [])],
                               var / OPENAPI_LOG, pipe_stdout=True, append=True)
     started.append(openapi)
-    openapi_url = processes.first_line(openapi, 20.0)
+    openapi_url = processes.first_line(openapi, START_TIMEOUT if longconn else 20.0)  # the gateway imports lark-oapi
     if not openapi_url.startswith("http://"):
         raise Failed(f"the local Open API did not start; see {var / OPENAPI_LOG} (--fresh starts over if its state "
                      f"file is damaged)\n{processes.tail(var / OPENAPI_LOG, 6)}")
