@@ -65,10 +65,9 @@ def test_three_processes_open_one_connection_and_handle_each_event_once(database
                 first = holder(database_url)
                 pids = [str(pid) for pid in (web.proc.pid, *web.worker_pids(), worker.proc.pid)]
                 assert first is not None and first.split(":")[1] in pids
-                if first.split(":")[1] in [str(p) for p in web.worker_pids()]:
-                    stopping = web.proc  # gunicorn stops its workers; worker_exit closes the connection
-                else:
-                    stopping = worker.proc
+                # gunicorn stops its workers, whose worker_exit hook closes the connection
+                in_web = first.split(":")[1] in [str(p) for p in web.worker_pids()]
+                stopping = web.proc if in_web else worker.proc
                 started = time.monotonic()
                 stopping.send_signal(signal.SIGTERM)
                 stopping.wait(15)

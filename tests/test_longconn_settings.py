@@ -101,8 +101,8 @@ def test_doctor_checks_the_endpoint_and_lists_the_long_connection_console_settin
                                   "its own)")
     assert gateway.handshakes == 0
     console = lines[lines.index(next(x for x in lines if x.startswith("Developer console"))) + 1:]
-    assert ("  · Event configuration (事件配置): subscription mode 使用长连接接收事件 (receive events through persistent "
-            "connection); subscribe to im.message.receive_v1 (Receive messages v2.0)") in console
+    assert ("  · Event configuration (事件配置): subscription mode 使用长连接接收事件 (receive events through "
+            "persistent connection); subscribe to im.message.receive_v1 (Receive messages v2.0)") in console
     assert ("  · Callback configuration (回调配置): subscription mode 使用长连接接收回调 (receive callbacks through "
             "persistent connection); subscribe to card.action.trigger") in console
     assert not any("request URL" in line for line in console)
