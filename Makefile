@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow lint bench clean
+.PHONY: run test test-quick test-slow lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check bot cards tests benchmarks
 	$(BIN)/pytest -q -m "not slow"
+
+# In-process tests only, for a fast loop while developing (make test also starts real processes).
+test-quick: $(STAMP)
+	$(BIN)/pytest -q -m "not slow and not system"
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow

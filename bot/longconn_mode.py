@@ -46,11 +46,17 @@ class Connection(Protocol):
 
 
 def handler(ctx: Context) -> Callable[[dict], Answer]:
-    """A payload from the connection, answered as a webhook push would be (whatever its status)."""
+    """A payload from the connection, answered as a webhook push would be.
+
+    A 5xx (the database could not store it) leaves the push unacknowledged, so Feishu pushes it again; any
+    other status is an answer (a 400 for a malformed payload would be refused again and again).
+    """
     from bot.feishu.longconn import Answer
 
     def handle(payload: dict) -> Answer:
         result = receive.handle_payload(ctx, payload)
+        if result.status >= 500:
+            return Answer(code=result.status)
         return Answer(result.body, result.after)
 
     return handle

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Blueprint, Response, current_app, json, request
@@ -9,8 +10,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot.flows import receive as dispatch
 from bot.services import Context
+from bot.store import Unavailable
 
 bp = Blueprint("assessbot", __name__)
+log = logging.getLogger("assessbot.web")
 
 
 def _ctx() -> Context:
@@ -64,7 +67,8 @@ def readyz() -> Response:
     """The database answers; the job backlog and its oldest entry's age; in long-connection mode the connection.
 
     In long-connection mode every process reports the one connection of the deployment (from its lease), and
-    answers 503 unless a live holder reports it connected: without it no event reaches the bot.
+    answers 503 unless a live holder reports it connected: without it no event reaches the bot. 503 while the
+    database cannot store.
     """
     ctx = _ctx()
     started = time.perf_counter()
@@ -76,8 +80,11 @@ def readyz() -> Response:
             from bot.longconn_mode import status
 
             connected, connection = status(ctx)
-    except Exception:
+    except Unavailable:  # logged once by the store when it stopped answering
         return _json({"status": "unavailable", "database": "unreachable"}, 503)
+    except Exception:
+        log.exception("readiness check failed")
+        return _json({"status": "unavailable", "database": "error"}, 503)
     body = {"status": "ok" if connected else "unavailable", "database": "ok", "backlog": backlog,
             "oldest_pending_seconds": round(oldest, 3)}
     if connection is not None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from conftest import ADMIN, SUCCESS, make_settings
 
 from bot import auth
+from tests.support.ids import ADMIN, SUCCESS, make_settings
 
 USERS = [f"ou_user{n}{'0' * 27}" for n in range(5)]
 OUTSIDER = "ou_outsider" + "0" * 24

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.scenarios import main
+
+pytestmark = pytest.mark.system  # starts processes
 
 RATES = ("50/s", "200/s", "saturation")
 ROWS = (*(f"floor: signature + INSERT @ {rate}" for rate in RATES), *(f"ack @ {rate}" for rate in RATES),

@@ -6,8 +6,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import ALICE, BOT, ENCRYPT_KEY, TOKEN
-from test_integration_sdk import Stack
 
 from bot import rubric
 from bot.assessment import Assessment, Conclusion, RawFields
@@ -18,6 +16,8 @@ from cards.confirmation import confirmation_card
 from cards.elements import toast
 from cards.errors import write_failed_card
 from cards.form import form_card
+from tests.support.ids import ALICE, BOT, ENCRYPT_KEY, TOKEN
+from tests.support.stack import Stack
 
 AID = "6930815272790114324"
 SMALL = rubric.parse({"dimensions": [

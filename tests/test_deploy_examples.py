@@ -12,6 +12,8 @@ import pytest
 
 from bot.settings import Settings
 
+pytestmark = pytest.mark.system  # starts processes
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"
 GUIDE = ROOT / "docs" / "deploy.md"

@@ -6,12 +6,12 @@ import argparse
 import socket
 
 import pytest
-from conftest import ENCRYPT_KEY, TOKEN
-from test_integration_sdk import Stack
 
 from bot import doctor
 from bot.feishu import client as feishu
 from bot.sandbox.openapi import serve
+from tests.support.ids import ENCRYPT_KEY, TOKEN
+from tests.support.stack import Stack
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-from conftest import ADMIN, ALICE, BOB, BOT, SUCCESS
 
 from bot import auth
 from bot.actions import OpenForm
@@ -17,6 +16,7 @@ from cards.elements import toast
 from cards.errors import write_failed_card
 from cards.form import form_card
 from cards.notice import group_notice_card
+from tests.support.ids import ADMIN, ALICE, BOB, BOT, SUCCESS
 
 AID = "6930815272790114324"
 VALID = {"conclusion": "2", "dim_coding": "4", "dim_design": "3", "dim_communication": "5", "dim_level": "P6",

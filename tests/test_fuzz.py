@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import TOKEN, encrypt, sign
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.support.ids import TOKEN
+from tests.support.push import encrypt, sign
 
 HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"), max_size=80)
 HEADER_VALUE = st.one_of(st.none(), st.just(""), HEADER_TEXT, st.integers(-10**20, 10**20).map(str),

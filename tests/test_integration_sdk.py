@@ -2,74 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable
 
 import pytest
-import requests
-from conftest import ALICE, ENCRYPT_KEY, TOKEN, make_settings
-from werkzeug.serving import make_server
 
-from bot import create_app
-from bot.feishu import client as feishu
-from bot.sandbox.console.api import private_chat
 from bot.sandbox.console.render import render
-from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.checks import card_problems
-from bot.sandbox.openapi.server import _QuietHandler
-from bot.sandbox.push import card_action, message_event, sealed
+from bot.sandbox.push import card_action
+from tests.support.ids import ALICE, TOKEN
+from tests.support.stack import CHAT, Stack
 
 AID = "6930815272790114324"
-CHAT = private_chat(ALICE)
 CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力", "score": 4}
 VALID = {"conclusion": "2", "dim_coding": "4", "dim_design": "3", "dim_communication": "5", "dim_level": "P6",
          "dim_strengths": ["算法", "架构"], "dim_notes": "Solid.", "content": "clear thinker",
          "username": "Alice Zhang"}
-
-
-class Stack:
-    """The local Open API and the bot, each on its own 127.0.0.1 port, the bot calling out through lark-oapi."""
-
-    def __init__(self, database_url: str, **overrides: object):
-        feishu._cache.drop()  # lark-oapi caches tenant tokens process-wide
-        self.openapi = serve(api=FakeOpenAPI(users={ALICE: "Alice Zhang"}))
-        self.api = self.openapi.api
-        settings = make_settings(database_url, feishu_domain=self.openapi.url, feishu_app_id="cli_sandbox",
-                                 feishu_app_secret="sandbox-secret", assessbot_runner_threads=2,
-                                 assessbot_log_level="WARNING", **overrides)
-        self.app = create_app(settings, start_runner=True)
-        self.ctx = self.app.extensions["assessbot"]
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=_QuietHandler)
-        self.url = f"http://127.0.0.1:{self.server.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
-        self._thread.start()
-
-    def push(self, payload: dict) -> requests.Response:
-        """POST a push to the bot as Feishu does: encrypted and signed."""
-        body, headers = sealed(payload, ENCRYPT_KEY)
-        return requests.post(f"{self.url}/feishu/events", data=body, headers=headers, timeout=10)
-
-    def say(self, text: str, message_id: str) -> requests.Response:
-        """Alice types `text` in her private chat with the bot."""
-        self.api.record_user_message(message_id, CHAT, ALICE, text)
-        return self.push(message_event(text, token=TOKEN, sender=ALICE, chat_id=CHAT, message_id=message_id))
-
-    def bot_messages(self) -> list[dict]:
-        return [m for m in self.api.messages(CHAT) if m["sender"] == "app"]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.ctx.runner.stop()
-        self.ctx.inline.shutdown(wait=True)
-        self.ctx.store.dispose()
-        self.openapi.stop()
-        feishu._cache.drop()
-        for handler in [h for h in logging.getLogger().handlers if getattr(h, "_assessbot", False)]:
-            logging.getLogger().removeHandler(handler)
 
 
 def wait_until(check: Callable[[], object], timeout: float = 10.0) -> object:

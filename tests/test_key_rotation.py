@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ENCRYPT_KEY, TOKEN, encrypt, load_payload, make_settings, sign
 
 from bot.feishu import security
 from bot.feishu.security import Rejected, Secrets, authenticate
+from tests.support.ids import ENCRYPT_KEY, TOKEN, load_payload, make_settings
+from tests.support.push import encrypt, sign
 
 NEW_KEY, NEW_TOKEN = "the new encrypt key", "the-new-verification-token"
 NOW = 1_700_000_000

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ENCRYPT_KEY, encrypt, load_payload
 
 from bot.feishu import events
 from bot.feishu.security import (
@@ -15,6 +14,8 @@ from bot.feishu.security import (
     authenticate_legacy_card,
     legacy_card_signature,
 )
+from tests.support.ids import ENCRYPT_KEY, load_payload
+from tests.support.push import encrypt
 
 TOKEN = "xxxxxx"
 SECRETS = Secrets(ENCRYPT_KEY, TOKEN)

@@ -12,6 +12,7 @@ from bot.assessment import Assessment, Conclusion
 from bot.longconn_mode import LEASE
 from bot.sandbox.console.render import render
 from bot.sandbox.openapi.checks import card_problems
+from bot.sandbox.openapi.longconn import PushFailed
 from bot.views import when
 from cards.confirmation import confirmation_card
 from tests.support.longconn import LongConnStack, threads_named, wait_until
@@ -104,6 +105,28 @@ def test_a_dropped_connection_loses_nothing_and_repeats_nothing(stack):
     assert [m["parent_id"] for m in stack.bot_messages()] == ["om_d1", "om_d2", "om_d3"]
     assert [c["body"]["conclusion"] for c in stack.api.calls("patch")] == [1, 2, 1]
     assert stack.gateway.handshakes == 2
+
+
+def test_an_event_the_database_cannot_store_is_left_unacknowledged_and_stored_once_when_pushed_again(stack):
+    """It answers a 503-class refusal with an error code over the connection (Feishu pushes again), never 200."""
+    from sqlalchemy import create_engine
+
+    from bot.store import make_engine
+
+    store = stack.ctx.store
+    working = store.engine
+    store.engine = (make_engine("postgresql://postgres@127.0.0.1:1/unreachable") if store.dialect == "postgresql"
+                    else create_engine("sqlite:////proc/assessbot-missing/assessbot.db"))
+    try:
+        with pytest.raises(PushFailed, match="code 503"):
+            stack.say(f"/assess {AID} pass", "om_u1", event_id="ev_u1")
+    finally:
+        store.engine.dispose()
+        store.engine = working
+    assert stack.say(f"/assess {AID} pass", "om_u1", event_id="ev_u1") == {}
+    wait_until(stack.bot_messages)
+    time.sleep(0.3)
+    assert len(stack.bot_messages()) == 1 and len(stack.api.calls("patch")) == 1
 
 
 def test_readyz_reports_the_connection_from_its_lease(stack):

@@ -6,10 +6,10 @@ import copy
 import json
 
 import pytest
-from conftest import load_payload
 
 from bot.feishu import events
 from bot.feishu.events import Mention, MessageReceived
+from tests.support.ids import load_payload
 
 CONTENTS = load_payload("message_contents.json")
 TOM = Mention(key="@_user_1", open_id="ou_84aad35d084aa403a838cf73ee18467", name="Tom")

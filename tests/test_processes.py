@@ -21,7 +21,8 @@ AID = "6930815272790114324"
 ALICE = "ou_alice000000000000000000000000000"
 CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力", "score": 4}
 
-pytestmark = pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find gunicorn's workers")
+pytestmark = [pytest.mark.system,
+              pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find gunicorn's workers")]
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SUCCESS
 
 from bot.feishu.client import FeishuError
 from bot.jobs.retry import MAX_ATTEMPTS, GiveUp, Retry, backoff, decide
 from bot.store import Job
+from tests.support.ids import SUCCESS
 
 AID = "6930815272790114324"
 

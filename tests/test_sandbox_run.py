@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.system  # starts processes
+
 ASSESSBOT = str(Path(sys.executable).with_name("assessbot"))
 AID = "6930815272790114324"
 

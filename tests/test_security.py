@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ENCRYPT_KEY, PAYLOADS, encrypt, sign
 
 from bot.feishu import security
 from bot.feishu.security import Rejected, Secrets, authenticate, signature, signature_is_valid
+from tests.support.ids import ENCRYPT_KEY, PAYLOADS
+from tests.support.push import encrypt, sign
 
 TOKEN = "xxxxxx"
 SECRETS = Secrets(ENCRYPT_KEY, TOKEN)

@@ -16,6 +16,8 @@ from bot import settings as settings_module
 from bot.processes import children, clean_env, free_port, stop_group, wait_until
 from bot.settings import ServerSettings, Settings, SettingsError
 
+pytestmark = pytest.mark.system  # starts processes
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "config" / "assessbot.env.example"
 CONF = ROOT / "config" / "gunicorn.conf.py"

@@ -6,11 +6,12 @@ import threading
 import time
 
 import pytest
-from conftest import START, FakeClock
 from sqlalchemy import select
 
 from bot.assessment import Assessment, Conclusion, Submission
 from bot.store import Denied, NewJob, Store, rate_hits, rate_limits
+from tests.support.clock import FakeClock
+from tests.support.ids import START
 
 
 @pytest.fixture

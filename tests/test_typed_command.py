@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ALICE, BOT, DOMAIN, PAYLOADS, SUCCESS, TOKEN, encrypt, load_payload
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from bot.assessment import Assessment, Conclusion
 from cards.confirmation import confirmation_card
 from cards.notice import group_notice_card
+from tests.support.ids import ALICE, BOT, DOMAIN, PAYLOADS, SUCCESS, TOKEN, load_payload
+from tests.support.push import encrypt
 
 AID = "6930815272790114324"
 CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力", "score": 4}

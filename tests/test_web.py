@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from conftest import encrypt
+from tests.support.push import encrypt
 
 
 def test_healthz_says_the_process_is_alive(app):

@@ -1,0 +1,37 @@
+"""The tests' fixed world: secrets, people, the fake Open API's domain, a fixed "now", and the app's settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+PAYLOADS = ROOT / "tests" / "payloads"
+ENCRYPT_KEY = "test key"
+TOKEN = "066zT6pS4QCbgj5Do145GfDbbagVerify"
+DOMAIN = "https://open.feishu.test"
+BOT = "ou_bot0000000000000000000000000000"
+ALICE = "ou_alice000000000000000000000000000"
+BOB = "ou_bob00000000000000000000000000000"
+ADMIN = "ou_admin000000000000000000000000000"
+START = 1_795_600_000.0  # 2026-11-25, a fixed "now"
+
+
+SUCCESS = (200, {"code": 0, "msg": "success", "data": {"external_interview_assessment": {"id": "x"}}})
+
+
+def load_payload(name: str) -> dict:
+    return json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+
+
+def make_settings(database_url: str, **overrides) -> Settings:
+    values = dict(feishu_app_id="cli_test", feishu_app_secret="app-secret-value", feishu_verification_token=TOKEN,
+                  feishu_encrypt_key=ENCRYPT_KEY, feishu_domain=DOMAIN, feishu_bot_open_id=BOT,
+                  database_url=database_url, assessbot_runner_threads=0, assessbot_rubric=ROOT / "config/rubric.toml",
+                  assessbot_log_level="DEBUG")
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
