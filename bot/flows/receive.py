@@ -35,6 +35,9 @@ class Result:
 def receive(ctx: Context, body: bytes, headers: Mapping[str, str]) -> Result:
     """Answer one push from Feishu: 200 for accepted or ignored, 400 malformed, 401 not authentic."""
     settings = ctx.settings
+    if not settings.webhook_keys:  # long-connection mode without the webhook's secrets: nothing can be verified
+        log.warning("request rejected", extra={"status": 404, "reason": "webhook not configured"})
+        return Result(404, {"error": "not found"})
     secrets = security.Secrets(settings.feishu_encrypt_key, settings.feishu_verification_token,
                                settings.feishu_encrypt_key_previous, settings.feishu_verification_token_previous)
     try:

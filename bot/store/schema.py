@@ -69,6 +69,16 @@ rate_hits = Table(
     Column("at", Float, nullable=False, index=True),
 )
 
+# A lease one process of the deployment holds at a time (the long connection), with the state it reports.
+leases = Table(
+    "leases", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128)),  # None: free
+    Column("expires_at", Float, nullable=False, default=0.0),
+    Column("state_json", Text, nullable=False, default="{}"),
+    Column("updated_at", Float, nullable=False, default=0.0),
+)
+
 
 # One interviewer on one external interview: the schedule the bot brings the form by.
 assignments = Table(
