@@ -22,6 +22,7 @@ WORKER_THREADS = 4  # a worker with ASSESSBOT_RUNNER_THREADS=0 (the web processe
 MODULES = {
     "console": ("bot.sandbox.console.chat", "chat with the bot from the terminal, as Feishu would deliver it"),
     "sandbox": ("bot.sandbox.run", "start a local Open API and the bot under gunicorn, then the console"),
+    "import": ("bot.importing", "check a schedule file (CSV, XLSX, JSON Lines) and import its interviews"),
     "doctor": ("bot.doctor", "check a deployment: settings, Feishu credentials, database, rubric"),
 }
 
@@ -95,7 +96,7 @@ def _serve(port: str | None) -> int:
 
 
 def _worker() -> int:
-    from bot import create_app, settings
+    from bot import create_app, settings, stop_background
 
     try:
         config = settings.load()
@@ -106,13 +107,13 @@ def _worker() -> int:
     if config.assessbot_runner_threads == 0:
         config = config.model_copy(update={"assessbot_runner_threads": WORKER_THREADS})
     app = create_app(config, start_runner=True)
-    runner = app.extensions["assessbot"].runner
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    print("assessbot worker: running jobs; Ctrl-C stops", file=sys.stderr)
+    longconn = " and the long connection (when this process holds it)" if config.feishu_event_mode == "longconn" else ""
+    print(f"assessbot worker: running jobs{longconn}; Ctrl-C stops", file=sys.stderr)
     stop.wait()
-    runner.stop()
+    stop_background(app)  # the connection first (within 5 s), then the runner
     return 0
 
 

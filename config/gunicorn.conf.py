@@ -57,3 +57,11 @@ def post_worker_init(worker):
     from bot import start_background
 
     start_background(worker.app.callable)
+
+
+def worker_exit(server, worker):  # noqa: ARG001
+    # Close the long connection (answering what is in flight) and release its lease, so another process takes
+    # it over at once rather than after the lease expires.
+    from bot import stop_background
+
+    stop_background(worker.app.callable)
