@@ -1,9 +1,9 @@
 """The shared rate limit: call slots kept in the database, so every process shares it.
 
-Slots are spaced evenly, one every `window / limit` seconds, rather than granted in bursts of `limit`: a burst
-followed by a pause lets a request that left a little late land in the same second as the next burst, which
-Feishu refuses (429). With even spacing the sliding second holds at most ceil(1 / spacing) on-time calls, and a
-late one only displaces itself. A caller reserves the next slot on the schedule (up to HORIZON ahead) and
+Slots are spaced, at least a second's share (1 s / `limit`) apart, rather than granted in bursts of `limit`:
+a burst followed by a pause lets a request that left a little late land in the same second as the next burst,
+which Feishu refuses (429). Spaced slots are never bunched, and no more than `limit` fall in any `window`, so the
+sustained rate is `limit / window` and a call may leave up to `window` - 1 s late without a 429. A caller reserves the next slot on the schedule (up to HORIZON ahead) and
 sleeps until its time, so the database transaction that reserves it is not part of the call's lateness.
 """
 
@@ -83,12 +83,12 @@ class RateLimits(Database):
             sleep(delay)
 
     def _next_slot(self, conn: Connection, name: str, limit: int, window: float, now: float) -> float:
-        """When the next slot falls: one spacing after the last, within the limit per window, not blocked."""
+        """When the next slot falls: a second's share after the last, within the limit per window, not blocked."""
         blocked_until = conn.execute(_BLOCKED_UNTIL, {"p_name": name}).scalar_one_or_none() or 0.0
         at = max(now, blocked_until)
         recent = conn.execute(_RECENT_SLOTS, {"p_name": name, "p_since": at - window - window}).scalars().all()
         if recent:
-            at = max(at, recent[-1] + window / limit)
+            at = max(at, recent[-1] + min(window, 1.0) / limit)
             in_window = [t for t in recent if t > at - window]
             if len(in_window) >= limit:
                 at = max(at, in_window[len(in_window) - limit] + window)
