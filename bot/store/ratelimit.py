@@ -3,8 +3,9 @@
 Slots are spaced, at least a second's share (1 s / `limit`) apart, rather than granted in bursts of `limit`:
 a burst followed by a pause lets a request that left a little late land in the same second as the next burst,
 which Feishu refuses (429). Spaced slots are never bunched, and no more than `limit` fall in any `window`, so the
-sustained rate is `limit / window` and a call may leave up to `window` - 1 s late without a 429. A caller reserves the next slot on the schedule (up to HORIZON ahead) and
-sleeps until its time, so the database transaction that reserves it is not part of the call's lateness.
+sustained rate is `limit / window` and a call may leave up to `window` - 1 s late without a 429.
+A caller reserves the next slot (up to HORIZON ahead) and sleeps until its time, so the database transaction
+that reserves it is not part of the call's lateness.
 """
 
 from __future__ import annotations
