@@ -61,7 +61,7 @@ def run(lab: Lab, ack_row: Callable[[str, float | None, load.Outcome], Row],
         return
     assert lab.api is not None
     lab.api.clear_faults()
-    for rate in RATES:
+    for rate in RATES[:1] if lab.sizes.shared else RATES:  # quick: one rate, start-ups dominate
         fresh()
         with procs.server(procs.BOT_APP, lab.workdir, "pg-ack", openapi_url=lab.api.url, database_url=URL) as bot:
             outcome = lab.load(bot.url, rate, lab.sizes.duration)
