@@ -393,7 +393,11 @@ NOTES = [
     "**backlog drain**: the writes are acknowledged by a bot without job runners, then a bot with the shipped "
     "settings starts on that database and drains them; PATCH times are those the local Open API saw (it "
     "refuses more than 20 in a sliding second with 429). ASSESSBOT_PATCH_RATE=20 per 1.08 s caps it at 18.5 a "
-    "second.",
+    "second; slots are at least 50 ms apart (never a burst) and reserved ahead, each caller sleeping until its own.",
+    "**PostgreSQL**: the ack rows at the fixed rates and the drain against the PostgreSQL server named by "
+    "ASSESSBOT_BENCH_POSTGRES (default the local one, database `assessbot_bench`), emptied before each run; the "
+    "drain is done by two bot instances (1 worker each) sharing that database. Skipped, with the reason, when "
+    "there is no server.",
     "**start-up and memory**: from starting gunicorn to its first 200 on `/healthz`; USS (Private_Clean + "
     "Private_Dirty) and PSS from `/proc/<pid>/smaps_rollup` after a warm-up of writes and a few seconds of "
     "job running; \"per worker beyond the first\" is the growth of the summed PSS over the 1-worker figure.",
