@@ -30,13 +30,16 @@ def env(**extra: str | int | float) -> dict[str, str]:
 
 
 def server(app: str, workdir: Path, name: str, *, openapi_url: str = "http://127.0.0.1:9", workers: int = 2,
-           config: Path = GUNICORN_CONF, database: Path | None = None, **extra: str | int | float) -> Gunicorn:
-    """gunicorn serving the bot or the floor, ready; a fresh database `name`.db unless `database` is given."""
-    if database is None:
+           config: Path = GUNICORN_CONF, database: Path | None = None, database_url: str | None = None,
+           **extra: str | int | float) -> Gunicorn:
+    """gunicorn serving the bot or the floor, ready; a fresh database `name`.db unless `database` (a file) or
+    `database_url` (PostgreSQL, used as it is) is given."""
+    if database is None and database_url is None:
         database = workdir / f"{name}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
-    settings = processes.bot_env(openapi_url=openapi_url, database_url=f"sqlite:///{database}", app_id=APP_ID,
+    settings = processes.bot_env(openapi_url=openapi_url, database_url=database_url or f"sqlite:///{database}",
+                                 app_id=APP_ID,
                                  app_secret=APP_SECRET, encrypt_key=ENCRYPT_KEY, token=TOKEN, pythonpath=[ROOT],
                                  **extra)
     return Gunicorn(settings, workdir, name, app=app, workers=workers, config=config)

@@ -23,8 +23,8 @@ from benchmarks import load, procs, report
 from benchmarks.report import Row, duration, megabytes
 from bot.processes import Gunicorn
 
-SCENARIOS = ("floor", "ack", "slow", "interactive", "drain", "memory")  # the order of the table
-RUN_ORDER = ("memory", "floor", "interactive", "drain", "ack", "slow")  # start-ups first, on a rested machine
+SCENARIOS = ("floor", "ack", "slow", "interactive", "drain", "postgres", "memory")  # the table's order
+RUN_ORDER = ("memory", "floor", "interactive", "drain", "ack", "slow", "postgres")  # start-ups first, rested
 RATES = (50, 200)
 SLOW_API_SECONDS = 5
 MB = 2**20
@@ -221,11 +221,11 @@ def _ack(lab: Lab) -> None:
             floor = lab.floor.get(_label(rate))
             ours = load.percentiles(outcome.latencies)
             if rate is not None:
-                row.target = "p99 ≤ 2× floor, 0 non-2xx"
+                row.target = "p99 ≤ 1.5× floor, 0 non-2xx"
                 if floor and ours:
                     base = load.percentiles(floor.latencies)["p99"]
                     row.figure = f"p99 {_ratio(ours['p99'], base)} floor; " + row.figure
-                    row.met = ours["p99"] <= 2 * base and outcome.failed == 0
+                    row.met = ours["p99"] <= 1.5 * base and outcome.failed == 0
             else:
                 row.target = "≥ 50 % of floor's req/s"
                 if floor:
@@ -286,13 +286,19 @@ def _drain(lab: Lab) -> None:
         lab.api.reset()
         with procs.server(procs.BOT_APP, lab.workdir, "drain", openapi_url=lab.api.url, database=database):
             calls = _patches(lab.api, n)
+    lab.rows.append(_drain_figures(f"backlog drain ({n} queued writes)", calls, n, pushed.failed))
+
+
+def _drain_figures(name: str, calls: list[dict], n: int, failed: int) -> Row:
+    """The drain row from the PATCHes the local Open API saw: rate, busiest second, refusals."""
     times = sorted(c["monotonic"] for c in calls)[:n]
     refused = sum(1 for c in calls[:n] if c["status"] == 429)
     rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
     busiest = max((_in_window(times, i) for i in range(len(times))), default=0)
-    lab.rows.append(Row(f"backlog drain ({n} queued writes)", f"{rate:.1f} PATCH/s", {}, pushed.failed,
-                        f"{len(times)} PATCHes; at most {busiest} in any 1 s; {refused} refused (429)",
-                        "≥ 18 PATCH/s, ≤ 20 in any 1 s", len(times) == n and rate >= 18 and busiest <= 20))
+    return Row(name, f"{rate:.1f} PATCH/s", {}, failed,
+               f"{len(times)} PATCHes; at most {busiest} in any 1 s; {refused} refused (429)",
+               "≥ 18.5 PATCH/s, ≤ 20 in any 1 s, 0 × 429",
+               len(times) == n and rate >= 18.5 and busiest <= 20 and refused == 0)
 
 
 def _patches(api: procs.OpenAPIProcess, n: int) -> list[dict]:
@@ -359,8 +365,14 @@ def _memory_row(lab: Lab, server: Gunicorn, bare: float, totals: dict[int, int])
     return total
 
 
+def _postgres(lab: Lab) -> None:
+    from benchmarks import postgres
+
+    postgres.run(lab, _ack_row, _drain_figures)
+
+
 SCENARIO_RUNS = {"memory": _memory, "floor": _floor, "ack": _ack, "slow": _slow, "interactive": _interactive,
-                 "drain": _drain}
+                 "drain": _drain, "postgres": _postgres}
 
 NOTES = [
     "**floor**: `benchmarks/floor.py` under the same gunicorn config — checks the signature, decrypts to read the "
@@ -381,7 +393,11 @@ NOTES = [
     "**backlog drain**: the writes are acknowledged by a bot without job runners, then a bot with the shipped "
     "settings starts on that database and drains them; PATCH times are those the local Open API saw (it "
     "refuses more than 20 in a sliding second with 429). ASSESSBOT_PATCH_RATE=20 per 1.08 s caps it at 18.5 a "
-    "second.",
+    "second; slots are at least 50 ms apart (never a burst) and reserved ahead, each caller sleeping until its own.",
+    "**PostgreSQL**: the ack rows at the fixed rates and the drain against the PostgreSQL server named by "
+    "ASSESSBOT_BENCH_POSTGRES (default the local one, database `assessbot_bench`), emptied before each run; the "
+    "drain is done by two bot instances (1 worker each) sharing that database. Skipped, with the reason, when "
+    "there is no server.",
     "**start-up and memory**: from starting gunicorn to its first 200 on `/healthz`; USS (Private_Clean + "
     "Private_Dirty) and PSS from `/proc/<pid>/smaps_rollup` after a warm-up of writes and a few seconds of "
     "job running; \"per worker beyond the first\" is the growth of the summed PSS over the 1-worker figure.",

@@ -11,8 +11,10 @@ pytestmark = pytest.mark.system  # starts processes
 RATES = ("50/s", "200/s", "saturation")
 ROWS = (*(f"floor: signature + INSERT @ {rate}" for rate in RATES), *(f"ack @ {rate}" for rate in RATES),
         *(f"ack, Open API answering in 5 s @ {rate}" for rate in RATES),
-        "form submit → confirmation card", "backlog drain (25 queued writes)", 'bare `python -c "import lark_oapi"`',
-        "start-up and memory, 1 worker", "start-up and memory, 2 workers", "start-up and memory, 4 workers")
+        "form submit → confirmation card", "backlog drain (25 queued writes)")
+POSTGRES = ("ack, PostgreSQL @ 50/s", "backlog drain, PostgreSQL, two instances on one database (25 queued writes)")
+MEMORY = ('bare `python -c "import lark_oapi"`',
+          "start-up and memory, 1 worker", "start-up and memory, 2 workers", "start-up and memory, 4 workers")
 
 
 def test_the_quick_benchmark_prints_and_writes_a_row_for_every_measurement(tmp_path, capsys):
@@ -22,9 +24,10 @@ def test_the_quick_benchmark_prints_and_writes_a_row_for_every_measurement(tmp_p
     assert main(["--quick", "--output", str(output)]) == 0
     printed = capsys.readouterr().out
     written = output.read_text(encoding="utf-8")
+    postgres = ("PostgreSQL rows",) if "| PostgreSQL rows | skipped |" in printed else POSTGRES  # no server here
     for text in (printed, written):
         lines = [line for line in text.splitlines() if line.startswith("| ")]
-        assert [line.split(" | ")[0].removeprefix("| ") for line in lines[1:]] == list(ROWS)
+        assert [line.split(" | ")[0].removeprefix("| ") for line in lines[1:]] == [*ROWS, *postgres, *MEMORY]
         assert all(line.count(" | ") == 10 for line in lines)  # eleven columns, none empty of its separator
     assert f"`python -m benchmarks --quick --output {output}`" in written
     assert "cores" in written and "lark-oapi 1." in written and "gunicorn" in written and "sqlalchemy" in written

@@ -95,7 +95,7 @@ def test_two_instances_started_together_on_an_empty_postgresql_both_serve(openap
     for round_ in range(5):
         with postgres_database(SERVER) as url, ThreadPoolExecutor(2) as pool:
             env = bot_env(openapi.url, url)
-            starts = [pool.submit(Gunicorn, env, tmp_path, f"web{round_}-{n}", 1) for n in range(2)]
+            starts = [pool.submit(Gunicorn, env, tmp_path, f"web{round_}-{n}", workers=1) for n in range(2)]
             instances = [start.result() for start in starts]  # raises if one did not come up
             try:
                 for n, web in enumerate(instances):

@@ -126,9 +126,23 @@ def test_the_shared_limit_grants_at_most_the_limit_in_any_window(store, clock):
     assert store.take_slot("patch", 20, 1.0) == pytest.approx(3.0)
 
 
+def test_slots_are_spaced_evenly_and_reserved_ahead_on_the_schedule(store, clock):
+    """20 per 1.08 s: slots at least 50 ms apart, never a burst; a slot within the horizon is reserved for its time."""
+    assert store.take_slot("patch", 20, 1.08) == 0.0
+    assert store.take_slot("patch", 20, 1.08) == pytest.approx(0.05, abs=1e-5)
+    assert store.reserve_slot("patch", 20, 1.08, horizon=0.2) == (True, pytest.approx(0.05, abs=1e-5))
+    assert store.reserve_slot("patch", 20, 1.08, horizon=0.2) == (True, pytest.approx(0.1, abs=1e-5))
+    granted, delay = store.reserve_slot("patch", 20, 1.08, horizon=0.1)
+    assert not granted and delay == pytest.approx(0.05, abs=1e-5)
+    with store.transaction() as conn:
+        logged = sorted(conn.execute(select(rate_hits.c.at)).scalars())
+    assert [round(at - START, 3) for at in logged] == [0.0, 0.05, 0.1]
+
+
 def test_a_slot_is_logged_when_it_is_granted_not_when_it_was_asked_for(store, database_url, clock):
     """A caller queued behind another process logs the time it got the slot, so its call goes out inside it."""
     assert store.take_slot("patch", 20, 1.0) == 0.0
+    clock.advance(1.0)
     other, granted = Store(database_url, clock), []
     waiter = threading.Thread(target=lambda: granted.append(store.take_slot("patch", 20, 1.0)))
     try:
@@ -142,7 +156,7 @@ def test_a_slot_is_logged_when_it_is_granted_not_when_it_was_asked_for(store, da
         other.dispose()
     with store.transaction() as conn:
         logged = sorted(conn.execute(select(rate_hits.c.at)).scalars())
-    assert granted == [0.0] and logged == [START, START + 5.0]
+    assert granted == [0.0] and logged == [START, START + 6.0]
 
 
 def test_old_records_are_purged_after_their_ttl(store, clock):

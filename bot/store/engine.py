@@ -30,6 +30,7 @@ from bot.store.schema import metadata
 # database is reported unavailable: within Feishu's 3 s, so a push that cannot be stored is refused with a 503
 # (and re-pushed) rather than left to time out, and request threads are not held for long.
 LOCK_TIMEOUT = 2.5
+YIELD_AT_MOST = 0.25  # seconds a job runner's write waits while acknowledgements of its process are queued
 CONNECT_TIMEOUT = 5  # seconds to open a PostgreSQL connection (an unreachable server may not refuse at once)
 # Any fixed number, the same in every process that changes the schema (pg_advisory_xact_lock's key).
 SCHEMA_LOCK_KEY = 0x61737365737362  # "assessb"
@@ -71,11 +72,14 @@ class Database:
                 conn.execute(select(1))
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """A writing transaction; Unavailable when the database cannot take it now."""
+    def transaction(self, urgent: bool = False) -> Iterator[Connection]:
+        """A writing transaction; Unavailable when the database cannot take it now.
+
+        `urgent` (an acknowledgement Feishu is waiting for): on SQLite, this process's other writers let it go first.
+        """
         if not self._schema_ready:
             self.create_schema()
-        with self._reported(), self._begin() as conn:
+        with self._reported(), self._begin(urgent) as conn:
             yield conn
 
     @contextmanager
@@ -91,8 +95,8 @@ class Database:
             raise
 
     @contextmanager
-    def _begin(self) -> Iterator[Connection]:
-        with self._writer.held() if self._writer else nullcontext(), self.engine.begin() as conn:
+    def _begin(self, urgent: bool = False) -> Iterator[Connection]:
+        with self._writer.held(urgent) if self._writer else nullcontext(), self.engine.begin() as conn:
             yield conn
 
     @contextmanager
@@ -162,6 +166,9 @@ class _WriterLock:
     Other programs opening the database still meet SQLite's own lock and busy timeout; while one holds it past
     that timeout, a transaction that has already waited `timeout` for its turn here gives up at once, so waits
     stay bounded instead of queueing one timeout after another.
+
+    Acknowledgements go first: a writer that is not urgent (the job runner's bookkeeping) waits, for at most
+    YIELD_AT_MOST, while an urgent one of this process is waiting for its turn.
     """
 
     _setup = threading.Lock()
@@ -176,16 +183,19 @@ class _WriterLock:
         with self._setup:
             if self._pid != os.getpid():
                 self._lock = threading.RLock()
+                self._urgent = threading.Condition()
+                self._urgent_waiting = 0
+                self._owner: int | None = None
                 self._depth = 0
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if self.path else None
                 self._pid = os.getpid()
 
     @contextmanager
-    def held(self) -> Iterator[None]:
+    def held(self, urgent: bool = False) -> Iterator[None]:
         if self._pid != os.getpid():
             self._for_this_process()
         asked = time.monotonic()
-        with self._lock:
+        with self._turn(urgent):
             if self._depth == 0 and self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
             self._depth += 1
@@ -197,3 +207,29 @@ class _WriterLock:
                 self._depth -= 1
                 if self._depth == 0 and self._fd is not None:
                     fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _turn(self, urgent: bool) -> Iterator[None]:
+        """This process's turn: urgent writers are counted while they wait, the others let them pass."""
+        if urgent:
+            with self._urgent:
+                self._urgent_waiting += 1
+            try:
+                self._lock.acquire()
+            finally:
+                with self._urgent:
+                    self._urgent_waiting -= 1
+                    if not self._urgent_waiting:
+                        self._urgent.notify_all()
+        else:
+            if self._owner != threading.get_ident():  # a nested transaction never waits for its own turn
+                with self._urgent:
+                    self._urgent.wait_for(lambda: not self._urgent_waiting, YIELD_AT_MOST)
+            self._lock.acquire()
+        outer = self._owner
+        self._owner = threading.get_ident()
+        try:
+            yield
+        finally:
+            self._owner = outer
+            self._lock.release()

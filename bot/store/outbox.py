@@ -84,7 +84,7 @@ class Outbox(Assessments, Audit):
         claimant = actor if claim_owner and actor else None
         payloads = [json.dumps(job.payload, ensure_ascii=False) for job in new_jobs]  # before taking the lock
         # Few statements, and nothing else, while the database's single write lock is held.
-        with self.transaction() as conn:
+        with self.transaction(urgent=True) as conn:
             if keys:
                 params = {f"p_key{n}": key for n, key in enumerate(keys)}
                 inserted = conn.execute(self._keys_insert(len(keys)), {**params, "p_now": now}).all()

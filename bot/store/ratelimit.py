@@ -1,4 +1,12 @@
-"""The shared rate limit: a sliding window of call slots kept in the database, so every process shares it."""
+"""The shared rate limit: call slots kept in the database, so every process shares it.
+
+Slots are spaced, at least a second's share (1 s / `limit`) apart, rather than granted in bursts of `limit`:
+a burst followed by a pause lets a request that left a little late land in the same second as the next burst,
+which Feishu refuses (429). Spaced slots are never bunched, and no more than `limit` fall in any `window`, so the
+sustained rate is `limit / window` and a call may leave up to `window` - 1 s late without a 429.
+A caller reserves the next slot (up to HORIZON ahead) and sleeps until its time, so the database transaction
+that reserves it is not part of the call's lateness.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,9 @@ from sqlalchemy import Connection, Insert, bindparam, select, update
 from bot.store.engine import Database
 from bot.store.schema import rate_hits, rate_limits
 
+# How far ahead a slot may be reserved: enough for every runner thread of a process to hold the next one.
+HORIZON = 0.5
+
 _SLOT_LOCK = select(rate_limits.c.name).where(rate_limits.c.name == bindparam("p_name")).with_for_update()
 _BLOCKED_UNTIL = select(rate_limits.c.blocked_until).where(rate_limits.c.name == bindparam("p_name"))
 _RECENT_SLOTS = (select(rate_hits.c.at)
@@ -21,7 +32,7 @@ _NEW_SLOT = rate_hits.insert()
 
 
 class RateLimits(Database):
-    """Take a slot, wait for one, or pause every caller of a limit."""
+    """Reserve a slot, wait for one, or pause every caller of a limit."""
 
     @cached_property
     def _new_limit(self) -> Insert:
@@ -32,44 +43,57 @@ class RateLimits(Database):
         return threading.Lock()
 
     def take_slot(self, name: str, limit: int, window: float) -> float:
-        """Take one call slot if fewer than `limit` were taken in the last `window` seconds; else the wait.
+        """Take a slot free now (0.0), or learn how long to wait before asking again."""
+        granted, delay = self.reserve_slot(name, limit, window, horizon=0.0)
+        return 0.0 if granted else max(delay, 0.001)
 
-        Returns 0.0 when the slot is taken, otherwise how long to wait before asking again.
+    def reserve_slot(self, name: str, limit: int, window: float, horizon: float = HORIZON) -> tuple[bool, float]:
+        """Reserve the next slot on the schedule if it is at most `horizon` away.
+
+        (True, delay): the slot is ours, call in `delay` seconds. (False, delay): ask again in `delay` seconds.
         """
         with self._reading() as conn:  # most askers only learn how long to wait: no need for the write lock
-            wait = self._slot_wait(conn, name, limit, window, self.clock())
-        if wait > 0:
-            return wait
+            now = self.clock()
+            at = self._next_slot(conn, name, limit, window, now)
+        if at - now > horizon:
+            return False, at - now - horizon
         with self.transaction() as conn:
             conn.execute(self._new_limit, {"p_name": name})
             conn.execute(_SLOT_LOCK, {"p_name": name})
-            # Only now is the limit ours: a time read before waiting for the lock would log the slot too early,
-            # and with many callers queued the calls would reach Feishu bunched tighter than the window.
+            # Only now is the limit ours: a time read before waiting for the lock could reserve a slot already
+            # past, and the call would go out late, bunched with the next one.
             now = self.clock()
-            wait = self._slot_wait(conn, name, limit, window, now)
-            if wait <= 0:
-                conn.execute(_NEW_SLOT, {"name": name, "at": now})
-            return wait
+            at = self._next_slot(conn, name, limit, window, now)
+            if at - now > horizon:
+                return False, at - now - horizon
+            conn.execute(_NEW_SLOT, {"name": name, "at": at})
+            return True, at - now
 
     def wait_for_slot(self, name: str, limit: int, window: float = 1.0,
                       sleep: Callable[[float], None] = time.sleep) -> None:
-        """Block until the limit grants one call (never more than `limit` in any `window`)."""
+        """Block until the limit grants one call (evenly spaced; never more than `limit` in any `window`)."""
         # One thread of this process asks at a time: otherwise every waiting thread wakes when a slot frees
         # and all but one take the database's write lock for nothing, in front of acknowledgements.
         with self._slot_turn:
             while True:
-                wait = self.take_slot(name, limit, window)
-                if wait <= 0:
-                    return
-                sleep(min(wait, 1.0))
+                granted, delay = self.reserve_slot(name, limit, window)
+                if granted:
+                    break
+                sleep(min(delay, 1.0))
+        if delay > 0:  # outside the turn: the next thread reserves the following slot meanwhile
+            sleep(delay)
 
-    def _slot_wait(self, conn: Connection, name: str, limit: int, window: float, now: float) -> float:
-        """How long until the limit has a free slot at `now` (0.0: one is free)."""
+    def _next_slot(self, conn: Connection, name: str, limit: int, window: float, now: float) -> float:
+        """When the next slot falls: a second's share after the last, within the limit per window, not blocked."""
         blocked_until = conn.execute(_BLOCKED_UNTIL, {"p_name": name}).scalar_one_or_none() or 0.0
-        if blocked_until > now:
-            return blocked_until - now
-        recent = conn.execute(_RECENT_SLOTS, {"p_name": name, "p_since": now - window}).scalars().all()
-        return max(recent[len(recent) - limit] + window - now, 0.001) if len(recent) >= limit else 0.0
+        at = max(now, blocked_until)
+        recent = conn.execute(_RECENT_SLOTS, {"p_name": name, "p_since": at - window - window}).scalars().all()
+        if recent:
+            at = max(at, recent[-1] + min(window, 1.0) / limit)
+            in_window = [t for t in recent if t > at - window]
+            if len(in_window) >= limit:
+                at = max(at, in_window[len(in_window) - limit] + window)
+        return at
 
     def block(self, name: str, until: float) -> None:
         """Pause every caller of a limit until `until` (Feishu said we went too fast)."""
