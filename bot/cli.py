@@ -21,6 +21,7 @@ WORKER_THREADS = 4  # a worker with ASSESSBOT_RUNNER_THREADS=0 (the web processe
 MODULES = {
     "console": ("bot.sandbox.console.chat", "chat with the bot from the terminal, as Feishu would deliver it"),
     "sandbox": ("bot.sandbox.run", "start a local Open API and the bot under gunicorn, then the console"),
+    "db": ("bot.database", "the database's schema: upgrade it to this release, or show its version"),
     "doctor": ("bot.doctor", "check a deployment: settings, Feishu credentials, database, rubric"),
 }
 
