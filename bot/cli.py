@@ -22,6 +22,7 @@ MODULES = {
     "console": ("bot.sandbox.console.chat", "chat with the bot from the terminal, as Feishu would deliver it"),
     "sandbox": ("bot.sandbox.run", "start a local Open API and the bot under gunicorn, then the console"),
     "db": ("bot.database", "the database's schema: upgrade it to this release, or show its version"),
+    "jobs": ("bot.jobs.admin", "list pending, retrying and dead jobs; retry or discard one"),
     "doctor": ("bot.doctor", "check a deployment: settings, Feishu credentials, database, rubric"),
 }
 

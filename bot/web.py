@@ -64,16 +64,22 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """The database answers; the job backlog and its oldest entry's age. 503 while the database cannot store."""
+    """The database answers; the job backlog, its oldest entry's age, dead jobs. 503 only for the database.
+
+    Dead jobs are reported, not failed on: a load balancer that took the instance out for them would stop
+    acknowledgements too, and retrying them is an operator's decision (`assessbot jobs`).
+    """
     ctx = _ctx()
     started = time.perf_counter()
     try:
         ctx.store.ping()
         backlog, oldest = ctx.store.backlog()
+        dead = ctx.store.dead_jobs()
     except Unavailable:  # logged once by the store when it stopped answering
         return _json({"status": "unavailable", "database": "unreachable"}, 503)
     except Exception:
         log.exception("readiness check failed")
         return _json({"status": "unavailable", "database": "error"}, 503)
     return _json({"status": "ok", "database": "ok", "backlog": backlog, "oldest_pending_seconds": round(oldest, 3),
+                  "dead_jobs": dead,
                   "check_ms": round((time.perf_counter() - started) * 1000, 2)})
