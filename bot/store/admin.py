@@ -1,14 +1,16 @@
-"""Jobs as an operator sees them: list by state, retry a dead or waiting job now, discard one (each audited)."""
+"""What an operator does: list jobs by state, retry or discard them (audited); export assessments and audit."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
 from bot.store.audit import Audit
-from bot.store.schema import jobs
+from bot.store.schema import assessments, audit, jobs
 
 STATES = ("pending", "retrying", "running", "dead", "done")
 _ERROR = re.compile(r"^(?P<code>-?\d+):.*?(?:\(log_id (?P<log_id>[^)]+)\))?$", re.S)
@@ -96,3 +98,35 @@ class Admin(Audit):
     def dead_jobs(self) -> int:
         with self._reading() as conn:
             return int(conn.execute(select(func.count()).where(jobs.c.status == "dead")).scalar_one())
+
+    def count_since(self, since: float) -> int:
+        """How many assessments and audit entries an export from `since` holds."""
+        with self._reading() as conn:
+            return int(conn.execute(select(func.count()).where(assessments.c.updated_at >= since)).scalar_one()
+                       + conn.execute(select(func.count()).where(audit.c.at >= since)).scalar_one())
+
+    def export_rows(self, since: float = 0.0, batch: int = 500) -> Iterator[dict]:
+        """Known assessments, then the audit trail, from `since`: one short reading transaction per batch."""
+        last = ""
+        while True:
+            with self._reading() as conn:
+                rows = conn.execute(select(assessments).where(assessments.c.updated_at >= since,
+                                                              assessments.c.assessment_id > last)
+                                    .order_by(assessments.c.assessment_id).limit(batch)).all()
+            for r in rows:
+                yield {"record": "assessment", "assessment_id": r.assessment_id, "owner": r.owner,
+                       "state": json.loads(r.state), "applied_version": r.applied_version, "at": r.updated_at}
+            if len(rows) < batch:
+                break
+            last = rows[-1].assessment_id
+        after = 0
+        while True:
+            with self._reading() as conn:
+                rows = conn.execute(select(audit).where(audit.c.at >= since, audit.c.id > after)
+                                    .order_by(audit.c.id).limit(batch)).all()
+            for r in rows:
+                yield {"record": "audit", "id": r.id, "at": r.at, "actor": r.actor, "assessment_id": r.assessment_id,
+                       "action": r.action, "result": r.result, "detail": json.loads(r.detail), "log_id": r.log_id}
+            if len(rows) < batch:
+                break
+            after = rows[-1].id
