@@ -8,6 +8,7 @@ import time
 from flask import Blueprint, Response, current_app, json, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from bot import metrics
 from bot.flows import receive as dispatch
 from bot.services import Context
 from bot.store import Unavailable
@@ -27,10 +28,14 @@ def _json(body: dict, status: int = 200) -> Response:
 @bp.post("/feishu/events")
 def feishu_events() -> Response:
     """Events and card callbacks, both signed and encrypted the same way."""
+    started = time.perf_counter()
     body = _body(_ctx().settings.assessbot_max_body_bytes)
     if body is None:
+        metrics.ACKS.labels("413").inc()
         return _json({"error": "body too large"}, 413)
     result = dispatch.receive(_ctx(), body, request.headers)
+    metrics.ACKS.labels(str(result.status)).inc()
+    metrics.ACK_SECONDS.observe(time.perf_counter() - started)
     response = _json(result.body, result.status)
     if result.after is not None:
         response.call_on_close(result.after)
@@ -83,3 +88,18 @@ def readyz() -> Response:
     return _json({"status": "ok", "database": "ok", "backlog": backlog, "oldest_pending_seconds": round(oldest, 3),
                   "dead_jobs": dead,
                   "check_ms": round((time.perf_counter() - started) * 1000, 2)})
+
+
+@bp.get("/metrics")
+def metrics_text() -> Response:
+    """Prometheus metrics, for a scraper on this machine only: 404 through a proxy or from another host."""
+    proxied = request.headers.get("X-Forwarded-For") or request.headers.get("Forwarded")
+    if proxied or request.remote_addr not in _LOOPBACK:
+        return _json({"error": "not found"}, 404)
+    try:
+        return Response(metrics.render(_ctx().store), 200, content_type=metrics.CONTENT_TYPE)
+    except Unavailable:
+        return _json({"status": "unavailable", "database": "unreachable"}, 503)
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})

@@ -9,6 +9,7 @@ from functools import cached_property
 
 from sqlalchemy import Connection, Insert, bindparam, select, update
 
+from bot import metrics
 from bot.store.engine import Database
 from bot.store.schema import rate_hits, rate_limits
 
@@ -61,6 +62,7 @@ class RateLimits(Database):
                 wait = self.take_slot(name, limit, window)
                 if wait <= 0:
                     return
+                metrics.RATE_WAITS.inc()
                 sleep(min(wait, 1.0))
 
     def _slot_wait(self, conn: Connection, name: str, limit: int, window: float, now: float) -> float:
