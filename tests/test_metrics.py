@@ -47,3 +47,24 @@ def test_metrics_are_not_served_through_a_proxy_or_to_other_hosts(app):
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.0.0.5"}).status_code == 404
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"},
                       headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 404
+
+
+def test_counters_from_several_processes_add_up(tmp_path):
+    """What gunicorn's workers count, each in its own process, is summed by a scrape of any one of them."""
+    import subprocess
+    import sys
+
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    count = "from bot import metrics; metrics.ACKS.labels('200').inc({n}); metrics.DEDUP_HITS.inc()"
+    for n in (2, 3):
+        subprocess.run([sys.executable, "-c", count.format(n=n)], env=env, check=True, timeout=60)
+    scrape = ("from bot import metrics\n"
+              "class Empty:\n    def jobs_by_kind_and_state(self): return {('write', 'dead'): 1}\n"
+              "print(metrics.render(Empty()).decode())")
+    text = subprocess.run([sys.executable, "-c", scrape], env=env, check=True, timeout=60, capture_output=True,
+                          text=True).stdout
+    found = {(s.name, tuple(sorted(s.labels.items()))): s.value
+             for family in text_string_to_metric_families(text) for s in family.samples}
+    assert found[("assessbot_acknowledgements_total", (("outcome", "200"),))] == 5
+    assert found[("assessbot_dedup_hits_total", ())] == 2
+    assert found[("assessbot_jobs", (("kind", "write"), ("state", "dead")))] == 1
