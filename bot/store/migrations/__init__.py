@@ -10,6 +10,7 @@ does not know is newer than the code: `SchemaTooNew`, and nothing starts against
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from importlib import import_module
 from pathlib import Path
@@ -21,6 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger("assessbot.store")
 VERSION_TABLE = "alembic_version"
 
 
@@ -66,9 +68,10 @@ def upgrade(conn: Connection) -> list[str]:
         if adopted is not None:
             command.stamp(config(conn), adopted)
             found = adopted
-    pending = [rev.revision for rev in scripts().iterate_revisions(head(), found)]
+    pending = list(reversed([rev.revision for rev in scripts().iterate_revisions(head(), found)]))
     command.upgrade(config(conn), "head")
-    return list(reversed(pending))
+    log.info("schema upgraded", extra={"from_version": found, "to_version": head(), "revisions": pending})
+    return pending
 
 
 def _known(revision: str) -> bool:
