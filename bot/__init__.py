@@ -69,13 +69,26 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
 
 
 def start_background(app: Flask) -> None:
-    """Start what runs beside requests in this process: the job runner, and learning the bot's open_id."""
+    """Start what runs beside requests in this process: the job runner, learning the bot's open_id, and in
+    long-connection mode the election of the one process that holds the connection (bot/longconn_mode.py)."""
     import threading
 
     ctx = app.extensions["assessbot"]
     ctx.runner.start()
+    if ctx.settings.feishu_event_mode == "longconn" and "assessbot_longconn" not in app.extensions:
+        from bot.longconn_mode import Elector
+
+        app.extensions["assessbot_longconn"] = Elector(ctx, clock=ctx.clock).start()
     if ctx.bot_open_id is None and hasattr(ctx.feishu, "bot_open_id"):
         threading.Thread(target=_discover_bot, args=(ctx,), name="assessbot-bot-info", daemon=True).start()
+
+
+def stop_background(app: Flask, timeout: float = 5.0) -> None:
+    """Stop what start_background started: the long connection first (it may still hand work over), then jobs."""
+    elector = app.extensions.pop("assessbot_longconn", None)
+    if elector is not None:
+        elector.stop(timeout)
+    app.extensions["assessbot"].runner.stop(timeout)
 
 
 def _discover_bot(ctx) -> None:  # type: ignore[no-untyped-def]

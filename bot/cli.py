@@ -24,6 +24,7 @@ MODULES = {
     "db": ("bot.database", "the database's schema: upgrade it to this release, or show its version"),
     "jobs": ("bot.jobs.admin", "list pending, retrying and dead jobs; retry or discard one"),
     "export": ("bot.export", "write the known assessments and the audit trail as JSON lines or CSV"),
+    "import": ("bot.importing", "check a schedule file (CSV, XLSX, JSON Lines) and import its interviews"),
     "doctor": ("bot.doctor", "check a deployment: settings, Feishu credentials, database, rubric"),
 }
 
@@ -84,7 +85,7 @@ def _serve(port: str | None) -> int:
 
 
 def _worker() -> int:
-    from bot import create_app, settings
+    from bot import create_app, settings, stop_background
 
     try:
         config = settings.load()
@@ -95,13 +96,13 @@ def _worker() -> int:
     if config.assessbot_runner_threads == 0:
         config = config.model_copy(update={"assessbot_runner_threads": WORKER_THREADS})
     app = create_app(config, start_runner=True)
-    runner = app.extensions["assessbot"].runner
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    print("assessbot worker: running jobs; Ctrl-C stops", file=sys.stderr)
+    longconn = " and the long connection (when this process holds it)" if config.feishu_event_mode == "longconn" else ""
+    print(f"assessbot worker: running jobs{longconn}; Ctrl-C stops", file=sys.stderr)
     stop.wait()
-    runner.stop()
+    stop_background(app)  # the connection first (within 5 s), then the runner
     return 0
 
 

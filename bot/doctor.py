@@ -1,4 +1,5 @@
-"""`assessbot doctor`: check a real deployment — settings, Feishu credentials, database, rubric, console set-up.
+"""`assessbot doctor`: check a real deployment — settings, Feishu credentials, database, rubric, console set-up;
+in long-connection mode also that Feishu would open the connection (without opening one).
 
 Every line is ✓ (verified fine), ✗ (verified wrong: the line says what to do) or · (cannot be seen from
 here: check it by hand in Feishu's developer console). Exit status 0 when nothing verified is wrong.
@@ -70,7 +71,9 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
         check_feishu(report, settings, complete)
         check_database(report, settings)
         check_rubric(report, settings)
-        if args.url and complete:
+        if settings.feishu_event_mode == "longconn":
+            check_longconn(report, settings)
+        elif args.url and complete:
             check_url(report, settings, args.url)
     checklist(report, settings, args.url)
     out("")
@@ -210,6 +213,24 @@ def check_url(report: Report, settings: Settings, url: str) -> None:
         report.good(f"answers Feishu's URL check with these keys in {elapsed * 1000:.0f} ms")
 
 
+def check_longconn(report: Report, settings: Settings) -> None:
+    """Ask the long connection's endpoint for a connection URL, as the bot does first (no connection is opened)."""
+    report.section(f"Long connection (FEISHU_EVENT_MODE=longconn, {settings.feishu_domain})")
+    if "unset" in (settings.feishu_app_id, settings.feishu_app_secret):
+        report.unknown("not checked: FEISHU_APP_ID and FEISHU_APP_SECRET are needed")
+        return
+    from bot.feishu.longconn import probe
+
+    why = probe(settings.feishu_app_id, settings.feishu_app_secret, settings.feishu_domain,
+                settings.assessbot_api_timeout)
+    report.facts["longconn"] = why is None
+    if why is None:
+        report.good("the endpoint hands this app a connection (none opened: the running bot keeps its own)")
+    else:
+        report.bad(f"the endpoint gives no connection: {why}. Check the credentials, that outbound HTTPS and "
+                   "WebSocket to FEISHU_DOMAIN are allowed, and the subscription mode below")
+
+
 def checklist(report: Report, settings: Settings | None, url: str | None) -> None:
     """The developer-console set-up, each item verified where this machine can tell."""
     domain = settings.feishu_domain if settings else "https://open.feishu.cn"
@@ -222,6 +243,9 @@ def checklist(report: Report, settings: Settings | None, url: str | None) -> Non
     for scope, why in PERMISSIONS:
         report.unknown(f"Permissions & Scopes (权限管理): {scope} — {why}")
     report.unknown(f"Permissions & Scopes (optional): {OPTIONAL_PERMISSION[0]} — {OPTIONAL_PERMISSION[1]}")
+    if settings is not None and settings.feishu_event_mode == "longconn":
+        _longconn_items(report)
+        return
     keys_set = settings is not None and "unset" not in (settings.feishu_encrypt_key,
                                                         settings.feishu_verification_token)
     report.item(keys_set, "Events & Callbacks → Encryption Strategy (事件与回调 → 加密策略): Encrypt Key and "
@@ -232,7 +256,25 @@ def checklist(report: Report, settings: Settings | None, url: str | None) -> Non
     report.item(reachable, f"Event configuration (事件配置): request URL {where}; subscribe to "
                            "im.message.receive_v1 (Receive messages v2.0)")
     report.item(reachable, f"Callback configuration (回调配置): request URL {where}; subscribe to "
-                           "card.action.trigger")
+                           "card.action.trigger (卡片回传交互, the new card callback). An app still set up with the "
+                           "older Features → Bot → message card request URL (消息卡片请求网址) works too if it is "
+                           "the same URL: its 1.0 callbacks are checked with the Verification Token")
+    report.unknown("Event configuration (事件配置, optional): subscribe to application.bot.menu_v6 (机器人自定义菜单) "
+                   "and give a menu item (Features → Bot → custom menu) the event id todo or help")
+    report.unknown("Version Management & Release (版本管理与发布): publish a version; make the app available to "
+                   "the interviewers")
+
+
+def _longconn_items(report: Report) -> None:
+    """The console settings long-connection mode needs; the mode itself can only be seen there."""
+    opened = False if report.facts.get("longconn") is False else None
+    report.unknown("Events & Callbacks → Encryption Strategy (加密策略): not used over the long connection; set "
+                   "FEISHU_ENCRYPT_KEY / FEISHU_VERIFICATION_TOKEN only if /feishu/events should answer too")
+    report.item(opened, "Event configuration (事件配置): subscription mode 使用长连接接收事件 (receive events through "
+                        "persistent connection); subscribe to im.message.receive_v1 (Receive messages v2.0)")
+    report.item(opened, "Callback configuration (回调配置): subscription mode 使用长连接接收回调 (receive callbacks "
+                        "through persistent connection); subscribe to card.action.trigger")
+    report.unknown("Save the mode while the bot runs: the console looks for its open connection (custom apps only)")
     report.unknown("Version Management & Release (版本管理与发布): publish a version; make the app available to "
                    "the interviewers")
 

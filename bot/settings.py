@@ -5,10 +5,11 @@ from __future__ import annotations
 import ipaddress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,8 +79,11 @@ class Settings(ServerSettings):
 
     feishu_app_id: str = Field(min_length=1)
     feishu_app_secret: str = Field(min_length=1, repr=False)
-    feishu_verification_token: str = Field(min_length=1, repr=False)
-    feishu_encrypt_key: str = Field(min_length=1, repr=False)
+    # webhook: Feishu POSTs to /feishu/events (both keys required); longconn: the bot connects out to Feishu
+    # and receives events and callbacks over lark-oapi's long connection (the keys only serve the webhook route).
+    feishu_event_mode: Literal["webhook", "longconn"] = "webhook"
+    feishu_verification_token: str = Field(default=None, validate_default=True, repr=False)  # type: ignore[assignment]
+    feishu_encrypt_key: str = Field(default=None, validate_default=True, repr=False)  # type: ignore[assignment]
     # Accepted beside the current values while Feishu's console switches to new ones (docs/deploy.md).
     feishu_verification_token_previous: str = Field(default="", repr=False)
     feishu_encrypt_key_previous: str = Field(default="", repr=False)
@@ -118,6 +122,31 @@ class Settings(ServerSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
         return value
+
+    @field_validator("feishu_event_mode", mode="before")
+    @classmethod
+    def _mode_is_known(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() not in {"webhook", "longconn"}:
+            raise PydanticCustomError("mode", "must be webhook (Feishu POSTs to /feishu/events) or longconn "
+                                              "(the bot connects out to Feishu)")
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("feishu_verification_token", "feishu_encrypt_key", mode="before")
+    @classmethod
+    def _webhook_keys_are_set(cls, value: object, info: ValidationInfo) -> object:
+        # Required for the webhook (it fails closed without them); optional over the long connection.
+        if info.data.get("feishu_event_mode", "webhook") == "longconn":
+            return value or ""
+        if value is None:
+            raise PydanticCustomError("missing", "is not set")
+        if value == "":
+            raise PydanticCustomError("string_too_short", "is empty")
+        return value
+
+    @property
+    def webhook_keys(self) -> bool:
+        """Whether the webhook route can authenticate pushes (both its secrets are set)."""
+        return bool(self.feishu_encrypt_key and self.feishu_verification_token)
 
     @field_validator("feishu_domain")
     @classmethod

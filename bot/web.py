@@ -42,6 +42,22 @@ def feishu_events() -> Response:
     return response
 
 
+@bp.post("/api/interviews")
+def api_interviews() -> Response:
+    """Interviews pushed by an external system (bot/flows/interviews.py)."""
+    from bot.flows import interviews
+
+    if not _ctx().settings.assessbot_intake_token:
+        return _json({"error": "not found"}, 404)
+    body = _body(_ctx().settings.assessbot_max_body_bytes)
+    if body is None:
+        return _json({"error": "body too large"}, 413)
+    status, answer, headers = interviews.answer(_ctx(), body, request.headers)
+    response = _json(answer, status)
+    response.headers.update(headers)
+    return response
+
+
 def _body(limit: int) -> bytes | None:
     """The raw body, or None when it is larger than `limit` (never reading more than limit + 1 bytes).
 
@@ -69,25 +85,35 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """The database answers; the job backlog, its oldest entry's age, dead jobs. 503 only for the database.
+    """The database answers; the backlog, its oldest entry's age, dead jobs; in long-connection mode the connection.
 
-    Dead jobs are reported, not failed on: a load balancer that took the instance out for them would stop
-    acknowledgements too, and retrying them is an operator's decision (`assessbot jobs`).
+    In long-connection mode every process reports the one connection of the deployment (from its lease), and
+    answers 503 unless a live holder reports it connected: without it no event reaches the bot. 503 while the
+    database cannot store. Dead jobs are reported, never failed on: a load balancer that took the instance out
+    for them would stop acknowledgements too, and retrying them is an operator's decision (`assessbot jobs`).
     """
     ctx = _ctx()
     started = time.perf_counter()
+    connected, connection = True, None
     try:
         ctx.store.ping()
         backlog, oldest = ctx.store.backlog()
         dead = ctx.store.dead_jobs()
+        if ctx.settings.feishu_event_mode == "longconn":
+            from bot.longconn_mode import status
+
+            connected, connection = status(ctx)
     except Unavailable:  # logged once by the store when it stopped answering
         return _json({"status": "unavailable", "database": "unreachable"}, 503)
     except Exception:
         log.exception("readiness check failed")
         return _json({"status": "unavailable", "database": "error"}, 503)
-    return _json({"status": "ok", "database": "ok", "backlog": backlog, "oldest_pending_seconds": round(oldest, 3),
-                  "dead_jobs": dead,
-                  "check_ms": round((time.perf_counter() - started) * 1000, 2)})
+    body = {"status": "ok" if connected else "unavailable", "database": "ok", "backlog": backlog,
+            "oldest_pending_seconds": round(oldest, 3), "dead_jobs": dead}
+    if connection is not None:
+        body["connection"] = connection
+    body["check_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return _json(body, 200 if connected else 503)
 
 
 @bp.get("/metrics")

@@ -23,6 +23,29 @@ def confirmation_card(assessment_id: str, state: Assessment, rubric: Rubric, *, 
                                          *([edit] if edit else [])]), len(_LIMITS))
 
 
+def saved_card(assessment_id: str, state: Assessment, *, edit_value: dict | None) -> dict:
+    """The short confirmation sent when Feishu refused the full one: saved, the conclusion, view or edit it."""
+    aid = user_text(assessment_id, 80, one_line=True)
+    if state.conclusion is None:
+        line = md(f"面评 {aid} **已保存**。", f"Assessment {aid} **is saved**.")
+    else:
+        line = md(f"面评 {aid} **已保存**，结论：{state.conclusion.zh}。",
+                  f"Assessment {aid} **is saved**; conclusion: {state.conclusion.en}.")
+    elements = [line, note(f"完整的确认卡片无法显示；发送 /history {aid} 查看写入的内容。",
+                           f"The full confirmation could not be shown; send /history {aid} to see what was written.")]
+    if edit_value is not None:
+        elements.append(button("查看或修改", "View or edit", edit_value))
+    return card(header("面评已保存", "Assessment saved", TEMPLATES.get(state.conclusion, "green"), aid), elements)
+
+
+def saved_text(assessment_id: str, state: Assessment) -> str:
+    """The same in one plain text message, the last resort when no card is accepted."""
+    zh = f"面评 {assessment_id} 已保存" + (f"，结论：{state.conclusion.zh}" if state.conclusion else "") + "。"
+    en = f"Assessment {assessment_id} is saved" + (f"; conclusion: {state.conclusion.en}" if state.conclusion
+                                                  else "") + "."
+    return f"{zh}\n{en}\n/history {assessment_id}"
+
+
 def saving_card(assessment_id: str, state: Assessment, rubric: Rubric, *, by: str, at: datetime) -> dict:
     """The same content while the write finishes in the background; no buttons."""
     head = header("正在保存…", "Saving…", "wathet", assessment_id)

@@ -16,3 +16,12 @@ def group_notice_card(zh: str = GROUP_NOTICE_ZH, en: str = GROUP_NOTICE_EN) -> d
 def text_card(zh: str, en: str, template: str = "blue") -> dict:
     """A short bot message under the bot's name."""
     return card(header("面评助手", "Assessment bot", template), [text(user_text(zh, 1500), user_text(en, 1500))])
+
+
+TEXT_ONLY_ZH = "我只读取文字命令。发送 /help 查看所有命令，发送 /todo 查看你待填写的面试反馈。"
+TEXT_ONLY_EN = "I read text commands only. Send /help for the commands, or /todo for the interview feedback you owe."
+
+
+def text_only_card() -> dict:
+    """The answer to an image, file, sticker or other message the bot cannot read."""
+    return text_card(TEXT_ONLY_ZH, TEXT_ONLY_EN)

@@ -68,6 +68,14 @@ def post_worker_init(worker):
     start_background(worker.app.callable)
 
 
+def worker_exit(server, worker):  # noqa: ARG001
+    # Close the long connection (answering what is in flight) and release its lease, so another process takes
+    # it over at once rather than after the lease expires.
+    from bot import stop_background
+
+    stop_background(worker.app.callable)
+
+
 def child_exit(server, worker):  # noqa: ARG001
     # A worker's live gauges must not outlive it; its counters stay in the sums.
     from prometheus_client import multiprocess

@@ -193,9 +193,10 @@ def test_in_a_group_the_bot_acts_only_when_mentioned_and_answers_privately(push,
     assert json.loads(private.request.body)["receive_id"] == ALICE
 
 
-def test_the_bots_own_and_non_text_messages_are_ignored(push, feishu_http, ctx):
+def test_messages_from_bots_and_non_text_messages_in_groups_are_ignored(push, feishu_http, ctx):
     push.message(f"/assess {AID} pass", sender_type="app")
-    push.message("{}", message_type="image")
+    push.message(f"/assess {AID} pass", sender_type="bot")
+    push.message("{}", message_type="image", chat_type="group")
     ctx.runner.drain()
     assert feishu_http.sent_cards() == [] and ctx.store.jobs_by_status() == {}
 

@@ -13,6 +13,7 @@ from bot.assessment import CONCLUSION_WORDS, InvalidFields, RawFields, parse_con
 from bot.commands.base import Command, Outcome, Request, Wrong
 from bot.commands.grammar import ASSESSMENT_ID, MENTION, Token, missing_id, numeral, snippet, subject, tokens
 from bot.commands.registry import command
+from bot.feishu.mentions import free_text
 from bot.jobs.delivery import Purpose
 from bot.rubric import Rubric
 from bot.store import NewJob
@@ -89,9 +90,9 @@ class Assess(Command):
             elif target == "owner":
                 values[target] = _owner(token, mentions)
             elif target in ("content", "username"):
-                values[target] = token.value
+                values[target] = free_text(token.value, mentions)  # a placeholder never reaches Feishu Hire
             else:
-                dimensions.append((name, numeral(token.value)))
+                dimensions.append((name, free_text(numeral(token.value), mentions)))
         fields = RawFields(conclusion=values.get("conclusion"), dimensions=tuple(dimensions),
                            content=values.get("content"), username=values.get("username"))
         return cls(assessment_id=aid, fields=fields, owner=values.get("owner"))

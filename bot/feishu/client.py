@@ -207,6 +207,14 @@ class Feishu:
                    .build())
         return self._call("send_card", lambda: self.client.im.v1.message.create(request))
 
+    def send_text(self, receive_id: str, text: str, uuid: str) -> Written:
+        """Send a plain text message to a person (when Feishu refuses a card, text may still get through)."""
+        request = (CreateMessageRequest.builder().receive_id_type("open_id")
+                   .request_body(CreateMessageRequestBody.builder().receive_id(receive_id).msg_type("text")
+                                 .content(json.dumps({"text": text}, ensure_ascii=False)).uuid(uuid[:50]).build())
+                   .build())
+        return self._call("send_text", lambda: self.client.im.v1.message.create(request))
+
     def update_card(self, message_id: str, card: dict) -> Written:
         """Replace a card the bot sent (PATCH /open-apis/im/v1/messages/:message_id)."""
         request = (PatchMessageRequest.builder().message_id(message_id)

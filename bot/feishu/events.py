@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 MESSAGE_RECEIVED = "im.message.receive_v1"
 CARD_ACTION = "card.action.trigger"
+MENU_CLICKED = "application.bot.menu_v6"
 
 
 class Malformed(Exception):
@@ -95,6 +96,18 @@ class LegacyCardAction(_Frozen):
     timezone: str = ""
 
 
+class MenuClicked(_Frozen):
+    """`application.bot.menu_v6`: a person clicked an item of the bot's custom menu (private chat only).
+
+    https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/application-v6/bot/events/menu
+    """
+
+    event_id: str
+    event_key: str  # the item's event id, as configured in the developer console (≤ 30 characters)
+    operator_open_id: str
+    timestamp: str = ""  # seconds, a string in the samples
+
+
 class Ignored(_Frozen):
     """Anything the bot deliberately does not act on (other event types, legacy shapes)."""
 
@@ -102,7 +115,7 @@ class Ignored(_Frozen):
     event_id: str = ""
 
 
-Event = UrlVerification | MessageReceived | CardAction | Ignored
+Event = UrlVerification | MessageReceived | CardAction | MenuClicked | Ignored
 
 
 def parse(payload: dict) -> Event:
@@ -120,6 +133,8 @@ def parse(payload: dict) -> Event:
             return _message(event_id, _dict(event))
         if event_type == CARD_ACTION:
             return _card_action(event_id, _dict(event))
+        if event_type == MENU_CLICKED:
+            return _menu(event_id, _dict(event))
         return Ignored(event_type=event_type, event_id=event_id)
     except (ValidationError, TypeError, AttributeError) as exc:
         raise Malformed(str(exc).splitlines()[0]) from None
@@ -237,6 +252,13 @@ def _post_element(element: dict) -> str:
 
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _menu(event_id: str, event: dict) -> MenuClicked:
+    operator = _dict(_dict(event.get("operator")).get("operator_id"))
+    stamp = event.get("timestamp")
+    return MenuClicked(event_id=event_id, event_key=event.get("event_key"), operator_open_id=operator.get("open_id"),
+                       timestamp="" if stamp is None or isinstance(stamp, bool) else str(stamp))
 
 
 def _card_action(event_id: str, event: dict) -> CardAction:

@@ -47,10 +47,14 @@ _QUERY = re.compile(r"\?[^\s'\"]*")  # a connection URL's query carries its tick
 
 @dataclass(frozen=True)
 class Answer:
-    """What the handler returns: the callback's answer, and what to run once it has been written back."""
+    """What the handler returns: the callback's answer, and what to run once it has been written back.
+
+    A `code` other than 200 leaves the push unacknowledged (Feishu pushes it again), as an HTTP 5xx would.
+    """
 
     body: dict | None = None
     after: Callable[[], None] | None = None
+    code: int = 200
 
 
 Handler = Callable[[dict], Answer]
@@ -188,6 +192,9 @@ class LongConnection:
         except Exception:
             log.exception("long connection handler failed", extra=_ids(payload))
             return Response(code=500), None
+        if answer.code != 200:
+            log.warning("long connection push not acknowledged", extra={**_ids(payload), "code": answer.code})
+            return Response(code=answer.code), None
         response = Response(code=200)
         if answer.body is not None and _ids(payload).get("event_type") in CALLBACKS:
             response.data = base64.b64encode(json.dumps(answer.body, ensure_ascii=False).encode())

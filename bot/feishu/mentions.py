@@ -9,7 +9,7 @@ digit follows it, and longer keys are tried first.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -105,3 +105,40 @@ def open_id(token: str, mentions: Sequence[Mention]) -> str | None:
 def placeholders(text: str) -> list[str]:
     """Every placeholder in the text, in order, each read whole (`@_user_12`, never `@_user_1`)."""
     return PLACEHOLDER.findall(text)
+
+
+class Mentioned(Mapping[str, str]):
+    """The people a message still mentions: each placeholder's open_id (`owner=@…`), and names for free text."""
+
+    def __init__(self, mentions: Sequence[Mention] = ()):
+        self.people = tuple(mentions)
+        self._ids = {m.key: m.open_id for m in self.people if m.key}
+
+    def __getitem__(self, key: str) -> str:
+        return self._ids[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def named(self, text: str) -> str:
+        """`named(text, …)` with these people."""
+        return named(text, self.people)
+
+
+def free_text(text: str, mentions: Mapping[str, str]) -> str:
+    """Free text as it may leave the bot: every placeholder named (or `@` when the names are not known)."""
+    return mentions.named(text) if isinstance(mentions, Mentioned) else named(text, ())
+
+
+def unleak(value: object, mentions: Sequence[Mention]) -> object:
+    """Every string inside a JSON-like value with its placeholders named: the last guard before Feishu."""
+    if isinstance(value, str):
+        return named(value, mentions) if "@_user_" in value else value
+    if isinstance(value, dict):
+        return {k: unleak(v, mentions) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unleak(v, mentions) for v in value]
+    return value

@@ -14,7 +14,7 @@ from bot import actions, auth
 from bot.commands import registry
 from bot.commands.base import Inline, Outcome, Request
 from bot.commands.form import form_as_submitted
-from bot.feishu.events import CardAction
+from bot.feishu.events import CardAction, LegacyCardAction
 from bot.flows.commit import Denied, commit
 from bot.jobs.delivery import Clicked
 from bot.services import Context
@@ -31,8 +31,8 @@ class Answer:
     after: Callable[[], None] | None = None
 
 
-def on_card_action(ctx: Context, event: CardAction) -> Answer:
-    """Handle a `card.action.trigger`: answered now, within Feishu's 3 s."""
+def on_card_action(ctx: Context, event: CardAction | LegacyCardAction) -> Answer:
+    """Handle a `card.action.trigger` (or its 1.0 twin): answered now, within Feishu's 3 s."""
     clicked = Clicked(event.update_token, event.open_message_id, ctx.clock(), event.event_id)
     req = Request(ctx, event.operator_open_id, event.event_id, clicked=clicked, form_value=event.form_value)
     outcome = _decide(req, event.value)
@@ -50,7 +50,7 @@ def on_card_action(ctx: Context, event: CardAction) -> Answer:
     return Answer(outcome.answer)
 
 
-def not_saved(ctx: Context, event: CardAction) -> dict:
+def not_saved(ctx: Context, event: CardAction | LegacyCardAction) -> dict:
     """The answer when the database cannot store a click now: say so, and keep everything typed in the card.
 
     Feishu never re-pushes a callback, so the person is asked to click again; a submitted form comes back as

@@ -1,7 +1,9 @@
 """A chat message: ignore what is not for the bot, read the command, and commit what its unit decided.
 
 Everything that calls Feishu runs later from a job; here the only I/O is the database, so the
-acknowledgement is fast whatever the Open API is doing.
+acknowledgement is fast whatever the Open API is doing. Feishu writes each @mention as a placeholder
+`@_user_N` (https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content):
+the bot's own is removed wherever it stands, the others resolve to people, and none is ever sent on.
 """
 
 from __future__ import annotations
@@ -12,34 +14,60 @@ from bot import auth
 from bot.commands import registry
 from bot.commands.base import CommandProblem, Outcome, Request
 from bot.commands.help import Help
-from bot.feishu.events import MessageReceived
+from bot.feishu import mentions as mentioned
+from bot.feishu.events import Mention, MenuClicked, MessageReceived
 from bot.flows.commit import Denied, commit
 from bot.jobs.delivery import Purpose
 from bot.services import Context
 from cards import errors as error_cards
+from cards.notice import text_only_card
 
 log = logging.getLogger("assessbot.messages")
 
 
 def on_message(ctx: Context, event: MessageReceived) -> None:
     """Handle an `im.message.receive_v1`: commit the command's outcome with the message's dedup keys."""
-    if event.sender_type != "user" or event.message_type != "text" or event.text is None:
-        return
-    text, addressed = strip_mention(event, ctx.bot_open_id)
-    in_group = event.chat_type != "p2p"
-    if in_group and not addressed:
-        return
+    if event.from_bot or event.sender_type not in ("user", ""):
+        return  # other bots (and the bot itself) never command it
+    addressed = mentioned.strip_bot(event.text or "", event.mentions, ctx.bot_open_id)
+    if event.in_group and not addressed.to_bot:
+        return  # p2p, group and topic_group alike: in a group only what mentions the bot is for it
     keys = [f"event:{event.event_id}", f"message:{event.message_id}"]
     if ctx.store.seen(keys[1]):
         return  # a re-push of a message already handled
-    mentions = {m.key: m.open_id for m in event.mentions}
-    req = Request(ctx, event.sender_open_id, event.event_id, event.message_id, in_group,
-                  event.chat_id if in_group else None, mentions)
-    outcome = _decide(req, text)
+    req = Request(ctx, event.sender_open_id, event.event_id, event.message_id, event.in_group,
+                  event.chat_id if event.in_group else None, mentioned.Mentioned(addressed.mentions))
+    if event.text is None:  # an image, a file, a sticker…: say what the bot reads
+        outcome = Outcome(jobs=[req.send(text_only_card(), Purpose.HELP)])
+    else:
+        outcome = _decide(req, addressed.text)
+    _unleak(outcome, event.mentions)
     try:
         commit(req, keys, outcome)
     except Denied:  # someone else claimed the assessment since the unit looked
         commit(req, keys, req.deny(None, "write", auth.may_write(ctx.settings, req.actor, "someone else")))
+    if ctx.runner is not None:
+        ctx.runner.wake()
+
+
+def on_menu(ctx: Context, event: MenuClicked) -> None:
+    """Handle an `application.bot.menu_v6`: an item whose event id is a command word (`todo`, `help`) runs that
+    command for the person who clicked, answered in their chat with the bot; any other item shows the help."""
+    keys = [f"event:{event.event_id}"]
+    if ctx.store.seen(keys[0]):
+        return  # a re-push of a click already handled
+    req = Request(ctx, event.operator_open_id, event.event_id)
+    allowed = auth.may_use(ctx.settings, req.actor, None)
+    if not allowed.allowed:
+        outcome = req.deny(None, "use", allowed)
+    else:
+        try:
+            command = registry.parse("/" + event.event_key.strip().removeprefix("/"), {}, ctx.rubric)
+        except CommandProblem:
+            command = None
+        outcome = (command or Help()).handle(req)
+    commit(req, keys, outcome)
+    log.info("menu clicked", extra={"event_id": event.event_id, "event_key": event.event_key[:30]})
     if ctx.runner is not None:
         ctx.runner.wake()
 
@@ -57,13 +85,8 @@ def _decide(req: Request, text: str) -> Outcome:
     return (command or Help()).handle(req)
 
 
-def strip_mention(event: MessageReceived, bot_open_id: str | None) -> tuple[str, bool]:
-    """The text without the bot's @-mention, and whether the bot was mentioned at all."""
-    text = event.text or ""
-    addressed = False
-    for mention in event.mentions:
-        is_bot = mention.open_id == bot_open_id if bot_open_id else mention.key == "@_user_1"
-        if is_bot and mention.key in text:
-            text = text.replace(mention.key, " ")
-            addressed = True
-    return text.strip(), addressed
+def _unleak(outcome: Outcome, people: tuple[Mention, ...]) -> None:
+    """The last guard: whatever a unit echoes (a value in an error, a comment), its placeholders become names."""
+    for job in outcome.jobs:
+        job.payload.update(mentioned.unleak(job.payload, people))  # type: ignore[arg-type]
+    outcome.audits[:] = [mentioned.unleak(a, people) for a in outcome.audits]  # type: ignore[misc]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.feishu import events, security
 from bot.flows.clicks import not_saved, on_card_action
-from bot.flows.messages import on_message
+from bot.flows.messages import on_menu, on_message
 from bot.services import Context
 from bot.store import errors
 from cards.elements import toast
@@ -35,15 +35,66 @@ class Result:
 def receive(ctx: Context, body: bytes, headers: Mapping[str, str]) -> Result:
     """Answer one push from Feishu: 200 for accepted or ignored, 400 malformed, 401 not authentic."""
     settings = ctx.settings
+    if not settings.webhook_keys:  # long-connection mode without the webhook's secrets: nothing can be verified
+        log.warning("request rejected", extra={"status": 404, "reason": "webhook not configured"})
+        return Result(404, {"error": "not found"})
     secrets = security.Secrets(settings.feishu_encrypt_key, settings.feishu_verification_token,
                                settings.feishu_encrypt_key_previous, settings.feishu_verification_token_previous)
     try:
         payload = security.authenticate(body, headers, secrets, now=ctx.clock(),
                                         window=settings.assessbot_replay_window_seconds)
     except security.Rejected as exc:
+        legacy = _legacy_card(ctx, body, headers, secrets) if exc.reason == "signature mismatch" else None
+        if legacy is not None:
+            return legacy
         log.warning("request rejected", extra={"status": exc.status, "reason": exc.reason})
         return Result(exc.status, UNAUTHORIZED if exc.status == 401 else {"error": "bad request"})
     return handle_payload(ctx, payload, payload.key)
+
+
+def _legacy_card(ctx: Context, body: bytes, headers: Mapping[str, str], secrets: security.Secrets) -> Result | None:
+    """A 1.0 card callback (the older "message card request URL"), signed with sha1 and the Verification Token:
+    the same actions and answers as `card.action.trigger`, in the 1.0 answer shape. None: not one.
+
+    https://open.feishu.cn/document/deprecated-guide/message-card/configuring-card-callbacks/card-callback-structure
+    """
+    found = _legacy_payload(ctx, body, headers, secrets)
+    if found is None or not events.is_legacy_card(found[0]):
+        return None
+    payload, key = found
+    try:
+        event = events.parse_legacy_card(payload)
+    except events.Malformed as exc:
+        log.warning("malformed legacy card callback", extra={"reason": str(exc)[:200]})
+        return Result(400, {"error": "bad request"})
+    sorry = {"toast": toast("error", "出了点问题，请稍后重试。", "Something went wrong on our side; please try again.")}
+    result = _guard(event.event_id, lambda: _card(ctx, event, key, legacy=True), Result(200, sorry),
+                    lambda: Result(200, not_saved(ctx, event)))
+    return Result(result.status, legacy_answer(result.body), result.after)
+
+
+def _legacy_payload(ctx: Context, body: bytes, headers: Mapping[str, str],
+                    secrets: security.Secrets) -> tuple[dict, str] | None:
+    """The payload and which Verification Token (current or previous) signed it the 1.0 way; None: neither."""
+    for key, token in secrets.verification_tokens().items():
+        try:
+            return security.authenticate_legacy_card(body, headers, security.Secrets(secrets.encrypt_key, token),
+                                                     now=ctx.clock(),
+                                                     window=ctx.settings.assessbot_replay_window_seconds), key
+        except security.Rejected:
+            continue
+    return None
+
+
+def legacy_answer(body: dict) -> dict:
+    """A `card.action.trigger` answer in the 1.0 shape: the toast beside the card's own fields at top level."""
+    card = body.get("card")
+    if not isinstance(card, dict):
+        return body
+    toast_only = {k: v for k, v in body.items() if k != "card"}
+    if card.get("type") == "raw" and isinstance(card.get("data"), dict):
+        return {**toast_only, **card["data"]}
+    return {**toast_only, **card}  # a template answer: {"toast", "type": "template", "data": …}
 
 
 def handle_payload(ctx: Context, payload: dict, key: str | None = None) -> Result:
@@ -61,6 +112,9 @@ def handle_payload(ctx: Context, payload: dict, key: str | None = None) -> Resul
     if isinstance(event, events.MessageReceived):
         return _guard(event.event_id, lambda: _message(ctx, event, key), Result(200, {}),
                       lambda: Result(503, UNAVAILABLE))
+    if isinstance(event, events.MenuClicked):
+        return _guard(event.event_id, lambda: _menu(ctx, event), Result(200, {}),
+                      lambda: Result(503, UNAVAILABLE))
     if isinstance(event, events.CardAction):
         sorry = toast("error", "出了点问题，请稍后重试。", "Something went wrong on our side; please try again.")
         apology = Result(200, {"toast": sorry})
@@ -76,9 +130,16 @@ def _message(ctx: Context, event: events.MessageReceived, key: str | None) -> Re
     return Result(200, {})
 
 
-def _card(ctx: Context, event: events.CardAction, key: str | None) -> Result:
+def _menu(ctx: Context, event: events.MenuClicked) -> Result:
+    on_menu(ctx, event)
+    return Result(200, {})
+
+
+def _card(ctx: Context, event: events.CardAction | events.LegacyCardAction, key: str | None,
+          legacy: bool = False) -> Result:
     answer = on_card_action(ctx, event)
-    log.info("card action handled", extra={"event_id": event.event_id, **({"key": key} if key else {})})
+    log.info("card action handled", extra={"event_id": event.event_id, **({"key": key} if key else {}),
+                                           **({"format": "1.0"} if legacy else {})})
     return Result(200, answer.body, answer.after)
 
 

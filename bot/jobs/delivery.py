@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.feishu.client import FeishuError
-from bot.jobs.retry import transient
+from bot.jobs.retry import CARD, RECIPIENT, refusal, transient
 
 if TYPE_CHECKING:
     from bot.services import Context
@@ -40,6 +40,8 @@ class Purpose(StrEnum):
     ESCALATED = "e"
     NOT_MINE = "x"
     INBOX = "t"
+    SHORT = "s"  # the short card sent instead of one Feishu refused
+    TEXT = "tx"  # the plain text sent when no card is accepted
     WHOAMI = "w"
 
 
@@ -127,3 +129,35 @@ def _update_clicked_card(ctx: Context, to: Clicked, card: dict) -> None:
                 raise
             log.warning("delayed update refused; updating the message instead", extra={"code": err.code})
     ctx.feishu.update_card(to.message_id, card)
+
+
+def deliver_instead(ctx: Context, refused: Target, err: FeishuError, person: str, card: dict, text: str) -> bool:
+    """After Feishu refused a delivery for good: `card` (short) where it went, unless that place cannot take
+    anything, then privately to `person`, then `text` privately. False when nothing could be delivered.
+
+    Each refusal is logged with its code and log id; an answer that is not a refusal (Feishu down, too fast)
+    is raised, so the job is retried.
+    """
+    why = refusal(err)
+    log.warning("delivery refused", extra={"code": err.code, "log_id": err.log_id, "refusal": why})
+    private = Private(person, refused.source)
+    tries: list[tuple[Target, dict | None]] = []  # (where, card); no card: the text
+    if why == CARD:
+        tries.append((refused, card))
+    if not isinstance(refused, Private):
+        tries.append((private, card))
+    if not (why == RECIPIENT and isinstance(refused, Private)):  # a person who cannot get a card gets no text
+        tries.append((private, None))
+    for to, short in tries:
+        try:
+            if short is None:
+                ctx.feishu.send_text(person, text, f"{private.source}:{Purpose.TEXT.value}"[-50:])
+            else:
+                deliver(ctx, to, short, Purpose.SHORT)
+            return True
+        except FeishuError as again:
+            if refusal(again) is None:
+                raise
+            log.warning("delivery refused", extra={"code": again.code, "log_id": again.log_id,
+                                                   "refusal": refusal(again)})
+    return False

@@ -6,6 +6,12 @@
   invalid or expired tenant token -> drop the cached token once per process, retry at once
   1002002 and any other answer -> never retried: dead at once, the interviewer is told
 A dead job tells the interviewer, with the values kept for "try again".
+
+A delivery Feishu refuses for good (`refusal`) is not retried either; each job kind decides what to send
+instead (bot/jobs/delivery.py `deliver_instead`). Codes from the IM pages (reply, send, update, delayed update:
+https://open.feishu.cn/document/server-docs/im-v1/message/reply, …/message/create, …/message-card/patch,
+…/message-card/delay-update-message-card) and the card limits (https://open.feishu.cn/document/feishu-cards/
+card-json-v2-structure: 30 KB request body, 200 elements).
 """
 
 from __future__ import annotations
@@ -22,7 +28,20 @@ MAX_AGE = 600.0  # seconds from submission within which transient failures are r
 MAX_RATE_LIMITED_AGE = 1800.0
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 120.0
-TRANSIENT_CODES = frozenset({1002001, 1020001, 2200})
+TRANSIENT_CODES = frozenset({1002001, 1020001, 2200, 230020, 230049})  # 230020: too fast; 230049: still sending
+
+# Why a delivery can never succeed as it is.
+CARD = "card"  # the card: too large (230025, 100000), too many elements (300305, 230099/11310), refused content
+RECIPIENT = "recipient"  # the person or chat: outside the app's availability, bot not in the chat, resigned, …
+GONE = "gone"  # the message to answer or update: recalled, deleted, too old, its callback token spent
+REFUSED = {
+    CARD: frozenset({230025, 300305, 230099, 230001, 230022, 230028, 230054, 11310, 11311, 10002, 100000, 100030,
+                     200830}),
+    RECIPIENT: frozenset({230002, 230006, 230013, 230015, 230018, 230027, 230029, 230034, 230035, 230036, 230038,
+                          230053, 230075, 232009}),
+    GONE: frozenset({230011, 230019, 230031, 230050, 230071, 230072, 230110, 230111, 200000, 200310, 300020, 300030,
+                     300040}),
+}
 
 
 @dataclass(frozen=True)
@@ -52,7 +71,16 @@ def backoff(attempt: int, rand: Callable[[float, float], float] = random.uniform
 
 
 def transient(err: FeishuError) -> bool:
+    if err.code == 230099 and "lock" in err.msg:
+        return True  # 11310 "card action is lock": a JSON 2.0 card mid-interaction, updatable a moment later
     return err.code is None or err.code in TRANSIENT_CODES or (err.status or 0) >= 500
+
+
+def refusal(err: FeishuError) -> str | None:
+    """Why Feishu will never take this delivery as it is (CARD, RECIPIENT or GONE); None: it may yet."""
+    if transient(err) or err.rate_limited or err.token_invalid:
+        return None
+    return next((why for why, codes in REFUSED.items() if err.code in codes), None)
 
 
 def decide(err: FeishuError, job: Job, now: float, rand: Callable[[float, float], float] = random.uniform

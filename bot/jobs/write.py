@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 
 from bot.actions import OpenForm
 from bot.assessment import Assessment, Submission, changes, patch_body
-from bot.feishu.client import Written
-from bot.jobs.delivery import Purpose, deliver_result, target
-from bot.jobs.retry import Failure, transient
+from bot.feishu.client import FeishuError, Written
+from bot.jobs.delivery import Purpose, Target, deliver_instead, deliver_result, target
+from bot.jobs.retry import Failure, refusal, transient
 from bot.store import Assignment, Job
 from bot.views import WRITE, submitter, when
-from cards.confirmation import confirmation_card
+from cards.confirmation import confirmation_card, saved_card, saved_text
 from cards.elements import toast
 from cards.errors import write_failed_card
+from cards.notice import text_card
 
 if TYPE_CHECKING:
     from bot.services import Context
@@ -58,7 +59,24 @@ class WriteAssessment:
         card = confirmation_card(aid, state, ctx.rubric, by=by, at=when(ctx, job.created_at),
                                  edit_value=OpenForm(aid).encode())
         saved = toast("success", "面评已保存", "Assessment saved")
-        deliver_result(ctx, job.id, target(job.payload["target"]), card, saved, Purpose.CONFIRMED)
+        to = target(job.payload["target"])
+        try:
+            deliver_result(ctx, job.id, to, card, saved, Purpose.CONFIRMED)
+        except FeishuError as err:
+            if refusal(err) is None:
+                raise  # Feishu may take it later: retried, in the notify stage (no second PATCH)
+            self._confirm_briefly(job, to, err)
+
+    def _confirm_briefly(self, job: Job, refused: Target, err: FeishuError) -> None:
+        """The assessment is saved whatever Feishu thinks of the card: say so in fewer words."""
+        ctx, aid = self.ctx, job.assessment_id
+        assert aid is not None
+        state = ctx.store.known(aid).state
+        told = deliver_instead(ctx, refused, err, job.payload["actor"],
+                               saved_card(aid, state, edit_value=OpenForm(aid).encode()), saved_text(aid, state))
+        log.warning("confirmation refused; the assessment is saved",
+                    extra={"job_id": job.id, "assessment_id": aid, "code": err.code, "log_id": err.log_id,
+                           "told": told})
 
     def _send(self, job: Job, key: str, body: dict, state: Assessment) -> Written:
         """PATCH the assessment, or create it first when it belongs to an assignment Feishu has no id for yet."""
@@ -106,6 +124,12 @@ class WriteAssessment:
     def dead(self, job: Job, error: Failure | None) -> None:
         ctx, aid = self.ctx, job.assessment_id
         assert aid is not None
+        if job.version is not None and ctx.store.known(aid).applied_version >= job.version:
+            # written (by this job or a later one carrying it): only the confirmation failed; never "not saved"
+            log.error("confirmation not delivered; the assessment is saved",
+                      extra={"job_id": job.id, "assessment_id": aid, "code": error.code if error else None,
+                             "log_id": error.log_id if error else None})
+            return
         retryable = error is None or transient(error) or error.rate_limited
         ctx.store.record(job.payload["actor"], aid, "write", "failed",
                          {"version": job.version, "code": error.code if error else None},
@@ -114,4 +138,13 @@ class WriteAssessment:
                                  msg=error.msg if error else "internal error", log_id=error.log_id if error else None,
                                  retryable=retryable, retry_value=OpenForm(aid, job.id).encode())
         failed = toast("error", "保存失败", "Could not save")
-        deliver_result(ctx, job.id, target(job.payload["target"]), card, failed, Purpose.FAILED)
+        to = target(job.payload["target"])
+        try:
+            deliver_result(ctx, job.id, to, card, failed, Purpose.FAILED)
+        except FeishuError as err:
+            if refusal(err) is None:
+                raise
+            code = error.code if error else None
+            zh = f"面评 {aid} 未保存（错误 {code}）。请重新提交。"
+            en = f"Assessment {aid} was not saved (error {code}). Please submit it again."
+            deliver_instead(ctx, to, err, job.payload["actor"], text_card(zh, en, "red"), f"{zh}\n{en}")

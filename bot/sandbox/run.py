@@ -1,7 +1,10 @@
 """`assessbot sandbox` (and `make run` without credentials): the whole bot on this machine, no Feishu tenant.
 
 Starts the local Open API and the bot under gunicorn with throw-away keys, waits until the bot answers,
-then runs the console in the foreground. Ctrl-C, :quit or end of input stops everything it started.
+then runs the console in the foreground. With --longconn the bot runs in long-connection mode
+(FEISHU_EVENT_MODE=longconn, no Encrypt Key or Verification Token): it connects to the local Open API's gateway,
+and the console's messages and clicks reach it over that connection instead of /feishu/events.
+Ctrl-C, :quit or end of input stops everything it started.
 State survives in var/ (the Open API's assessments and messages, the bot's database); --fresh starts over.
 """
 
@@ -54,6 +57,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default=console.DEFAULT_NAME, help="your name in the console")
     parser.add_argument("--group", action="store_true", help="chat in a group, @-mentioning the bot")
     parser.add_argument("--lang", choices=("zh", "en"), default=console.default_lang(), help="how cards are shown")
+    parser.add_argument("--longconn", action="store_true", help="run the bot in long-connection mode: events and "
+                                                                "card callbacks over the local gateway's connection")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,11 +97,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen]) -> console.Options:
     """The local Open API, then the bot pointed at it; the console's options to reach both."""
+    longconn = bool(getattr(args, "longconn", False))
     openapi = processes.start([sys.executable, "-m", "bot.sandbox.openapi", "--port", "0", "--quiet",
-                               "--state-file", str(var / STATE_FILE)], var / OPENAPI_LOG, pipe_stdout=True,
-                              append=True)
+                               "--state-file", str(var / STATE_FILE), *(["--longconn"] if longconn else [])],
+                              var / OPENAPI_LOG, pipe_stdout=True, append=True)
     started.append(openapi)
-    openapi_url = processes.first_line(openapi, 20.0)
+    openapi_url = processes.first_line(openapi, START_TIMEOUT if longconn else 20.0)  # the gateway imports lark-oapi
     if not openapi_url.startswith("http://"):
         raise Failed(f"the local Open API did not start; see {var / OPENAPI_LOG} (--fresh starts over if its state "
                      f"file is damaged)\n{processes.tail(var / OPENAPI_LOG, 6)}")
@@ -108,9 +114,12 @@ def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen])
     port = args.port or processes.free_port()
     options = console.Options(bot=f"http://127.0.0.1:{port}", openapi=openapi_url,
                               encrypt_key=secrets.token_urlsafe(24), token=secrets.token_urlsafe(24),
-                              user=args.user, name=args.name, group=args.group, lang=args.lang)
-    env = {**os.environ, "FEISHU_APP_ID": options.app_id, "FEISHU_APP_SECRET": options.app_secret,
-           "FEISHU_ENCRYPT_KEY": options.encrypt_key, "FEISHU_VERIFICATION_TOKEN": options.token,
+                              user=args.user, name=args.name, group=args.group, lang=args.lang, longconn=longconn)
+    keys = ({"FEISHU_EVENT_MODE": "longconn"} if longconn else
+            {"FEISHU_EVENT_MODE": "webhook", "FEISHU_ENCRYPT_KEY": options.encrypt_key,
+             "FEISHU_VERIFICATION_TOKEN": options.token})
+    env = {**{k: v for k, v in os.environ.items() if k not in ("FEISHU_ENCRYPT_KEY", "FEISHU_VERIFICATION_TOKEN")},
+           "FEISHU_APP_ID": options.app_id, "FEISHU_APP_SECRET": options.app_secret, **keys,
            "FEISHU_DOMAIN": openapi_url, "FEISHU_BOT_OPEN_ID": bot_open_id,
            "DATABASE_URL": f"sqlite:///{var / DATABASE}", "HOST": "127.0.0.1", "PORT": str(port),
            "WEB_CONCURRENCY": str(args.workers)}
@@ -121,21 +130,43 @@ def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen])
         processes.wait_answering(f"{options.bot}/healthz", bot, START_TIMEOUT, log=var / BOT_LOG, interval=0.2)
     except RuntimeError as exc:
         raise Failed(f"the bot did not start: {exc}") from None
+    if longconn:  # the first message must not wait for the connection
+        try:
+            processes.wait_until(lambda: _connections(http, openapi_url), START_TIMEOUT, 0.1,
+                                 "the bot's long connection")
+        except TimeoutError as exc:
+            raise Failed(f"the bot did not open its long connection: {exc}; see {var / BOT_LOG}\n"
+                         f"{processes.tail(var / BOT_LOG, 6)}") from None
     return options
+
+
+def _connections(http: requests.Session, openapi_url: str) -> int:
+    """How many long connections the local gateway has."""
+    try:
+        return int(http.get(f"{openapi_url}/_sandbox/longconn", timeout=5).json().get("connections", 0))
+    except (requests.RequestException, ValueError, AttributeError):
+        return 0
 
 
 def _banner(o: console.Options, var: Path, servers_only: bool, lang: str) -> str:
     where = _shown(var)
+    if o.longconn:
+        how = ("机器人以长连接模式运行，消息和卡片回调经本地网关的连接送达。" if lang == "zh" else
+               "The bot runs in long-connection mode: messages and card callbacks reach it over the local gateway's "
+               "connection. ")
+    else:
+        how = ""
     if lang == "zh":
-        then = ("在另一个终端运行 `assessbot console` 与它对话；Ctrl-C 停止全部。" if servers_only else
+        then = how + ("在另一个终端运行 `assessbot console` 与它对话；Ctrl-C 停止全部。" if servers_only else
                 f"你是 {o.name}（{o.user}），正在与机器人{'群聊' if o.group else '单聊'}："
                 "试试 /assess 6930815272790114324 pass coding=4，或 :help；:quit 或 Ctrl-C 停止全部。")
         return (f"assessbot 沙盒：本地飞书开放平台在 {o.openapi}（状态保存在 {where}/{STATE_FILE}），机器人在 "
                 f"{o.bot} 由 gunicorn 运行（数据库 {where}/{DATABASE}，日志 {where}/{BOT_LOG}），使用一次性密钥，"
                 f"不会连接飞书。{then}状态会保留到下次运行（--fresh 从头开始）。")
-    then = ("Chat with it from another terminal with `assessbot console`; Ctrl-C stops everything." if servers_only
-            else f"You are {o.name} ({o.user}) in a {'group' if o.group else 'private'} chat with the bot: try "
-                 "/assess 6930815272790114324 pass coding=4, or :help; :quit or Ctrl-C stops everything.")
+    then = how + ("Chat with it from another terminal with `assessbot console`; Ctrl-C stops everything."
+                  if servers_only else
+                  f"You are {o.name} ({o.user}) in a {'group' if o.group else 'private'} chat with the bot: try "
+                  "/assess 6930815272790114324 pass coding=4, or :help; :quit or Ctrl-C stops everything.")
     return (f"assessbot sandbox: a local Feishu Open API at {o.openapi} (state in {where}/{STATE_FILE}) and the "
             f"bot under gunicorn at {o.bot} (database {where}/{DATABASE}, logs {where}/{BOT_LOG}), with throw-away "
             f"keys; nothing talks to Feishu. {then} The state is kept for the next run (--fresh starts over).")

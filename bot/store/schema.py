@@ -1,4 +1,5 @@
-"""The tables (dedup records, the job outbox, known assessments, audit, the shared rate limit) and job rows."""
+"""The tables (dedup records, the job outbox, known assessments, audit, the shared rate limit, the schedule and
+the people it names) and job rows."""
 
 from __future__ import annotations
 
@@ -68,6 +69,16 @@ rate_hits = Table(
     Column("at", Float, nullable=False, index=True),
 )
 
+# A lease one process of the deployment holds at a time (the long connection), with the state it reports.
+leases = Table(
+    "leases", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128)),  # None: free
+    Column("expires_at", Float, nullable=False, default=0.0),
+    Column("state_json", Text, nullable=False, default="{}"),
+    Column("updated_at", Float, nullable=False, default=0.0),
+)
+
 
 # One interviewer on one external interview: the schedule the bot brings the form by.
 assignments = Table(
@@ -94,6 +105,15 @@ assignments = Table(
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("interview_id", "interviewer", name="uq_assignment"),
     Index("ix_assignments_interviewer_end", "interviewer", "end_at"),
+)
+
+
+# People named by email or mobile in a schedule, as Feishu resolved them (a cache; re-resolved when old).
+people = Table(
+    "people", metadata,
+    Column("ref", String(200), primary_key=True),  # a lowercased email or a mobile as +<country><number>
+    Column("open_id", String(128), nullable=False),
+    Column("resolved_at", Float, nullable=False),
 )
 
 

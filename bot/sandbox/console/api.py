@@ -48,6 +48,27 @@ class Bot:
 
 
 @dataclass
+class Gateway:
+    """The bot's long connection, reached as Feishu reaches it: the local Open API's gateway pushes over it."""
+
+    openapi: str
+    http: requests.Session
+
+    def push(self, payload: dict) -> tuple[int, dict]:
+        """Push one event or callback over the connection; 200 and the bot's answer, or the gateway's error."""
+        try:
+            response = self.http.post(f"{self.openapi}/_sandbox/longconn", json={"payload": payload, "timeout": 10},
+                                      timeout=15)
+            answer = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise Unreachable(f"local Open API {self.openapi}: {type(exc).__name__}") from None
+        answer = answer if isinstance(answer, dict) else {}
+        if response.status_code == 200:
+            return 200, answer.get("answer") if isinstance(answer.get("answer"), dict) else {}
+        return response.status_code, answer
+
+
+@dataclass
 class LocalOpenAPI:
     """The sandbox Open API's admin endpoints (/_sandbox/...) and the two Feishu calls the console needs."""
 

@@ -1,9 +1,10 @@
 """`assessbot console`: chat with the bot from a terminal, as an interviewer in Feishu would.
 
 Each typed line becomes a real `im.message.receive_v1` push, encrypted and signed, POSTed to the bot's
-/feishu/events; the bot's replies are read back from the local Open API and drawn as text. Buttons and
-forms are clicked and submitted as real `card.action.trigger` callbacks. Plain input()/print, so it also
-works through a pipe or a pseudo-terminal; the I/O is injectable for tests.
+/feishu/events (or, with --longconn, pushed over the bot's long connection by the local Open API's gateway);
+the bot's replies are read back from the local Open API and drawn as text. Buttons and forms are clicked and
+submitted as real `card.action.trigger` callbacks. Plain input()/print, so it also works through a
+pipe or a pseudo-terminal; the I/O is injectable for tests.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from dataclasses import dataclass, field
 
 import requests
 
-from bot.sandbox.console.api import APP_ID, APP_SECRET, Bot, LocalOpenAPI, Unreachable, private_chat, read_session
+from bot.sandbox.console.api import (
+    APP_ID,
+    APP_SECRET,
+    Bot,
+    Gateway,
+    LocalOpenAPI,
+    Unreachable,
+    private_chat,
+    read_session,
+)
 from bot.sandbox.console.fill import Cancelled, fill_form, form_value, missing, prefilled
 from bot.sandbox.console.render import Button, View, render, toast_line
 from bot.sandbox.console.text import describe_state, text
@@ -45,6 +55,7 @@ class Options:
     lang: str = "en"
     app_id: str = APP_ID
     app_secret: str = APP_SECRET
+    longconn: bool = False  # push over the bot's long connection rather than to /feishu/events
 
 
 @dataclass
@@ -67,6 +78,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default=DEFAULT_NAME, help="your name, as the contact directory gives it")
     parser.add_argument("--group", action="store_true", help="talk in a group chat, @-mentioning the bot")
     parser.add_argument("--lang", choices=("zh", "en"), default=default_lang(), help="the language cards are shown in")
+    parser.add_argument("--longconn", action="store_true", default=None,
+                        help="push over the bot's long connection (default: FEISHU_EVENT_MODE or the sandbox's)")
 
 
 def default_lang() -> str:
@@ -77,7 +90,7 @@ def default_lang() -> str:
 
 def options_from(args: argparse.Namespace) -> Options:
     """Flags first, then the environment, then the session file of a running sandbox, then the defaults."""
-    session = {} if os.environ.get("FEISHU_ENCRYPT_KEY") else read_session()
+    session = {} if os.environ.get("FEISHU_ENCRYPT_KEY") or os.environ.get("FEISHU_EVENT_MODE") else read_session()
     port = os.environ.get("PORT", "8000")
     return Options(
         bot=(args.bot or session.get("bot") or f"http://127.0.0.1:{port}").rstrip("/"),
@@ -86,7 +99,9 @@ def options_from(args: argparse.Namespace) -> Options:
         token=args.token or os.environ.get("FEISHU_VERIFICATION_TOKEN") or session.get("token") or "",
         user=args.user, name=args.name, group=args.group, lang=args.lang,
         app_id=os.environ.get("FEISHU_APP_ID") or session.get("app_id") or APP_ID,
-        app_secret=os.environ.get("FEISHU_APP_SECRET") or session.get("app_secret") or APP_SECRET)
+        app_secret=os.environ.get("FEISHU_APP_SECRET") or session.get("app_secret") or APP_SECRET,
+        longconn=bool(getattr(args, "longconn", None) or os.environ.get("FEISHU_EVENT_MODE") == "longconn"
+                      or session.get("longconn")))
 
 
 def _loopback_domain() -> str:
@@ -97,8 +112,9 @@ def _loopback_domain() -> str:
 def run(args: argparse.Namespace) -> int:
     """`assessbot console`."""
     options = options_from(args)
-    absent = [flag for flag, value in (("--openapi", options.openapi), ("--encrypt-key", options.encrypt_key),
-                                       ("--token", options.token)) if not value]
+    needed = (("--openapi", options.openapi),) if options.longconn else (
+        ("--openapi", options.openapi), ("--encrypt-key", options.encrypt_key), ("--token", options.token))
+    absent = [flag for flag, value in needed if not value]
     if absent:
         print(f"assessbot console: no running sandbox found and {', '.join(absent)} not given.\n"
               "Start everything with `assessbot sandbox` (or `make run` without credentials), or pass the flags "
@@ -116,7 +132,7 @@ class Console:
         self.o = options
         self.read, self._write = read, write
         http = http or requests.Session()
-        self.bot = Bot(options.bot, options.encrypt_key, http)
+        self.bot = Gateway(options.openapi, http) if options.longconn else Bot(options.bot, options.encrypt_key, http)
         self.openapi = LocalOpenAPI(options.openapi, http, options.app_id, options.app_secret)
         self.watch, self.wait, self.quiet = watch, wait, quiet
         self.chats = [private_chat(options.user)] + ([GROUP_CHAT] if options.group else [])

@@ -29,6 +29,8 @@ class Sandbox(Protocol):
     def issue_callback_token(self, message_id: str) -> str: ...
     def add_users(self, users: dict[str, str]) -> None: ...
     def reset(self) -> None: ...
+    def push_over_longconn(self, payload: dict, timeout: float = 10.0) -> tuple[int, dict]: ...
+    def longconn_status(self) -> dict: ...
 
 
 def add_admin_routes(app: Flask, api: Sandbox) -> None:
@@ -78,10 +80,21 @@ def add_admin_routes(app: Flask, api: Sandbox) -> None:
         api.reset()
         return _json({"reset": True})
 
+    def longconn() -> Response:
+        if request.method == "GET":
+            return _json(api.longconn_status())
+        body = _object()
+        if not isinstance(body.get("payload"), dict):
+            return _json({"error": "expected {\"payload\": {...}}"}, 400)
+        timeout = body.get("timeout", 10.0)
+        status, answer = api.push_over_longconn(body["payload"], float(timeout) if isinstance(timeout, int | float)
+                                                else 10.0)
+        return _json(answer, status)
+
     for rule, view, methods in [("state", state, ["GET"]), ("messages", messages, ["GET", "POST"]),
                                 ("calls", calls, ["GET"]), ("faults", faults, ["GET", "POST", "DELETE"]),
                                 ("callback_tokens", callback_tokens, ["POST"]), ("users", users, ["POST"]),
-                                ("reset", reset, ["POST"])]:
+                                ("reset", reset, ["POST"]), ("longconn", longconn, ["GET", "POST"])]:
         app.add_url_rule(f"/_sandbox/{rule}", f"_sandbox_{rule}", view, methods=methods)
 
 

@@ -9,6 +9,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -31,6 +32,9 @@ from bot.sandbox.openapi.wire import (
     rate_limited,
 )
 
+if TYPE_CHECKING:
+    from bot.sandbox.openapi.longconn import LongConnServer
+
 BOT_OPEN_ID = "ou_bot0000000000000000000000000000"
 TOKEN_TTL = 7200
 TOKEN_REUSE = 1800  # Feishu hands out the same token while 30 minutes or more remain
@@ -48,7 +52,9 @@ class FakeOpenAPI:
     def __init__(self, *, app_id: str = "cli_sandbox", app_secret: str = "sandbox-secret", auto_create: bool = True,
                  users: dict[str, str] | None = None, patch_rate_limit: int | None = None,
                  state_file: str | None = None, assessments: dict[str, dict] | None = None,
-                 bot_open_id: str = BOT_OPEN_ID, clock: Callable[[], float] = time.time):
+                 bot_open_id: str = BOT_OPEN_ID, clock: Callable[[], float] = time.time,
+                 longconn: LongConnServer | None = None):
+        self.longconn = longconn  # the long-connection gateway, whose endpoint this app serves
         self.app_id, self.app_secret, self.auto_create, self.bot_open_id = app_id, app_secret, auto_create, bot_open_id
         self.users: dict[str, str] = dict(users or {})
         self.patch_rate_limit, self.clock = patch_rate_limit, clock
@@ -117,6 +123,23 @@ class FakeOpenAPI:
         with self._lock:
             self.users.update(users)
 
+    def push_over_longconn(self, payload: dict, timeout: float = 10.0) -> tuple[int, dict]:
+        """Push an event or callback to the bot over its long connection: (200, its answer) or (503/504, why)."""
+        if self.longconn is None:
+            return 503, {"error": "the long-connection gateway is off (start with --longconn)"}
+        from bot.sandbox.openapi.longconn import PushFailed
+
+        try:
+            return 200, {"answer": self.longconn.push(payload, timeout)}
+        except PushFailed as exc:
+            return 504, {"error": f"long connection: {exc}"}
+
+    def longconn_status(self) -> dict:
+        """Whether the gateway is on, and how many connections it has."""
+        if self.longconn is None:
+            return {"enabled": False, "connections": 0}
+        return {"enabled": True, "connections": self.longconn.connections, "handshakes": self.longconn.handshakes}
+
     def reset(self) -> None:
         """Back to the initial state; tenant tokens stay valid, as they would at Feishu."""
         self.faults.clear()
@@ -178,6 +201,8 @@ class FakeOpenAPI:
             ("GET", "/open-apis/contact/v3/users/<user_id>", "contact", self._contact),
             ("GET", "/open-apis/bot/v3/info", "bot", self._bot_info),
         ]
+        if self.longconn is not None:
+            routes.append(("POST", "/callback/ws/endpoint", "ws_endpoint", self._ws_endpoint))
         for method, rule, endpoint, view in routes:
             app.add_url_rule(rule, endpoint, view, methods=[method])
         add_admin_routes(app, self)
@@ -212,7 +237,7 @@ class FakeOpenAPI:
             g.faults.append("no_scope")
             raise OpenAPIError(400, 99991672, "Access denied. One of the following scopes is required: "
                                               f"[{SCOPES.get(endpoint, '')}]. 应用尚未开通所需的应用身份权限")
-        if endpoint not in ("token", "other"):
+        if endpoint not in ("token", "ws_endpoint", "other"):  # the two that take the app's credentials instead
             self._authorize()
         if endpoint == "patch" and self.patch_rate_limit:
             self._throttle(self.patch_rate_limit)
@@ -363,6 +388,12 @@ class FakeOpenAPI:
             raise OpenAPIError(400, 41050, "no user authority error")
         return json_response({"code": 0, "msg": "success",
                               "data": {"user": {"open_id": user_id, "name": name, "en_name": name}}})
+
+    def _ws_endpoint(self) -> Response:
+        """The long connection's endpoint: a ws:// URL for this app (bot/sandbox/openapi/longconn.py)."""
+        assert self.longconn is not None
+        status, answer = self.longconn.endpoint(request.get_json(force=True, silent=True))
+        return json_response(answer, status)
 
     def _bot_info(self) -> Response:
         """https://open.feishu.cn/document/client-docs/bot-v3/obtain-bot-info"""

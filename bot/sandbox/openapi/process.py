@@ -14,13 +14,16 @@ class OpenAPIProcess:
     """The local Open API in its own process group, on a free port; a context manager that stops it."""
 
     def __init__(self, workdir: Path, patch_rate_limit: int | None = None, *, name: str = "openapi",
-                 timeout: float = 20.0):
+                 timeout: float = 20.0, longconn: bool = False):
         args = [sys.executable, "-m", "bot.sandbox.openapi", "--port", "0", "--quiet"]
         if patch_rate_limit:
             args += ["--patch-rate-limit", str(patch_rate_limit)]
+        if longconn:
+            args += ["--longconn"]
         self.log_path = workdir / f"{name}.log"
         self.proc = processes.start(args, self.log_path, env=processes.clean_env(), cwd=workdir, pipe_stdout=True)
-        line = processes.first_line(self.proc, timeout)
+        # the gateway imports lark-oapi (its protobuf frames): seconds, more on a busy machine
+        line = processes.first_line(self.proc, timeout * 3 if longconn else timeout)
         if not line.startswith("http://"):
             self.stop()
             raise RuntimeError(f"the local Open API did not start: {line!r} (see {self.log_path})")
@@ -56,6 +59,24 @@ class OpenAPIProcess:
         response = self.http.post(f"{self.url}/_sandbox/faults", json={"endpoint": endpoint, "kind": kind, **params},
                                   timeout=30)
         response.raise_for_status()
+
+    def longconn(self) -> dict:
+        """The gateway: whether it is on, and how many connections it has (and has accepted in all)."""
+        return self.get("longconn")
+
+    def push(self, payload: dict, timeout: float = 10.0) -> dict:
+        """Push an event or callback over the bot's long connection; the bot's answer (RuntimeError if none)."""
+        response = self.http.post(f"{self.url}/_sandbox/longconn", json={"payload": payload, "timeout": timeout},
+                                  timeout=timeout + 5)
+        if response.status_code != 200:
+            raise RuntimeError(f"push over the long connection failed: {response.text[:300]}")
+        return response.json()["answer"]
+
+    def record(self, message_id: str, chat_id: str, sender: str, text: str) -> None:
+        """Tell the Open API about a message a user sent, so the bot's reply lands in its chat."""
+        self.http.post(f"{self.url}/_sandbox/messages", json={"message_id": message_id, "chat_id": chat_id,
+                                                              "sender": sender, "text": text},
+                       timeout=10).raise_for_status()
 
     def clear_faults(self) -> None:
         self.http.delete(f"{self.url}/_sandbox/faults", timeout=10).raise_for_status()

@@ -65,10 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-auto-create", action="store_true", help="PATCH of an unknown id answers 1002002")
     parser.add_argument("--user", action="append", default=[], metavar="OPEN_ID=NAME", help="a contact; repeatable")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument("--longconn", action="store_true", help="also serve Feishu's long connection "
+                        "(POST /callback/ws/endpoint, then frames over a WebSocket); push with POST /_sandbox/longconn")
     args = parser.parse_args(argv)
     users = dict(item.split("=", 1) for item in args.user if "=" in item)
+    gateway = None
+    if args.longconn:
+        from bot.sandbox.openapi.longconn import LongConnServer
+
+        gateway = LongConnServer(app_id=args.app_id, app_secret=args.app_secret, host=args.host).start(http=False)
     api = FakeOpenAPI(app_id=args.app_id, app_secret=args.app_secret, auto_create=not args.no_auto_create,
-                      users=users, patch_rate_limit=args.patch_rate_limit, state_file=args.state_file)
+                      users=users, patch_rate_limit=args.patch_rate_limit, state_file=args.state_file,
+                      longconn=gateway)
     server = make_server(args.host, args.port, api.app, threaded=True,
                          request_handler=_QuietHandler if args.quiet else None)
     print(f"http://{args.host}:{server.port}", flush=True)
@@ -88,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
+        if gateway is not None:
+            gateway.stop()
         api.close()
     return 0
 
