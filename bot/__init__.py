@@ -43,11 +43,13 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
     logs.setup(settings.assessbot_log_level, settings.secret_values(), fmt=settings.assessbot_log_format)
     store = store_module.Store(settings.database_url, clock)
     try:
-        store.create_schema()
+        store.create_schema()  # upgrades an older schema; refuses a newer one
+    except store_module.SchemaTooNew as exc:
+        raise SystemExit(f"assessbot cannot start: {exc}") from None
     except store_module.Unavailable:  # start anyway: /readyz says so, the first transaction creates the tables
         import logging
 
-        logging.getLogger("assessbot").warning("the database is unavailable at start; its tables are created "
+        logging.getLogger("assessbot").warning("the database is unavailable at start; its schema is upgraded "
                                                "once it answers")
     ctx = services.Context(settings=settings, rubric=the_rubric, store=store, feishu=feishu_api, clock=clock,
                           bot_open_id=settings.feishu_bot_open_id or None)

@@ -1,4 +1,4 @@
-"""The `assessbot` command: run, serve, worker, console, sandbox, doctor.
+"""The `assessbot` command: run, serve, worker, console, sandbox, db, jobs, export, doctor.
 
 Each subcommand lives in its own module exposing `configure(parser)` and `run(args) -> int`; they are
 imported only when used, so `assessbot --help` stays fast.
@@ -22,6 +22,9 @@ WORKER_THREADS = 4  # a worker with ASSESSBOT_RUNNER_THREADS=0 (the web processe
 MODULES = {
     "console": ("bot.sandbox.console.chat", "chat with the bot from the terminal, as Feishu would deliver it"),
     "sandbox": ("bot.sandbox.run", "start a local Open API and the bot under gunicorn, then the console"),
+    "db": ("bot.database", "the database's schema: upgrade it to this release, or show its version"),
+    "jobs": ("bot.jobs.admin", "list pending, retrying and dead jobs; retry or discard one"),
+    "export": ("bot.export", "write the known assessments and the audit trail as JSON lines or CSV"),
     "import": ("bot.importing", "check a schedule file (CSV, XLSX, JSON Lines) and import its interviews"),
     "doctor": ("bot.doctor", "check a deployment: settings, Feishu credentials, database, rubric"),
 }

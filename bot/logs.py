@@ -109,6 +109,9 @@ def setup(level: str = "INFO", secrets: Iterable[str] = (), stream=None,  # type
     lark = logging.getLogger("Lark")
     lark.handlers = []
     lark.propagate = True
+    # Alembic's set-up chatter at INFO; the store logs a schema upgrade itself, once.
+    logging.getLogger("alembic").setLevel(max(level if isinstance(level, int) else logging.getLevelName(level),
+                                              logging.WARNING))
     return handler
 
 

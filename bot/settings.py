@@ -224,6 +224,22 @@ def load_server(env_file: str | Path | None = ".env") -> ServerSettings:
         raise SettingsError(describe(exc)) from None
 
 
+class DatabaseSettings(BaseSettings):
+    """The database alone (for `assessbot db`, `jobs` and `export`, which need no Feishu credentials)."""
+
+    model_config = ServerSettings.model_config
+
+    database_url: str = DEFAULT_DATABASE_URL
+
+
+def load_database_url(env_file: str | Path | None = ".env") -> str:
+    """DATABASE_URL from the environment or .env (the default SQLite file if unset)."""
+    try:
+        return DatabaseSettings(_env_file=env_file).database_url  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(describe(exc)) from None
+
+
 def credentials(env_file: str | Path | None = ".env") -> Credentials:
     """The Feishu credentials set in the environment or in .env, each possibly empty."""
     return Credentials(_env_file=env_file)  # type: ignore[call-arg]

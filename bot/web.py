@@ -8,6 +8,7 @@ import time
 from flask import Blueprint, Response, current_app, json, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from bot import metrics
 from bot.flows import receive as dispatch
 from bot.services import Context
 from bot.store import Unavailable
@@ -27,13 +28,17 @@ def _json(body: dict, status: int = 200) -> Response:
 @bp.post("/feishu/events")
 def feishu_events() -> Response:
     """Events and card callbacks, both signed and encrypted the same way."""
+    started = time.perf_counter()
     limit = _ctx().settings.assessbot_max_body_bytes
     body = _body(limit)
     if body is None:
         # Larger than any push Feishu sends (ASSESSBOT_MAX_BODY_BYTES): unread, so nobody can be answered.
         log.warning("push refused: body too large", extra={"limit": limit, "size": request.content_length})
+        metrics.ACKS.labels("413").inc()
         return _json({"error": "body too large", "limit": limit}, 413)
     result = dispatch.receive(_ctx(), body, request.headers)
+    metrics.ACKS.labels(str(result.status)).inc()
+    metrics.ACK_SECONDS.observe(time.perf_counter() - started)
     response = _json(result.body, result.status)
     if result.after is not None:
         response.call_on_close(result.after)
@@ -83,11 +88,12 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """The database answers; the job backlog and its oldest entry's age; in long-connection mode the connection.
+    """The database answers; the backlog, its oldest entry's age, dead jobs; in long-connection mode the connection.
 
     In long-connection mode every process reports the one connection of the deployment (from its lease), and
     answers 503 unless a live holder reports it connected: without it no event reaches the bot. 503 while the
-    database cannot store.
+    database cannot store. Dead jobs are reported, never failed on: a load balancer that took the instance out
+    for them would stop acknowledgements too, and retrying them is an operator's decision (`assessbot jobs`).
     """
     ctx = _ctx()
     started = time.perf_counter()
@@ -95,6 +101,7 @@ def readyz() -> Response:
     try:
         ctx.store.ping()
         backlog, oldest = ctx.store.backlog()
+        dead = ctx.store.dead_jobs()
         if ctx.settings.feishu_event_mode == "longconn":
             from bot.longconn_mode import status
 
@@ -105,8 +112,23 @@ def readyz() -> Response:
         log.exception("readiness check failed")
         return _json({"status": "unavailable", "database": "error"}, 503)
     body = {"status": "ok" if connected else "unavailable", "database": "ok", "backlog": backlog,
-            "oldest_pending_seconds": round(oldest, 3)}
+            "oldest_pending_seconds": round(oldest, 3), "dead_jobs": dead}
     if connection is not None:
         body["connection"] = connection
     body["check_ms"] = round((time.perf_counter() - started) * 1000, 2)
     return _json(body, 200 if connected else 503)
+
+
+@bp.get("/metrics")
+def metrics_text() -> Response:
+    """Prometheus metrics, for a scraper on this machine only: 404 through a proxy or from another host."""
+    proxied = request.headers.get("X-Forwarded-For") or request.headers.get("Forwarded")
+    if proxied or request.remote_addr not in _LOOPBACK:
+        return _json({"error": "not found"}, 404)
+    try:
+        return Response(metrics.render(_ctx().store), 200, content_type=metrics.CONTENT_TYPE)
+    except Unavailable:
+        return _json({"status": "unavailable", "database": "unreachable"}, 503)
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})

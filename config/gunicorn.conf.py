@@ -5,8 +5,10 @@ setting: from the environment, or from .env in the working directory (the enviro
 """
 
 import gc
+import glob
 import os
 import sys
+import tempfile
 
 from bot import settings
 
@@ -32,6 +34,13 @@ logger_class = "bot.logs.GunicornLogger"
 accesslog = "-" if server.assessbot_access_log else None
 # The control socket sits at one path per user: several instances (or a sandbox) on one machine would share it.
 control_socket_disable = True
+# Metrics summed over the workers (prometheus_client's multiprocess mode): each process writes its counters to
+# files in this directory, emptied here before the app (and prometheus_client) is imported.
+metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
+                                    os.path.join(tempfile.gettempdir(), f"assessbot-metrics-{server.port}"))
+os.makedirs(metrics_dir, mode=0o700, exist_ok=True)
+for stale in glob.glob(os.path.join(metrics_dir, "*.db")):  # a previous run's counters
+    os.remove(stale)
 # The job runner's threads must start in each worker, after the fork.
 os.environ.setdefault("ASSESSBOT_DEFER_RUNNER", "1")
 # No garbage collection while the app is preloaded: lark-oapi creates ~330,000 objects, and the collector
@@ -65,3 +74,10 @@ def worker_exit(server, worker):  # noqa: ARG001
     from bot import stop_background
 
     stop_background(worker.app.callable)
+
+
+def child_exit(server, worker):  # noqa: ARG001
+    # A worker's live gauges must not outlive it; its counters stay in the sums.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -8,7 +8,7 @@ import responses
 
 from bot.settings import Settings
 from tests.support.clock import FakeClock
-from tests.support.databases import database_urls
+from tests.support.databases import database_urls, drop_everything
 from tests.support.feishu_http import FeishuHttp
 from tests.support.ids import ENCRYPT_KEY, TOKEN, make_settings
 from tests.support.push import Push
@@ -18,10 +18,10 @@ from tests.support.push import Push
 def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'assessbot.db'}"
-    from bot.store import make_engine, metadata
+    from bot.store import make_engine
 
     engine = make_engine(request.param)
-    metadata.drop_all(engine)  # every test starts from an empty database
+    drop_everything(engine)  # every test starts from an empty database
     engine.dispose()
     return request.param
 

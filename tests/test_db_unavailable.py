@@ -18,9 +18,10 @@ from sqlalchemy.engine import make_url
 from bot import auth, create_app
 from bot.actions import OpenForm
 from bot.jobs.runner import Runner
-from bot.store import NewJob, Store, Unavailable, errors, make_engine, metadata
+from bot.store import NewJob, Store, Unavailable, errors, make_engine
 from cards.elements import toast
 from cards.form import form_card, form_values_to_raw
+from tests.support.databases import drop_everything
 from tests.support.ids import ALICE, SUCCESS, make_settings
 from tests.support.tcpproxy import TcpProxy
 
@@ -295,7 +296,7 @@ def test_sqlite_locked_by_another_program_past_the_timeout_is_unavailable_and_wa
 def test_the_app_starts_without_its_database_and_creates_the_tables_when_it_answers(clock, feishu_http):
     server = make_url(os.environ["TEST_DATABASE_URL"])
     engine = make_engine(os.environ["TEST_DATABASE_URL"])
-    metadata.drop_all(engine)
+    drop_everything(engine)
     engine.dispose()
     with TcpProxy((server.host or "127.0.0.1", server.port or 5432)) as proxy:
         proxy.down()

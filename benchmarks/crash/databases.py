@@ -30,6 +30,8 @@ def postgres_database(server_url: str) -> Iterator[str]:
     except psycopg.Error:
         engine = make_engine(server_url)
         metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         engine.dispose()
         yield server_url
         return

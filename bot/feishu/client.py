@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 import lark_oapi as lark
@@ -35,6 +36,8 @@ from lark_oapi.core.cache import LocalCache
 from lark_oapi.core.exception import ObtainAccessTokenException
 from lark_oapi.core.http import transport
 from lark_oapi.core.token.manager import TokenManager
+
+from bot import metrics
 
 # The codes Feishu uses for a tenant token that is missing, expired or revoked.
 TOKEN_INVALID = frozenset({99991661, 99991663, 99991664, 99991665, 99991671})
@@ -69,6 +72,7 @@ class Written:
 
     log_id: str | None
     data: dict
+    status: int | None = None  # the HTTP status
 
 
 class _DroppableCache(LocalCache):
@@ -154,21 +158,23 @@ class Feishu:
         request = (PatchExternalInterviewAssessmentRequest.builder()
                    .external_interview_assessment_id(assessment_id)
                    .request_body(ExternalInterviewAssessment(body)).build())
-        return self._call(lambda: self.client.hire.v1.external_interview_assessment.patch(request))
+        return self._call("patch_assessment", lambda: self.client.hire.v1.external_interview_assessment.patch(request))
 
     def create_assessment(self, body: dict) -> Written:
         """POST /open-apis/hire/v1/external_interview_assessments: `body` carries external_interview_id and the
         idempotency key external_id; the new id is `data.external_interview_assessment.id`."""
         request = (CreateExternalInterviewAssessmentRequest.builder()
                    .request_body(ExternalInterviewAssessment(body)).build())
-        return self._call(lambda: self.client.hire.v1.external_interview_assessment.create(request))
+        return self._call("create_assessment",
+                          lambda: self.client.hire.v1.external_interview_assessment.create(request))
 
     def interview_assessments(self, interview_id: str) -> list[dict]:
         """The assessments Feishu holds for one external interview (POST …/external_interviews/batch_query)."""
         request = (BatchQueryExternalInterviewRequest.builder().page_size(20)
                    .request_body(BatchQueryExternalInterviewRequestBody.builder()
                                  .external_interview_id_list([interview_id]).build()).build())
-        written = self._call(lambda: self.client.hire.v1.external_interview.batch_query(request))
+        written = self._call("interview_assessments",
+                             lambda: self.client.hire.v1.external_interview.batch_query(request))
         return [a for item in written.data.get("items") or () if item.get("id") == interview_id
                 for a in item.get("interview_assessments") or ()]
 
@@ -177,7 +183,7 @@ class Feishu:
         those Feishu does not know are left out. At most 50 of each per call."""
         request = (BatchGetIdUserRequest.builder().user_id_type("open_id")
                    .request_body(BatchGetIdUserRequestBody.builder().emails(emails).mobiles(mobiles).build()).build())
-        written = self._call(lambda: self.client.contact.v3.user.batch_get_id(request))
+        written = self._call("open_ids", lambda: self.client.contact.v3.user.batch_get_id(request))
         found: dict[str, str] = {}
         for user in written.data.get("user_list") or ():
             if user.get("user_id"):
@@ -192,7 +198,7 @@ class Feishu:
                    .request_body(ReplyMessageRequestBody.builder().msg_type("interactive")
                                  .content(json.dumps(card, ensure_ascii=False)).uuid(uuid[:50]).build())
                    .build())
-        return self._call(lambda: self.client.im.v1.message.reply(request))
+        return self._call("reply_card", lambda: self.client.im.v1.message.reply(request))
 
     def send_card(self, receive_id: str, card: dict, uuid: str, id_type: str = "open_id") -> Written:
         """Send a card to a person (open_id) or a chat (chat_id)."""
@@ -200,7 +206,7 @@ class Feishu:
                    .request_body(CreateMessageRequestBody.builder().receive_id(receive_id).msg_type("interactive")
                                  .content(json.dumps(card, ensure_ascii=False)).uuid(uuid[:50]).build())
                    .build())
-        return self._call(lambda: self.client.im.v1.message.create(request))
+        return self._call("send_card", lambda: self.client.im.v1.message.create(request))
 
     def send_text(self, receive_id: str, text: str, uuid: str) -> Written:
         """Send a plain text message to a person (when Feishu refuses a card, text may still get through)."""
@@ -208,14 +214,14 @@ class Feishu:
                    .request_body(CreateMessageRequestBody.builder().receive_id(receive_id).msg_type("text")
                                  .content(json.dumps({"text": text}, ensure_ascii=False)).uuid(uuid[:50]).build())
                    .build())
-        return self._call(lambda: self.client.im.v1.message.create(request))
+        return self._call("send_text", lambda: self.client.im.v1.message.create(request))
 
     def update_card(self, message_id: str, card: dict) -> Written:
         """Replace a card the bot sent (PATCH /open-apis/im/v1/messages/:message_id)."""
         request = (PatchMessageRequest.builder().message_id(message_id)
                    .request_body(PatchMessageRequestBody.builder().content(json.dumps(card, ensure_ascii=False))
                                  .build()).build())
-        return self._call(lambda: self.client.im.v1.message.patch(request))
+        return self._call("update_card", lambda: self.client.im.v1.message.patch(request))
 
     def delayed_update(self, token: str, card: dict) -> Written:
         """Replace a card after its callback was answered (callback token: 30 minutes, two uses)."""
@@ -224,7 +230,7 @@ class Feishu:
                    .token_types({lark.AccessTokenType.TENANT})
                    .headers({"Content-Type": "application/json; charset=utf-8"})
                    .body({"token": token, "card": card}).build())
-        return self._call(lambda: self.client.request(request))
+        return self._call("delayed_update", lambda: self.client.request(request))
 
     def user_name(self, open_id: str) -> str | None:
         """The person's display name, or None when the app may not read contacts (cached per process)."""
@@ -232,7 +238,7 @@ class Feishu:
             return self._names[open_id]
         request = GetUserRequest.builder().user_id(open_id).user_id_type("open_id").build()
         try:
-            written = self._call(lambda: self.client.contact.v3.user.get(request))
+            written = self._call("user_name", lambda: self.client.contact.v3.user.get(request))
             name = (written.data.get("user") or {}).get("name") or None
         except FeishuError as exc:
             if exc.code is None or exc.token_invalid or exc.rate_limited:
@@ -245,7 +251,7 @@ class Feishu:
         """The bot's own open_id (GET /open-apis/bot/v3/info)."""
         request = (lark.BaseRequest.builder().http_method(lark.HttpMethod.GET).uri("/open-apis/bot/v3/info")
                    .token_types({lark.AccessTokenType.TENANT}).build())
-        raw = self._call(lambda: self.client.request(request), whole=True)
+        raw = self._call("bot_open_id", lambda: self.client.request(request), whole=True)
         return (raw.data.get("bot") or {}).get("open_id")
 
     def tenant_token(self) -> str:
@@ -257,7 +263,23 @@ class Feishu:
         except requests.RequestException as exc:
             raise FeishuError(None, f"cannot reach Feishu: {type(exc).__name__}") from None
 
-    def _call(self, send, whole: bool = False) -> Written:  # type: ignore[no-untyped-def]
+    def _call(self, endpoint: str, send, whole: bool = False) -> Written:  # type: ignore[no-untyped-def]
+        """One Open API call, counted by endpoint, Feishu code and HTTP status (bot/metrics.py)."""
+        started = time.perf_counter()
+        code: int | None = None
+        status: int | None = None
+        try:
+            written = self._checked(send, whole)
+            code, status = 0, written.status
+            return written
+        except FeishuError as exc:
+            code, status = exc.code, exc.status
+            raise
+        finally:
+            metrics.OPENAPI_SECONDS.labels(endpoint).observe(time.perf_counter() - started)
+            metrics.OPENAPI.labels(endpoint, *metrics.openapi_result(code, status)).inc()
+
+    def _checked(self, send, whole: bool) -> Written:  # type: ignore[no-untyped-def]
         try:
             response = send()
         except requests.Timeout:
@@ -278,7 +300,7 @@ class Feishu:
         data = _content(raw)
         if not whole:
             data = data.get("data") or {}
-        return Written(log_id, data)
+        return Written(log_id, data, status)
 
 
 def _content(raw: lark.RawResponse | None) -> dict:

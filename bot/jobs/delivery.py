@@ -42,6 +42,7 @@ class Purpose(StrEnum):
     INBOX = "t"
     SHORT = "s"  # the short card sent instead of one Feishu refused
     TEXT = "tx"  # the plain text sent when no card is accepted
+    WHOAMI = "w"
 
 
 @dataclass(frozen=True)

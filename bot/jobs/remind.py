@@ -12,6 +12,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bot import metrics
 from bot.actions import NotMine, OpenForm, Snooze
 from bot.jobs.delivery import Private, Purpose, deliver
 from bot.schedule.worktime import WorkTime
@@ -89,6 +90,7 @@ class Remind:
                              later=Snooze(assignment.id).encode(), not_mine=NotMine(assignment.id).encode())
         source = f"remind:{assignment.id}:{int(job.payload['at'])}"
         deliver(ctx, Private(assignment.interviewer, source), card, Purpose.REMINDER)
+        metrics.REMINDERS.inc()
         now = ctx.clock()
         ctx.store.update_assignment(assignment.id, remind_at=None,
                                     first_reminded_at=assignment.first_reminded_at or now)

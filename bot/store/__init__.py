@@ -2,7 +2,8 @@
 
 One class, `Store`, assembled from one module per concern: the engine and its transactions (`engine`), the
 tables (`schema`), acknowledgements and jobs (`outbox`), known assessments (`assessments`), the schedule of
-interviews (`schedule`), the audit trail (`audit`), the shared rate limit (`ratelimit`) and leases (`leases`).
+interviews (`schedule`), the audit trail (`audit`), the shared rate limit (`ratelimit`), leases (`leases`) and
+the operator's verbs on jobs (`admin`); the schema's versions live in `migrations`.
 """
 
 from __future__ import annotations
@@ -12,22 +13,24 @@ from collections.abc import Callable
 
 from sqlalchemy import delete
 
+from bot.store.admin import Admin, JobRow
 from bot.store.assessments import Denied, Known
 from bot.store.audit import AuditEntry
 from bot.store.engine import LOCK_TIMEOUT, make_engine, schema_lock
 from bot.store.errors import Unavailable, unavailable
 from bot.store.leases import Lease, Leases
+from bot.store.migrations import SchemaTooNew
 from bot.store.outbox import ACTIVE, Outbox, new_owner_id
 from bot.store.ratelimit import RateLimits
 from bot.store.schedule import Assignment, Schedule, Upserted
 from bot.store.schema import Job, NewJob, jobs, metadata, processed, rate_hits, rate_limits
 
-__all__ = ["ACTIVE", "Assignment", "AuditEntry", "Denied", "Job", "Known", "Lease", "NewJob", "Store", "Unavailable",
-           "Upserted", "jobs", "make_engine", "metadata", "new_owner_id", "rate_hits", "rate_limits", "schema_lock",
-           "unavailable"]
+__all__ = ["ACTIVE", "Admin", "Assignment", "AuditEntry", "Denied", "Job", "JobRow", "Known", "Lease", "NewJob",
+           "SchemaTooNew", "Store", "Unavailable", "Upserted", "jobs", "make_engine", "metadata", "new_owner_id",
+           "rate_hits", "rate_limits", "schema_lock", "unavailable"]
 
 
-class Store(Outbox, Schedule, RateLimits, Leases):
+class Store(Outbox, Schedule, RateLimits, Leases, Admin):
     """The bot's database."""
 
     def __init__(self, url: str, clock: Callable[[], float] = time.time, lock_timeout: float = LOCK_TIMEOUT):
@@ -41,7 +44,7 @@ class Store(Outbox, Schedule, RateLimits, Leases):
             counts = {
                 "processed_keys": conn.execute(delete(processed).where(processed.c.created_at < now - dedup_ttl)
                                                ).rowcount,
-                "jobs": conn.execute(delete(jobs).where(jobs.c.status.in_(("done", "dead")),
+                "jobs": conn.execute(delete(jobs).where(jobs.c.status.in_(("done", "dead", "discarded")),
                                                         jobs.c.updated_at < now - job_ttl)).rowcount,
                 "rate_hits": conn.execute(delete(rate_hits).where(rate_hits.c.at < now - 60)).rowcount,
             }

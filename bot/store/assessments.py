@@ -18,7 +18,7 @@ _APPLIED = select(assessments.c.applied_version).where(assessments.c.assessment_
 _UNAPPLIED = (select(jobs.c.version, jobs.c.payload)
               .where(jobs.c.assessment_id == bindparam("p_aid"),
                      jobs.c.version > bindparam("p_applied"), jobs.c.version <= bindparam("p_up_to"),
-                     jobs.c.status != "dead")
+                     jobs.c.status.notin_(("dead", "discarded")))
               .order_by(jobs.c.version))
 _LEASED = and_(jobs.c.id == bindparam("p_id"), jobs.c.lease_owner == bindparam("p_owner"), jobs.c.status == "running")
 _TO_NOTIFY = update(jobs).where(_LEASED).values(stage="notify", log_id=bindparam("p_log_id"),

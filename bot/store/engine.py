@@ -5,8 +5,9 @@ transaction that reads and then writes never fails with SQLITE_BUSY; transaction
 BEGIN and, in WAL mode, never wait for the writer. PostgreSQL claims rows with FOR UPDATE SKIP LOCKED so several
 workers and instances take different jobs without waiting on each other.
 
-Every transaction reports a database that cannot answer now as `Unavailable` (bot/store/errors.py). The tables
-are created at start, or, when the database is down then, by the first transaction once it is back.
+Every transaction reports a database that cannot answer now as `Unavailable` (bot/store/errors.py). The schema
+is upgraded to the code's version at start, or, when the database is down then, by the first transaction once
+it is back.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from sqlalchemy import Connection, create_engine, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from bot.store import migrations
 from bot.store.errors import Health, Unavailable, reported
-from bot.store.schema import metadata
 
 # How long a transaction waits for SQLite's write lock, or for a PostgreSQL connection from the pool, before the
 # database is reported unavailable: within Feishu's 3 s, so a push that cannot be stored is refused with a 503
@@ -50,15 +51,22 @@ class Database:
         self._schema_ready = False
         self._schema_turn = threading.Lock()
 
-    def create_schema(self) -> None:
-        """Create the tables that do not exist yet (new tables only; columns are never dropped).
+    def create_schema(self) -> list[str]:
+        """Upgrade the schema to the code's version (bot/store/migrations); the revisions applied.
 
-        Safe when many processes start at once on one empty database: they take turns (`schema_lock`).
+        Safe when many processes start at once: they take turns (`schema_lock`), and the later ones find the
+        schema current. SchemaTooNew when the database was upgraded by a newer release.
         """
         with self._schema_turn, self._reported(), self._begin() as conn:
             schema_lock(conn)
-            metadata.create_all(conn)
+            applied = migrations.upgrade(conn)
         self._schema_ready = True
+        return applied
+
+    def schema_version(self) -> tuple[str | None, str]:
+        """The database's schema version and the code's."""
+        with self._reported(writing=False), self.engine.connect() as conn:
+            return migrations.current(conn), migrations.head()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Insert, and_, bindparam, exists, func, or_, select, update
 
+from bot import metrics
 from bot.store.assessments import Assessments
 from bot.store.audit import Audit
 from bot.store.schedule import Plan, upsert
@@ -74,6 +75,7 @@ class Outbox(Assessments, Audit):
             return self._accept(keys, new_jobs, actor, claim_owner, may_override, audits, owner_change,
                                 assignment_updates, new_assignments, plan)
         except _Duplicate:
+            metrics.DEDUP_HITS.inc()
             return None
 
     def _accept(self, keys: Sequence[str], new_jobs: Sequence[NewJob], actor: str | None, claim_owner: bool,
@@ -189,6 +191,12 @@ class Outbox(Assessments, Audit):
         with self._reading() as conn:
             rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()
         return {status: count for status, count in rows}
+
+    def jobs_by_kind_and_state(self) -> dict[tuple[str, str], int]:
+        with self._reading() as conn:
+            rows = conn.execute(select(jobs.c.kind, jobs.c.status, func.count())
+                                .group_by(jobs.c.kind, jobs.c.status)).all()
+        return {(kind, status): count for kind, status, count in rows}
 
     def backlog(self) -> tuple[int, float]:
         """How many jobs wait, and the age in seconds of the oldest."""

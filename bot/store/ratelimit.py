@@ -17,6 +17,7 @@ from functools import cached_property
 
 from sqlalchemy import Connection, Insert, bindparam, select, update
 
+from bot import metrics
 from bot.store.engine import Database
 from bot.store.schema import rate_hits, rate_limits
 
@@ -79,6 +80,7 @@ class RateLimits(Database):
                 granted, delay = self.reserve_slot(name, limit, window)
                 if granted:
                     break
+                metrics.RATE_WAITS.inc()
                 sleep(min(delay, 1.0))
         if delay > 0:  # outside the turn: the next thread reserves the following slot meanwhile
             sleep(delay)

@@ -22,7 +22,7 @@ jobs = Table(
     Column("assessment_id", String(64), index=True),
     Column("version", Integer),
     Column("payload", Text, nullable=False),
-    Column("status", String(16), nullable=False, index=True),  # pending | running | done | dead
+    Column("status", String(16), nullable=False, index=True),  # pending | running | done | dead | discarded
     Column("stage", String(16), nullable=False, default="start"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("run_after", Float, nullable=False),

@@ -12,3 +12,12 @@ def database_urls() -> list:
     reason = "TEST_DATABASE_URL is not set (point it at a throw-away PostgreSQL database to run these)"
     return ["sqlite", pytest.param(pg or "postgresql", marks=pytest.mark.skipif(not pg, reason=reason),
                                    id="postgresql")]
+
+
+def drop_everything(engine) -> None:  # type: ignore[no-untyped-def]
+    """Drop the bot's tables and the schema's version: the next start builds the schema from the beginning."""
+    from bot.store import metadata
+
+    metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")

@@ -1,0 +1,70 @@
+"""/metrics: Prometheus text with the bot's counters after a scripted run, for local scrapers only."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot import metrics
+from tests.support.ids import SUCCESS
+
+
+def samples(app) -> dict[tuple[str, tuple], float]:
+    response = app.test_client().get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert response.status_code == 200
+    assert response.content_type == metrics.CONTENT_TYPE
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(response.get_data(as_text=True)) for s in family.samples}
+
+
+def delta(before: dict, after: dict, name: str, **labels: str) -> float:
+    key = (name, tuple(sorted(labels.items())))
+    return after.get(key, 0.0) - before.get(key, 0.0)
+
+
+def test_a_scripted_run_is_counted(app, push, ctx, feishu_http):
+    """Two acknowledgements, one re-push (a dedup hit), a PATCH and a reply to Feishu, jobs done by kind."""
+    before = samples(app)
+    feishu_http.patch_answers(SUCCESS)
+    push.message("/assess 6930815272790114324 pass", event_id="ev-metrics-1")
+    push.message("/assess 6930815272790114324 pass", event_id="ev-metrics-1")  # Feishu's re-push
+    push.message("/help", event_id="ev-metrics-2", message_id="om_help")
+    ctx.runner.drain()
+    after = samples(app)
+    assert delta(before, after, "assessbot_acknowledgements_total", outcome="200") == 3
+    assert delta(before, after, "assessbot_acknowledgement_seconds_count") == 3
+    assert delta(before, after, "assessbot_dedup_hits_total") == 1
+    assert delta(before, after, "assessbot_openapi_calls_total", endpoint="patch_assessment", code="0",
+                 status="200") == 1
+    assert delta(before, after, "assessbot_openapi_call_seconds_count", endpoint="patch_assessment") == 1
+    assert after[("assessbot_jobs", (("kind", "write"), ("state", "done")))] == 1
+    assert after[("assessbot_jobs", (("kind", "send"), ("state", "done")))] >= 1
+    for name in ("assessbot_rate_limit_waits_total", "assessbot_reminders_sent_total"):
+        assert (name, ()) in after
+
+
+def test_metrics_are_not_served_through_a_proxy_or_to_other_hosts(app):
+    client = app.test_client()
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.0.0.5"}).status_code == 404
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                      headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 404
+
+
+def test_counters_from_several_processes_add_up(tmp_path):
+    """What gunicorn's workers count, each in its own process, is summed by a scrape of any one of them."""
+    import subprocess
+    import sys
+
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    count = "from bot import metrics; metrics.ACKS.labels('200').inc({n}); metrics.DEDUP_HITS.inc()"
+    for n in (2, 3):
+        subprocess.run([sys.executable, "-c", count.format(n=n)], env=env, check=True, timeout=60)
+    scrape = ("from bot import metrics\n"
+              "class Empty:\n    def jobs_by_kind_and_state(self): return {('write', 'dead'): 1}\n"
+              "print(metrics.render(Empty()).decode())")
+    text = subprocess.run([sys.executable, "-c", scrape], env=env, check=True, timeout=60, capture_output=True,
+                          text=True).stdout
+    found = {(s.name, tuple(sorted(s.labels.items()))): s.value
+             for family in text_string_to_metric_families(text) for s in family.samples}
+    assert found[("assessbot_acknowledgements_total", (("outcome", "200"),))] == 5
+    assert found[("assessbot_dedup_hits_total", ())] == 2
+    assert found[("assessbot_jobs", (("kind", "write"), ("state", "dead")))] == 1
