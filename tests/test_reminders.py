@@ -191,7 +191,7 @@ def test_a_past_schedule_of_fifty_interviews_gives_each_person_one_digest(ctx, c
     assert schedule(ctx, *rows).new == 50
     assert ctx.store.jobs_by_status() == {"pending": 2}  # one digest per person, not fifty
     sent = run(local(25, "12:00"))
-    assert sorted(c["uuid"] for c in sent) == sorted([uuid(f"digest:{ALICE}:2026-11-25:g"), uuid(f"digest:{BOB}:2026-11-25:g")])
+    assert sorted(c["uuid"] for c in sent) == sorted(uuid(f"digest:{who}:2026-11-25:g") for who in (ALICE, BOB))
     assert all("还有 25 份面试反馈待填写" in str(c["card"]) for c in sent)
     assert run(local(25, "19:59")) == []
     assert schedule(ctx, *rows).unchanged == 50 and run(local(25, "19:59")) == []
