@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cards.elements import Element, card, fit, header, note, text, user_text, when
+from cards.reminder import Interview, about, small_print, subtitle
 
 MAX_SHOWN = 40
 _ACTIONS = {"write": ("保存", "save"), "assess": ("面评", "assess"), "form": ("打开表单", "open form"),
@@ -30,14 +31,16 @@ class HistoryEntry:
     log_id: str | None = None
 
 
-def history_card(assessment_id: str, entries: Sequence[HistoryEntry], *, owner: str | None) -> dict:
-    """The newest entries first, at most 40, saying how many older ones are not shown."""
-    head = header("面评记录", "Assessment history", "blue", assessment_id)
+def history_card(assessment_id: str, entries: Sequence[HistoryEntry], *, owner: str | None,
+                 interview: Interview | None = None) -> dict:
+    """The newest entries first, at most 40, saying how many older ones are not shown; for a scheduled
+    interview it leads with the candidate, job, round and time, the id in small print."""
+    head = header("面评记录", "Assessment history", "blue", subtitle(interview) if interview else assessment_id)
     newest = sorted(entries, key=lambda e: e.at, reverse=True)
 
     def build(level: int) -> dict:
         changes, names, rows = _LIMITS[level]
-        elements: list[Element] = []
+        elements: list[Element] = [*about(interview), small_print(assessment_id)] if interview else []
         if owner:
             shown = user_text(owner, names, one_line=True)
             elements.append(note(f"负责人：{shown}", f"Owner: {shown}"))

@@ -145,3 +145,29 @@ def _walk(node):
     elif isinstance(node, list):
         for value in node:
             yield from _walk(value)
+
+
+def test_cards_of_a_scheduled_interview_lead_with_the_candidate_and_keep_ids_in_small_print(ctx, clock, push,
+                                                                                           feishu_http, hire):
+    from cards.reminder import about, subtitle
+
+    clock.now = local(25, "12:00")
+    schedule(ctx, row("9501", local(25, "11:00"), recruiter=BOB))
+    assignment = ctx.store.find_assignments("9501")[0]
+    interview = interview_view(ctx, assignment)
+    form = json.loads(push.card(OpenForm(assignment.key).encode()).data)["card"]["data"]
+    assert form["header"]["subtitle"]["content"] == "张三 · Backend Engineer · Onsite 1"
+    assert form["body"]["elements"][0] == about(interview)[0]
+    assert form["body"]["elements"][-1]["text"]["content"] == f"面评 {assignment.key}"
+    push.message("/assess 张三 pass comment=solid")
+    ctx.runner.drain()
+    confirmation = [c["card"] for c in feishu_http.sent_cards() if "外部面评已更新" in json.dumps(c["card"],
+                                                                                         ensure_ascii=False)]
+    assert confirmation[-1]["header"]["subtitle"]["content"] == subtitle(interview)
+    assert confirmation[-1]["body"]["elements"][0] == about(interview)[0]
+    created = ctx.store.find_assignments("9501")[0].assessment_id
+    push.message(f"/history {created}", sender=BOB)  # the recruiter may read it
+    ctx.runner.drain()
+    history = feishu_http.sent_cards()[-1]["card"]
+    assert history["header"]["subtitle"]["content"] == subtitle(interview) and "denied" not in json.dumps(history)
+    assert ctx.store.owner_of(assignment.key) == ALICE  # the assigned interviewer owns it

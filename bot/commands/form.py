@@ -12,7 +12,7 @@ from bot.assessment import InvalidFields, validate
 from bot.commands.assess import write_job
 from bot.commands.base import Inline, Outcome, Request
 from bot.commands.registry import on_action
-from bot.views import form_for, when
+from bot.views import form_for, interview_for, when
 from cards.confirmation import saving_card
 from cards.elements import toast
 from cards.form import form_card, form_values_to_raw
@@ -41,7 +41,8 @@ def submit_form(req: Request, action: SubmitForm) -> Outcome:
     try:
         submission = validate(raw, ctx.rubric, complete=True, kept=frozenset(known.state.dimensions))
     except InvalidFields as exc:
-        card = form_card(aid, ctx.rubric, raw, submit_value=action.encode(), errors=exc.errors)
+        card = form_card(aid, ctx.rubric, raw, submit_value=action.encode(), errors=exc.errors,
+                         interview=interview_for(ctx, aid))
         note = toast("error", "有内容需要修改，请查看标红的项。", "Some values need fixing; see the notes in red.")
         return Outcome(answer={"toast": note, "card": {"type": "raw", "data": card}})
     decision = auth.may_write(ctx.settings, req.actor, known.owner)
@@ -53,7 +54,8 @@ def submit_form(req: Request, action: SubmitForm) -> Outcome:
 
     def saving() -> dict:
         state = submission.merged_into(ctx.store.known(aid).state)
-        return saving_card(aid, state, ctx.rubric, by=submission.username or req.actor, at=when(ctx, ctx.clock()))
+        return saving_card(aid, state, ctx.rubric, by=submission.username or req.actor, at=when(ctx, ctx.clock()),
+                           interview=interview_for(ctx, aid))
 
     return Outcome(jobs=[write_job(req, aid, dumped, submission.username, delay=budget + 1.0)],
                    keys=[f"event:{req.event_id}", f"form:{action.nonce}:{digest[:32]}"], write=True,

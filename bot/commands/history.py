@@ -12,7 +12,7 @@ from bot.commands.grammar import assessment_id, missing_id, snippet, tokens
 from bot.commands.registry import command
 from bot.jobs.delivery import Purpose
 from bot.rubric import Rubric
-from bot.views import when
+from bot.views import interview_for, when
 from cards.history import HistoryEntry, history_card
 
 
@@ -42,14 +42,18 @@ class History(Command):
 
     def handle(self, req: Request) -> Outcome:
         ctx, aid = req.ctx, self.assessment_id
+        assignment = ctx.store.assignment(aid)
+        if assignment is not None:
+            aid = assignment.key  # Feishu's id of a created assessment names the assignment's record
         known = ctx.store.known(aid)
         decision = auth.may_read(ctx.settings, req.actor, known.owner)
-        if not decision.allowed:
+        if not decision.allowed and not (assignment is not None and req.actor == assignment.recruiter):
             return req.deny(aid, "history", decision)
         entries = [HistoryEntry(at=when(ctx, e.at), actor=e.actor, action=e.action, result=e.result,
                                 changes=_change_lines(e.detail), log_id=e.log_id)
                    for e in ctx.store.history(aid, limit=500)]
-        return Outcome(jobs=[req.send(history_card(aid, entries, owner=known.owner), Purpose.HISTORY, private=True)])
+        card = history_card(aid, entries, owner=known.owner, interview=interview_for(ctx, aid))
+        return Outcome(jobs=[req.send(card, Purpose.HISTORY, private=True)])
 
 
 def _change_lines(detail: dict) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from bot.feishu.client import Written
 from bot.jobs.delivery import Purpose, deliver_result, target
 from bot.jobs.retry import Failure, transient
 from bot.store import Assignment, Job
-from bot.views import WRITE, submitter, when
+from bot.views import WRITE, interview_for, submitter, when
 from cards.confirmation import confirmation_card
 from cards.elements import toast
 from cards.errors import write_failed_card
@@ -56,7 +56,7 @@ class WriteAssessment:
         state = ctx.store.known(aid).state
         by = submitter(ctx, job.payload["actor"], job.payload.get("actor_name"))
         card = confirmation_card(aid, state, ctx.rubric, by=by, at=when(ctx, job.created_at),
-                                 edit_value=OpenForm(aid).encode())
+                                 edit_value=OpenForm(aid).encode(), interview=interview_for(ctx, aid))
         saved = toast("success", "面评已保存", "Assessment saved")
         deliver_result(ctx, job.id, target(job.payload["target"]), card, saved, Purpose.CONFIRMED)
 
