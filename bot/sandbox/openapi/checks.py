@@ -47,7 +47,8 @@ def _field(value: object, kind: str, path: str) -> list[str]:
     if kind == "strings":
         if not isinstance(value, list):
             return [f"{path}: must be a list of strings, not {kind_of(value)}"]
-        return [f"{path}[{i}]: must be a string, not {kind_of(v)}" for i, v in enumerate(value) if not isinstance(v, str)]
+        return [f"{path}[{i}]: must be a string, not {kind_of(v)}"
+                for i, v in enumerate(value) if not isinstance(v, str)]
     if kind == "dimensions":
         if not isinstance(value, list):
             return [f"{path}: must be a list, not {kind_of(value)}"]
