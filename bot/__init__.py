@@ -42,7 +42,13 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
                                    settings.assessbot_api_timeout, settings.assessbot_log_level)
     logs.setup(settings.assessbot_log_level, settings.secret_values(), fmt=settings.assessbot_log_format)
     store = store_module.Store(settings.database_url, clock)
-    store.create_schema()
+    try:
+        store.create_schema()
+    except store_module.Unavailable:  # start anyway: /readyz says so, the first transaction creates the tables
+        import logging
+
+        logging.getLogger("assessbot").warning("the database is unavailable at start; its tables are created "
+                                               "once it answers")
     ctx = services.Context(settings=settings, rubric=the_rubric, store=store, feishu=feishu_api, clock=clock,
                           bot_open_id=settings.feishu_bot_open_id or None)
     ctx.runner = Runner(store, jobs.executors(ctx), threads=settings.assessbot_runner_threads, clock=clock,

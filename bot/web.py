@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Blueprint, Response, current_app, json, request
@@ -9,8 +10,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot.flows import receive as dispatch
 from bot.services import Context
+from bot.store import Unavailable
 
 bp = Blueprint("assessbot", __name__)
+log = logging.getLogger("assessbot.web")
 
 
 def _ctx() -> Context:
@@ -61,13 +64,16 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """The database answers; the job backlog and its oldest entry's age."""
+    """The database answers; the job backlog and its oldest entry's age. 503 while the database cannot store."""
     ctx = _ctx()
     started = time.perf_counter()
     try:
         ctx.store.ping()
         backlog, oldest = ctx.store.backlog()
-    except Exception:
+    except Unavailable:  # logged once by the store when it stopped answering
         return _json({"status": "unavailable", "database": "unreachable"}, 503)
+    except Exception:
+        log.exception("readiness check failed")
+        return _json({"status": "unavailable", "database": "error"}, 503)
     return _json({"status": "ok", "database": "ok", "backlog": backlog, "oldest_pending_seconds": round(oldest, 3),
                   "check_ms": round((time.perf_counter() - started) * 1000, 2)})

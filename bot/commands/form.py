@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Sequence
 
 from bot import auth
 from bot.actions import OpenForm, SubmitForm
-from bot.assessment import InvalidFields, validate
+from bot.assessment import FieldError, InvalidFields, validate
 from bot.commands.assess import write_job
 from bot.commands.base import Inline, Outcome, Request
 from bot.commands.registry import on_action
@@ -29,6 +30,13 @@ def open_form(req: Request, action: OpenForm) -> Outcome:
     return Outcome(answer={"card": {"type": "raw", "data": card}})
 
 
+def form_as_submitted(req: Request, action: SubmitForm, errors: Sequence[FieldError] = ()) -> dict:
+    """The same form again, holding everything that was submitted (and the notes on what to fix)."""
+    raw = form_values_to_raw(req.form_value, req.ctx.rubric)
+    return form_card(action.assessment_id, req.ctx.rubric, raw, submit_value=action.encode(), errors=errors,
+                     interview=interview_for(req.ctx, action.assessment_id))
+
+
 @on_action(SubmitForm)
 def submit_form(req: Request, action: SubmitForm) -> Outcome:
     """Validate the form like a typed command; a valid one is written now and answered with its card."""
@@ -41,8 +49,7 @@ def submit_form(req: Request, action: SubmitForm) -> Outcome:
     try:
         submission = validate(raw, ctx.rubric, complete=True, kept=frozenset(known.state.dimensions))
     except InvalidFields as exc:
-        card = form_card(aid, ctx.rubric, raw, submit_value=action.encode(), errors=exc.errors,
-                         interview=interview_for(ctx, aid))
+        card = form_as_submitted(req, action, exc.errors)
         note = toast("error", "有内容需要修改，请查看标红的项。", "Some values need fixing; see the notes in red.")
         return Outcome(answer={"toast": note, "card": {"type": "raw", "data": card}})
     decision = auth.may_write(ctx.settings, req.actor, known.owner)

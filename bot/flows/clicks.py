@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot import actions, auth
 from bot.commands import registry
 from bot.commands.base import Inline, Outcome, Request
+from bot.commands.form import form_as_submitted
 from bot.feishu.events import CardAction
 from bot.flows.commit import Denied, commit
 from bot.jobs.delivery import Clicked
@@ -47,6 +48,24 @@ def on_card_action(ctx: Context, event: CardAction) -> Answer:
                                           "Already saved; nothing sent twice.")})
         return _answer_inline(ctx, ids[0], outcome.inline)
     return Answer(outcome.answer)
+
+
+def not_saved(ctx: Context, event: CardAction) -> dict:
+    """The answer when the database cannot store a click now: say so, and keep everything typed in the card.
+
+    Feishu never re-pushes a callback, so the person is asked to click again; a submitted form comes back as
+    it was sent, filled in, rather than as the empty form the card may have reverted to.
+    """
+    body: dict = {"toast": toast("error", "暂时无法保存你的提交，请稍后再试一次。",
+                                 "Could not save your answer; please try again in a moment.")}
+    try:
+        action = actions.decode(event.value)
+    except actions.Stale:
+        return body
+    req = Request(ctx, event.operator_open_id, event.event_id, form_value=event.form_value)
+    if isinstance(action, actions.SubmitForm) and auth.form_is_for(ctx.settings, action, req.actor).allowed:
+        body["card"] = {"type": "raw", "data": form_as_submitted(req, action)}
+    return body
 
 
 def _decide(req: Request, value: dict) -> Outcome:

@@ -2,6 +2,10 @@
 
 Each kind of job is an Executor (bot/jobs/__init__.py lists them); what a failure means is the retry
 table's business (bot/jobs/retry.py); leases, versions and the shared rate limit live in the store.
+
+While the database is unavailable the runner waits, backing off up to OUTAGE_CAP seconds; the store logs when
+it stops and starts answering, once each. A job caught mid-way is handed back the moment the database returns,
+not when its lease runs out.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.jobs.retry import Failure, Retry, as_failure, decide, describe
-from bot.store import Job, Store, new_owner_id
+from bot.store import Job, Store, Unavailable, new_owner_id
 
 log = logging.getLogger("assessbot.jobs")
+
+OUTAGE_FIRST = 0.25  # seconds before asking an unavailable database again, doubling up to OUTAGE_CAP
+OUTAGE_CAP = 4.0
 
 
 class Executor(Protocol):
@@ -91,11 +98,17 @@ class Runner:
 
     def _loop(self) -> None:
         owner = new_owner_id()
+        failures = 0
         while not self._stop.is_set():
             try:
                 ran = self.run_once(owner)
                 self._maybe_purge()
-            except Exception:  # the loop must survive a database hiccup
+                failures = 0
+            except Unavailable:  # already logged by the store, once per outage
+                failures += 1
+                self._stop.wait(self.outage_delay(failures))
+                continue
+            except Exception:  # the loop must survive anything
                 log.exception("job loop failed; continuing")
                 ran = False
             if not ran:
@@ -108,6 +121,11 @@ class Runner:
             self._last_purge = now
             counts = self._purge()
             log.info("purged old records", extra={"purged": counts})
+
+    def outage_delay(self, failures: int) -> float:
+        """How long to wait after the n-th failure in a row to reach the database: doubling, capped, jittered."""
+        ceiling = min(OUTAGE_CAP, OUTAGE_FIRST * 2 ** (min(failures, 20) - 1))
+        return self.rand(ceiling / 2, ceiling)
 
     def drain(self, limit: int = 1000) -> int:
         """Run due jobs in this thread until none is left (tests, the worker's shutdown)."""
@@ -138,6 +156,9 @@ class Runner:
         generation = self.tokens.generation() if self.tokens else 0
         try:
             executor.run(job)
+        except Unavailable:  # not the job's fault: hand it back once the database returns, attempt not counted
+            self._settle(job, lambda: self.store.retry_later(job, 0.0, "database unavailable", count_attempt=False))
+            return
         except Exception as exc:
             err, internal = as_failure(exc)
             if internal:  # a bug or a database error: bounded retries, then dead
@@ -146,10 +167,30 @@ class Runner:
                 context.update(code=err.code, log_id=err.log_id, status=err.status)
             self._failed(job, executor, err, generation, context, internal=internal)
             return
-        if self.store.finish(job):
+        finished = self._settle(job, lambda: self.store.finish(job))
+        if finished:
             log.info("job done", extra=context)
-        else:
+        elif finished is False:
             log.warning("job finished after its lease was lost", extra=context)
+
+    def _settle(self, job: Job, record: Callable[[], bool]) -> bool | None:
+        """Record what became of a job, waiting out a database outage while the lease lasts (None: gave up).
+
+        Giving up is safe: once the lease runs out another runner takes the job again, and every job kind
+        may run twice (versions and uuids make the repeat harmless); waiting here only makes it sooner.
+        """
+        until = time.monotonic() + self.lease
+        failures = 0
+        while True:
+            try:
+                return record()
+            except Unavailable:
+                failures += 1
+                if time.monotonic() >= until or self._stop.is_set():
+                    log.warning("could not record a job's result; it runs again once its lease ends",
+                                extra={"job_id": job.id, "kind": job.kind})
+                    return None
+                self._stop.wait(self.outage_delay(failures))
 
     def _failed(self, job: Job, executor: Executor, err: Failure, generation: int, context: dict,
                 internal: bool = False) -> None:
@@ -162,10 +203,11 @@ class Runner:
         if isinstance(verdict, Retry):
             log.warning("job will be retried", extra={**context, "delay": round(verdict.delay, 3)})
             executor.retrying(job, err)
-            self.store.retry_later(job, verdict.delay, describe(err), count_attempt=verdict.count_attempt)
+            self._settle(job, lambda: self.store.retry_later(job, verdict.delay, describe(err),
+                                                             count_attempt=verdict.count_attempt))
             return
         log.error("job is dead", extra={**context, "reason": verdict.reason})
-        if self.store.finish(job, "dead", describe(err)):
+        if self._settle(job, lambda: self.store.finish(job, "dead", describe(err))):
             try:
                 executor.dead(job, None if internal else err)
             except Exception:

@@ -14,21 +14,22 @@ from sqlalchemy import delete
 
 from bot.store.assessments import Denied, Known
 from bot.store.audit import AuditEntry
-from bot.store.engine import make_engine
+from bot.store.engine import LOCK_TIMEOUT, make_engine, schema_lock
+from bot.store.errors import Unavailable, unavailable
 from bot.store.outbox import ACTIVE, Outbox, new_owner_id
 from bot.store.ratelimit import RateLimits
 from bot.store.schedule import Assignment, Schedule, Upserted
 from bot.store.schema import Job, NewJob, jobs, metadata, processed, rate_hits, rate_limits
 
-__all__ = ["ACTIVE", "Assignment", "AuditEntry", "Denied", "Job", "Known", "NewJob", "Store", "Upserted", "jobs",
-           "make_engine", "metadata", "new_owner_id", "rate_hits", "rate_limits"]
+__all__ = ["ACTIVE", "Assignment", "AuditEntry", "Denied", "Job", "Known", "NewJob", "Store", "Unavailable", "Upserted",
+           "jobs", "make_engine", "metadata", "new_owner_id", "rate_hits", "rate_limits", "schema_lock", "unavailable"]
 
 
 class Store(Outbox, Schedule, RateLimits):
     """The bot's database."""
 
-    def __init__(self, url: str, clock: Callable[[], float] = time.time):
-        super().__init__(url, clock)
+    def __init__(self, url: str, clock: Callable[[], float] = time.time, lock_timeout: float = LOCK_TIMEOUT):
+        super().__init__(url, clock, lock_timeout)
         self._key_inserts = {}
 
     def purge(self, dedup_ttl: float, job_ttl: float) -> dict[str, int]:

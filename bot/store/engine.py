@@ -4,6 +4,9 @@ SQLite runs in WAL mode with a busy timeout and starts every writing transaction
 transaction that reads and then writes never fails with SQLITE_BUSY; transactions that only read use a plain
 BEGIN and, in WAL mode, never wait for the writer. PostgreSQL claims rows with FOR UPDATE SKIP LOCKED so several
 workers and instances take different jobs without waiting on each other.
+
+Every transaction reports a database that cannot answer now as `Unavailable` (bot/store/errors.py). The tables
+are created at start, or, when the database is down then, by the first transaction once it is back.
 """
 
 from __future__ import annotations
@@ -16,68 +19,124 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from sqlalchemy import Connection, create_engine, event, select
+from sqlalchemy import Connection, create_engine, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from bot.store.errors import Health, Unavailable, reported
 from bot.store.schema import metadata
+
+# How long a transaction waits for SQLite's write lock, or for a PostgreSQL connection from the pool, before the
+# database is reported unavailable: within Feishu's 3 s, so a push that cannot be stored is refused with a 503
+# (and re-pushed) rather than left to time out, and request threads are not held for long.
+LOCK_TIMEOUT = 2.5
+CONNECT_TIMEOUT = 5  # seconds to open a PostgreSQL connection (an unreachable server may not refuse at once)
+# Any fixed number, the same in every process that changes the schema (pg_advisory_xact_lock's key).
+SCHEMA_LOCK_KEY = 0x61737365737362  # "assessb"
 
 
 class Database:
     """An engine, its dialect's INSERT, and the two kinds of transaction (writing, reading)."""
 
-    def __init__(self, url: str, clock: Callable[[], float] = time.time):
+    def __init__(self, url: str, clock: Callable[[], float] = time.time, lock_timeout: float = LOCK_TIMEOUT):
         self.url = url
         self.clock = clock
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, lock_timeout)
         self.dialect = self.engine.dialect.name
+        self.health = Health()
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        self._writer = _WriterLock(_sqlite_file(url)) if self.dialect == "sqlite" else None
+        self._writer = _WriterLock(_sqlite_file(url), lock_timeout) if self.dialect == "sqlite" else None
+        self._schema_ready = False
+        self._schema_turn = threading.Lock()
 
     def create_schema(self) -> None:
-        """Create the tables that do not exist yet (new tables only; columns are never dropped)."""
-        metadata.create_all(self.engine)
+        """Create the tables that do not exist yet (new tables only; columns are never dropped).
+
+        Safe when many processes start at once on one empty database: they take turns (`schema_lock`).
+        """
+        with self._schema_turn, self._reported(), self._begin() as conn:
+            schema_lock(conn)
+            metadata.create_all(conn)
+        self._schema_ready = True
 
     def dispose(self) -> None:
         self.engine.dispose()
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
+        """Raise Unavailable unless the database answers (and its tables exist) and, after a failure, can write."""
+        with self._reading() as conn:
             conn.execute(select(1))
+        if self.health.down_since is not None:  # reads may work while writes cannot (SQLite locked, full)
+            with self.transaction() as conn:
+                conn.execute(select(1))
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
+        """A writing transaction; Unavailable when the database cannot take it now."""
+        if not self._schema_ready:
+            self.create_schema()
+        with self._reported(), self._begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _reported(self, writing: bool = True) -> Iterator[None]:
+        """Unavailable for a database that cannot answer now; then start afresh with new connections."""
+        try:
+            with reported(self.health, writing):
+                yield
+        except Unavailable:
+            # A connection opened during an outage may stay read-only (SQLite, a file it could not write) or
+            # stay on a server that became a standby: once the database is back, only new ones are sure to work.
+            self.engine.dispose()
+            raise
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
         with self._writer.held() if self._writer else nullcontext(), self.engine.begin() as conn:
             yield conn
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
         """A transaction that only reads: on SQLite a plain BEGIN, which runs beside the writer in WAL mode."""
-        with self.engine.connect() as conn:
+        if not self._schema_ready:
+            self.create_schema()
+        with self._reported(writing=False), self.engine.connect() as conn:
             conn.execution_options(assessbot_reading=True)
             with conn.begin():
                 yield conn
 
 
-def make_engine(url: str) -> Engine:
+def schema_lock(conn: Connection) -> None:
+    """Take the schema's turn for the rest of this transaction: one process at a time creates or migrates tables.
+
+    PostgreSQL: a transaction-level advisory lock, released by the commit that publishes the new tables, so the
+    next process sees them and creates nothing twice. SQLite: the transaction's BEGIN IMMEDIATE (and the writer
+    lock around it) already serialise every writer.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+
+
+def make_engine(url: str, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
     """An engine for a database URL (postgres://, postgresql:// or sqlite:///)."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("postgresql+psycopg://"):
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=lock_timeout,
+                             connect_args={"connect_timeout": CONNECT_TIMEOUT})
     path = url.removeprefix("sqlite:///")
     if path and path != url and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(url, connect_args={"timeout": lock_timeout, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (IMMEDIATE), not pysqlite
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
         # FULL: an acknowledged event must survive a power cut, not only a crash of the process.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
@@ -100,13 +159,16 @@ class _WriterLock:
     SQLite's busy handler polls with growing sleeps, so under contention its write lock is often free while
     every waiter sleeps, and an acknowledgement can wait seconds behind a few milliseconds of work. Waiting
     here instead (a thread lock, then flock on a file beside the database) hands the turn over at once.
-    Other programs opening the database still meet SQLite's own lock and busy timeout.
+    Other programs opening the database still meet SQLite's own lock and busy timeout; while one holds it past
+    that timeout, a transaction that has already waited `timeout` for its turn here gives up at once, so waits
+    stay bounded instead of queueing one timeout after another.
     """
 
     _setup = threading.Lock()
 
-    def __init__(self, database: str | None):
+    def __init__(self, database: str | None, timeout: float = LOCK_TIMEOUT):
         self.path = f"{database}.writelock" if database else None
+        self.timeout = timeout
         self._pid = 0
 
     def _for_this_process(self) -> None:
@@ -122,11 +184,14 @@ class _WriterLock:
     def held(self) -> Iterator[None]:
         if self._pid != os.getpid():
             self._for_this_process()
+        asked = time.monotonic()
         with self._lock:
             if self._depth == 0 and self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
             self._depth += 1
             try:
+                if self._depth == 1 and time.monotonic() - asked > self.timeout:
+                    raise Unavailable("the database stayed locked past its timeout")
                 yield
             finally:
                 self._depth -= 1
