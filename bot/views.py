@@ -56,4 +56,5 @@ def interview_view(ctx: Context, assignment: Assignment) -> Interview:
     """An assignment as an interviewer's cards show it, in the deployment's time zone."""
     return Interview(key=assignment.key, assignment=assignment.id, candidate=assignment.candidate, job=assignment.job,
                      round=assignment.round, start=when(ctx, assignment.start_at), end=when(ctx, assignment.end_at),
-                     submitted=when(ctx, assignment.submitted_at) if assignment.submitted_at else None)
+                     submitted=when(ctx, assignment.submitted_at) if assignment.submitted_at else None,
+                     interview_id=assignment.interview_id, assessment_id=assignment.assessment_id)

@@ -73,7 +73,7 @@ def form_card(assessment_id: str, rubric: Rubric, entered: RawFields, *, submit_
     head = header("填写面评", "Fill in the assessment", "blue", subtitle(interview) if interview else assessment_id)
     shown = user_text(assessment_id, 80, one_line=True)
     lead = about(interview) if interview else []
-    tail = [small_print(assessment_id)] if interview else []
+    tail = [small_print(interview)] if interview else []
     return fit(lambda level: card(head, [*lead, *_Form(rubric, entered, errors, interviewer_hint, submit_value,
                                                        _LIMITS[level]).elements(), *tail]), len(_LIMITS),
                fallback=lambda: too_big_card(head, TOO_BIG[0].format(id=shown), TOO_BIG[1].format(id=shown)))

@@ -40,7 +40,7 @@ def history_card(assessment_id: str, entries: Sequence[HistoryEntry], *, owner: 
 
     def build(level: int) -> dict:
         changes, names, rows = _LIMITS[level]
-        elements: list[Element] = [*about(interview), small_print(assessment_id)] if interview else []
+        elements: list[Element] = [*about(interview), small_print(interview)] if interview else []
         if owner:
             shown = user_text(owner, names, one_line=True)
             elements.append(note(f"负责人：{shown}", f"Owner: {shown}"))

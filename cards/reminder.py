@@ -26,6 +26,13 @@ class Interview:
     start: datetime
     end: datetime
     submitted: datetime | None = None
+    interview_id: str = ""  # Feishu Hire's external interview
+    assessment_id: str | None = None  # Feishu's id of the assessment, once it exists
+
+    @property
+    def reference(self) -> str:
+        """The id a person could quote: Feishu's assessment id, or the interview's until it exists."""
+        return self.assessment_id or self.interview_id or self.key
 
 
 def reminder_card(interview: Interview, *, fill: dict, later: dict, not_mine: dict) -> dict:
@@ -35,7 +42,7 @@ def reminder_card(interview: Interview, *, fill: dict, later: dict, not_mine: di
                 buttons(button("填写反馈", "Fill in feedback", fill, "primary_filled"),
                         button("稍后提醒", "Remind me later", later),
                         button("不是我的面试", "Not my interview", not_mine, "danger_text")),
-                note(f"面评 {interview.key}", f"Assessment {interview.key}")]
+                small_print(interview)]
     return card(head, elements, summary=(f"请填写 {_name(interview)} 的面试反馈",
                                          f"Feedback due for {_name(interview)}"))
 
@@ -132,10 +139,12 @@ def _ago(delta, lang: str) -> str:  # type: ignore[no-untyped-def]
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def small_print(key: str) -> Element:
-    """The assessment's id, in small print under a card about people."""
-    shown = user_text(key, 80, one_line=True)
-    return note(f"面评 {shown}", f"Assessment {shown}")
+def small_print(interview: Interview) -> Element:
+    """The id a person could quote, in small print under a card about people."""
+    shown = user_text(interview.reference, 80, one_line=True)
+    if interview.assessment_id:
+        return note(f"面评 {shown}", f"Assessment {shown}")
+    return note(f"面试 {shown}", f"Interview {shown}")
 
 
 def choices_card(word: str, choices: Sequence[tuple[Interview, dict]]) -> dict:
@@ -146,6 +155,6 @@ def choices_card(word: str, choices: Sequence[tuple[Interview, dict]]) -> dict:
                                     f"'{user_text(word, 40, one_line=True)}' fits several interviews; nothing was "
                                     "saved. Pick one to open its form, or use its assessment id in the command.")]
     for interview, value in choices:
-        elements += [*about(interview), note(f"面评 {interview.key}", f"Assessment {interview.key}"),
+        elements += [*about(interview), small_print(interview),
                      button("打开表单", "Open the form", value, "primary")]
     return card(head, elements)

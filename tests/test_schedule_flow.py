@@ -158,7 +158,7 @@ def test_cards_of_a_scheduled_interview_lead_with_the_candidate_and_keep_ids_in_
     form = json.loads(push.card(OpenForm(assignment.key).encode()).data)["card"]["data"]
     assert form["header"]["subtitle"]["content"] == "张三 · Backend Engineer · Onsite 1"
     assert form["body"]["elements"][0] == about(interview)[0]
-    assert form["body"]["elements"][-1]["text"]["content"] == f"面评 {assignment.key}"
+    assert form["body"]["elements"][-1]["text"]["content"] == "面试 9501"  # no assessment yet: the interview
     push.message("/assess 张三 pass comment=solid")
     ctx.runner.drain()
     confirmation = [c["card"] for c in feishu_http.sent_cards() if "外部面评已更新" in json.dumps(c["card"],

@@ -55,8 +55,10 @@ class WriteAssessment:
             # else: a newer submission already carried this one's fields; only the confirmation is left
         state = ctx.store.known(aid).state
         by = submitter(ctx, job.payload["actor"], job.payload.get("actor_name"))
-        card = confirmation_card(aid, state, ctx.rubric, by=by, at=when(ctx, job.created_at),
-                                 edit_value=OpenForm(aid).encode(), interview=interview_for(ctx, aid))
+        interview = interview_for(ctx, aid)
+        shown = interview.reference if interview else aid  # the bot's key of a created assessment is not Feishu's id
+        card = confirmation_card(shown, state, ctx.rubric, by=by, at=when(ctx, job.created_at),
+                                 edit_value=OpenForm(aid).encode(), interview=interview)
         saved = toast("success", "面评已保存", "Assessment saved")
         deliver_result(ctx, job.id, target(job.payload["target"]), card, saved, Purpose.CONFIRMED)
 
