@@ -17,6 +17,7 @@ from bot.views import form_for, interview_for, when
 from cards.confirmation import saving_card
 from cards.elements import toast
 from cards.form import form_card, form_values_to_raw
+from cards.reminder import Interview
 
 
 @on_action(OpenForm)
@@ -30,11 +31,13 @@ def open_form(req: Request, action: OpenForm) -> Outcome:
     return Outcome(answer={"card": {"type": "raw", "data": card}})
 
 
-def form_as_submitted(req: Request, action: SubmitForm, errors: Sequence[FieldError] = ()) -> dict:
-    """The same form again, holding everything that was submitted (and the notes on what to fix)."""
+def form_as_submitted(req: Request, action: SubmitForm, errors: Sequence[FieldError] = (),
+                      interview: Interview | None = None) -> dict:
+    """The same form again, holding everything that was submitted (and the notes on what to fix); it reads
+    nothing from the database, so it can answer while the database is away."""
     raw = form_values_to_raw(req.form_value, req.ctx.rubric)
     return form_card(action.assessment_id, req.ctx.rubric, raw, submit_value=action.encode(), errors=errors,
-                     interview=interview_for(req.ctx, action.assessment_id))
+                     interview=interview)
 
 
 @on_action(SubmitForm)
@@ -49,7 +52,7 @@ def submit_form(req: Request, action: SubmitForm) -> Outcome:
     try:
         submission = validate(raw, ctx.rubric, complete=True, kept=frozenset(known.state.dimensions))
     except InvalidFields as exc:
-        card = form_as_submitted(req, action, exc.errors)
+        card = form_as_submitted(req, action, exc.errors, interview_for(ctx, aid))
         note = toast("error", "有内容需要修改，请查看标红的项。", "Some values need fixing; see the notes in red.")
         return Outcome(answer={"toast": note, "card": {"type": "raw", "data": card}})
     decision = auth.may_write(ctx.settings, req.actor, known.owner)
