@@ -26,6 +26,8 @@ PERMISSIONS = (
     ("im:message.group_at_msg:readonly", "read group messages that @ the bot"),
 )
 OPTIONAL_PERMISSION = ("contact:user.base:readonly", "prefill the interviewer's name in the form")
+SCHEDULE_PERMISSION = ("contact:user.id:readonly", "name interviewers and recruiters by email or mobile in a schedule")
+NO_SCOPE = 99991672  # Feishu's "Access denied. One of the following scopes is required"
 CHALLENGE_BUDGET = 1.0  # Feishu gives a request URL one second to echo the challenge
 
 
@@ -70,6 +72,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     if settings is not None:
         check_feishu(report, settings, complete)
         check_database(report, settings)
+        check_schedule(report, settings)
         check_rubric(report, settings)
         if settings.feishu_event_mode == "longconn":
             check_longconn(report, settings)
@@ -164,6 +167,41 @@ def check_database(report: Report, settings: Settings) -> None:
         report.bad(f"{shown}: cannot connect: {_first_line(exc)}")
     finally:
         store.dispose()
+
+
+def check_schedule(report: Report, settings: Settings) -> None:
+    """When the database holds a schedule: the scopes it needs, each tried with a harmless read."""
+    from bot.feishu.client import Feishu, FeishuError
+    from bot.store import Store
+
+    try:
+        store = Store(settings.database_url)
+        try:
+            interview = store.any_interview()
+        finally:
+            store.dispose()
+    except Exception:
+        return  # the database check above has said what is wrong
+    if interview is None or report.facts.get("credentials") is not True:
+        return
+    report.section("Schedule")
+    client = Feishu(settings.feishu_app_id, settings.feishu_app_secret, settings.feishu_domain,
+                    settings.assessbot_api_timeout)
+    try:
+        client.interview_assessments(interview)
+        report.good(f"{PERMISSIONS[0][0]}: interviews read back (creating a missing assessment needs the same scope)")
+    except FeishuError as exc:
+        report.bad(f"{PERMISSIONS[0][0]}: reading interview {interview} failed with code {exc.code} "
+                   f"({_said(exc.msg)}); the schedule's assessments cannot be created or checked without it")
+    try:
+        client.open_ids(["doctor-check@invalid.example"], [])
+        report.good(f"{SCHEDULE_PERMISSION[0]}: people can be found by email or mobile")
+    except FeishuError as exc:
+        if exc.code != NO_SCOPE:
+            report.bad(f"{SCHEDULE_PERMISSION[0]}: looking a person up failed with code {exc.code} ({_said(exc.msg)})")
+        else:
+            report.unknown(f"{SCHEDULE_PERMISSION[0]} is not granted: give interviewers and recruiters as open_ids "
+                           "(ou_…), or add the scope to name them by email or mobile")
 
 
 def check_rubric(report: Report, settings: Settings) -> None:
@@ -277,6 +315,7 @@ def _longconn_items(report: Report) -> None:
     report.unknown("Save the mode while the bot runs: the console looks for its open connection (custom apps only)")
     report.unknown("Version Management & Release (版本管理与发布): publish a version; make the app available to "
                    "the interviewers")
+    report.unknown(f"Permissions & Scopes (for a schedule): {SCHEDULE_PERMISSION[0]} — {SCHEDULE_PERMISSION[1]}")
 
 
 def events_url(url: str) -> str:

@@ -67,11 +67,18 @@ def form_for(ctx: Context, assessment_id: str, opened_for: str, nonce: str, *, d
     hint = ctx.feishu.user_name(opened_for) if lookup_name and state.username is None else None
     return form_card(assessment_id, ctx.rubric, as_raw(state),
                      submit_value=auth.sign_form(ctx.settings, assessment_id, opened_for, nonce).encode(),
-                     interviewer_hint=hint)
+                     interviewer_hint=hint, interview=interview_for(ctx, assessment_id))
+
+
+def interview_for(ctx: Context, key: str) -> Interview | None:
+    """The scheduled interview an assessment belongs to, as cards show it (None: an id with no assignment)."""
+    assignment = ctx.store.assignment(key)
+    return interview_view(ctx, assignment) if assignment is not None else None
 
 
 def interview_view(ctx: Context, assignment: Assignment) -> Interview:
     """An assignment as an interviewer's cards show it, in the deployment's time zone."""
     return Interview(key=assignment.key, assignment=assignment.id, candidate=assignment.candidate, job=assignment.job,
                      round=assignment.round, start=when(ctx, assignment.start_at), end=when(ctx, assignment.end_at),
-                     submitted=when(ctx, assignment.submitted_at) if assignment.submitted_at else None)
+                     submitted=when(ctx, assignment.submitted_at) if assignment.submitted_at else None,
+                     interview_id=assignment.interview_id, assessment_id=assignment.assessment_id)

@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.assessment import Assessment, Conclusion, Value
 from bot.rubric import Dimension, DimensionType, Rubric
 from cards.elements import Element, button, card, fit, header, hr, md, note, text, user_text, when
+from cards.reminder import Interview, about, subtitle
 
 TEMPLATES = {Conclusion.PASS: "green", Conclusion.FAIL: "red", Conclusion.PENDING: "orange"}
 
@@ -15,11 +16,14 @@ _LIMITS = ((1500, 200, 60), (600, 120, 40), (250, 60, 30), (100, 40, 20), (40, 2
 
 
 def confirmation_card(assessment_id: str, state: Assessment, rubric: Rubric, *, by: str, at: datetime,
-                      edit_value: dict | None) -> dict:
-    """What was written, coloured by the conclusion, with an Edit button when `edit_value` is given."""
-    head = header("外部面评已更新", "Assessment updated", TEMPLATES.get(state.conclusion, "grey"), assessment_id)
+                      edit_value: dict | None, interview: Interview | None = None) -> dict:
+    """What was written, coloured by the conclusion, with an Edit button when `edit_value` is given; for a
+    scheduled interview it leads with the candidate, job, round and time."""
+    head = header("外部面评已更新", "Assessment updated", TEMPLATES.get(state.conclusion, "grey"),
+                  subtitle(interview) if interview else assessment_id)
     edit = button("修改", "Edit", edit_value) if edit_value is not None else None
-    return fit(lambda level: card(head, [*_body(assessment_id, state, rubric, by, at, _LIMITS[level]),
+    lead = about(interview) if interview else []
+    return fit(lambda level: card(head, [*lead, *_body(assessment_id, state, rubric, by, at, _LIMITS[level]),
                                          *([edit] if edit else [])]), len(_LIMITS))
 
 
@@ -57,10 +61,13 @@ def saved_text(assessment_id: str, state: Assessment) -> str:
     return f"{zh}\n{en}\n/history {assessment_id}"
 
 
-def saving_card(assessment_id: str, state: Assessment, rubric: Rubric, *, by: str, at: datetime) -> dict:
+def saving_card(assessment_id: str, state: Assessment, rubric: Rubric, *, by: str, at: datetime,
+                interview: Interview | None = None) -> dict:
     """The same content while the write finishes in the background; no buttons."""
-    head = header("正在保存…", "Saving…", "wathet", assessment_id)
-    return fit(lambda level: card(head, _body(assessment_id, state, rubric, by, at, _LIMITS[level])), len(_LIMITS))
+    head = header("正在保存…", "Saving…", "wathet", subtitle(interview) if interview else assessment_id)
+    lead = about(interview) if interview else []
+    return fit(lambda level: card(head, [*lead, *_body(assessment_id, state, rubric, by, at, _LIMITS[level])]),
+               len(_LIMITS))
 
 
 def _body(assessment_id: str, state: Assessment, rubric: Rubric, by: str, at: datetime,

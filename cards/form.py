@@ -22,6 +22,7 @@ from bot.assessment import (
 from bot.rubric import Dimension, DimensionType, Rubric
 from cards.elements import Element, button, buttons, card, fit, header, note, plain, text, too_big_card, user_text
 from cards.errors import error_line
+from cards.reminder import Interview, about, small_print, subtitle
 
 FORM_NAME = "assess_form"
 MAX_SELECT = 11  # a score range wider than this is typed, not picked from a long list
@@ -65,12 +66,16 @@ _CONCLUSIONS = (Conclusion.FAIL, Conclusion.PASS, Conclusion.PENDING)
 
 
 def form_card(assessment_id: str, rubric: Rubric, entered: RawFields, *, submit_value: dict,
-              errors: Sequence[FieldError] = (), interviewer_hint: str | None = None) -> dict:
-    """The form, every control prefilled from `entered`, with a red line after each field in `errors`."""
-    head = header("填写面评", "Fill in the assessment", "blue", assessment_id)
+              errors: Sequence[FieldError] = (), interviewer_hint: str | None = None,
+              interview: Interview | None = None) -> dict:
+    """The form, every control prefilled from `entered`, with a red line after each field in `errors`; for a
+    scheduled interview it leads with the candidate, job, round and time, the id in small print."""
+    head = header("填写面评", "Fill in the assessment", "blue", subtitle(interview) if interview else assessment_id)
     shown = user_text(assessment_id, 80, one_line=True)
-    return fit(lambda level: card(head, _Form(rubric, entered, errors, interviewer_hint, submit_value,
-                                              _LIMITS[level]).elements()), len(_LIMITS),
+    lead = about(interview) if interview else []
+    tail = [small_print(interview)] if interview else []
+    return fit(lambda level: card(head, [*lead, *_Form(rubric, entered, errors, interviewer_hint, submit_value,
+                                                       _LIMITS[level]).elements(), *tail]), len(_LIMITS),
                fallback=lambda: too_big_card(head, TOO_BIG[0].format(id=shown), TOO_BIG[1].format(id=shown)))
 
 

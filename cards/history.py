@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cards.elements import Element, card, fit, header, note, text, user_text, when
+from cards.reminder import Interview, about, small_print, subtitle
 
 MAX_SHOWN = 40
 _ACTIONS = {"write": ("保存", "save"), "assess": ("面评", "assess"), "form": ("打开表单", "open form"),
@@ -32,15 +33,16 @@ class HistoryEntry:
 
 
 def history_card(assessment_id: str, entries: Sequence[HistoryEntry], *, owner: str | None,
-                 unchanged: int = 0) -> dict:
+                 unchanged: int = 0, interview: Interview | None = None) -> dict:
     """The newest entries first, at most 40, saying how many older ones (and saves that changed nothing, folded
-    away by the caller) are not shown."""
-    head = header("面评记录", "Assessment history", "blue", assessment_id)
+    away by the caller) are not shown; for a scheduled interview it leads with the candidate, job, round and
+    time, the id in small print."""
+    head = header("面评记录", "Assessment history", "blue", subtitle(interview) if interview else assessment_id)
     newest = sorted(entries, key=lambda e: e.at, reverse=True)
 
     def build(level: int) -> dict:
         changes, names, rows = _LIMITS[level]
-        elements: list[Element] = []
+        elements: list[Element] = [*about(interview), small_print(interview)] if interview else []
         if owner:
             shown = user_text(owner, names, one_line=True)
             elements.append(note(f"负责人：{shown}", f"Owner: {shown}"))

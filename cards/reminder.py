@@ -26,16 +26,23 @@ class Interview:
     start: datetime
     end: datetime
     submitted: datetime | None = None
+    interview_id: str = ""  # Feishu Hire's external interview
+    assessment_id: str | None = None  # Feishu's id of the assessment, once it exists
+
+    @property
+    def reference(self) -> str:
+        """The id a person could quote: Feishu's assessment id, or the interview's until it exists."""
+        return self.assessment_id or self.interview_id or self.key
 
 
 def reminder_card(interview: Interview, *, fill: dict, later: dict, not_mine: dict) -> dict:
     """After an interview: who and when, then Fill in feedback / Remind me later / Not my interview."""
-    head = header("请填写面试反馈", "Your interview feedback is due", "orange", _subtitle(interview))
-    elements = [*_about(interview),
+    head = header("请填写面试反馈", "Your interview feedback is due", "orange", subtitle(interview))
+    elements = [*about(interview),
                 buttons(button("填写反馈", "Fill in feedback", fill, "primary_filled"),
                         button("稍后提醒", "Remind me later", later),
                         button("不是我的面试", "Not my interview", not_mine, "danger_text")),
-                note(f"面评 {interview.key}", f"Assessment {interview.key}")]
+                small_print(interview)]
     return card(head, elements, summary=(f"请填写 {_name(interview)} 的面试反馈",
                                          f"Feedback due for {_name(interview)}"))
 
@@ -88,11 +95,13 @@ def _name(interview: Interview) -> str:
     return user_text(interview.candidate, 40, one_line=True)
 
 
-def _subtitle(interview: Interview) -> str:
+def subtitle(interview: Interview) -> str:
+    """Candidate · job · round, for a card's header."""
     return " · ".join(p for p in (interview.candidate, interview.job, interview.round) if p)
 
 
-def _about(interview: Interview) -> list[Element]:
+def about(interview: Interview) -> list[Element]:
+    """Who, for what, which round and when: the lines a card about an interview leads with."""
     zh = [f"候选人：{_name(interview)}"]
     en = [f"Candidate: {_name(interview)}"]
     if interview.job:
@@ -130,6 +139,14 @@ def _ago(delta, lang: str) -> str:  # type: ignore[no-untyped-def]
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
+def small_print(interview: Interview) -> Element:
+    """The id a person could quote, in small print under a card about people."""
+    shown = user_text(interview.reference, 80, one_line=True)
+    if interview.assessment_id:
+        return note(f"面评 {shown}", f"Assessment {shown}")
+    return note(f"面试 {shown}", f"Interview {shown}")
+
+
 def choices_card(word: str, choices: Sequence[tuple[Interview, dict]]) -> dict:
     """A name that fits several of the person's interviews: each one, with its form; nothing was saved."""
     head = header("是哪一场面试？", "Which interview?", "orange")
@@ -138,6 +155,6 @@ def choices_card(word: str, choices: Sequence[tuple[Interview, dict]]) -> dict:
                                     f"'{user_text(word, 40, one_line=True)}' fits several interviews; nothing was "
                                     "saved. Pick one to open its form, or use its assessment id in the command.")]
     for interview, value in choices:
-        elements += [*_about(interview), note(f"面评 {interview.key}", f"Assessment {interview.key}"),
+        elements += [*about(interview), small_print(interview),
                      button("打开表单", "Open the form", value, "primary")]
     return card(head, elements)

@@ -117,3 +117,39 @@ def test_a_url_with_other_keys_is_reported(monkeypatch, database_url):
     assert status == 1
     assert "  ✗ the bot there refused the challenge (401): its FEISHU_ENCRYPT_KEY or FEISHU_VERIFICATION_TOKEN " \
            "differs from these settings" in lines
+
+
+def test_with_a_schedule_the_scopes_it_needs_are_tried(monkeypatch, tmp_path):
+    from bot.sandbox.openapi import FakeOpenAPI
+    from bot.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'doctor.db'}")
+    store.create_schema()
+    row = {"interview_id": "6960000000000000001", "interviewer": "ou_alice", "candidate": "张三", "start_at": 1.0,
+           "end_at": 2.0}
+    store.upsert_assignments([row], lambda after, before: (None, []))
+    store.dispose()
+    api = FakeOpenAPI()
+    api.fault("user_ids", "no_scope")
+    with serve(api=api) as openapi:
+        configure(monkeypatch, openapi.url)
+        status, lines = diagnose()
+        assert status == 0, "\n".join(lines)
+        schedule = lines[lines.index("Schedule") + 1:lines.index("Schedule") + 3]
+        assert schedule == ["  ✓ hire:external_application: interviews read back (creating a missing assessment "
+                            "needs the same scope)",
+                            "  · contact:user.id:readonly is not granted: give interviewers and recruiters as open_ids "
+                            "(ou_…), or add the scope to name them by email or mobile"]
+        api.fault("interviews", "no_scope")
+        feishu._cache.drop()
+        status, lines = diagnose()
+    assert status == 1
+    assert any(line.startswith("  ✗ hire:external_application: reading interview 6960000000000000001 failed with "
+                               "code 99991672") for line in lines)
+
+
+def test_without_a_schedule_no_schedule_check_is_made(monkeypatch):
+    with serve() as openapi:
+        configure(monkeypatch, openapi.url)
+        _, lines = diagnose()
+    assert "Schedule" not in lines

@@ -139,3 +139,45 @@ def stop(pid: int, children: set[int]) -> None:
         os.kill(leftover, signal.SIGKILL)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_fresh_sandbox_shows_the_reminder_at_once_and_filling_it_creates_then_patches(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("FEISHU_", "ASSESSBOT_")) and k not in ("DATABASE_URL", "PORT", "WEB_CONCURRENCY")}
+    env.update(LANG="C.UTF-8", TERM="dumb", COLUMNS="200")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(tmp_path)
+        os.execve(ASSESSBOT, [ASSESSBOT, "run"], env)
+    term = Terminal(fd, pid)
+    try:
+        term.expect(r"(?s)assessbot sandbox: .*?--fresh starts over", timeout=90)
+        reminder = term.expect(r"\[1\] Fill in feedback   \[2\] Remind me later   \[3\] Not my interview(?s:.*?)└─",
+                               timeout=30)
+        assert "Your interview feedback is due" in reminder and "张伟 Zhang Wei" in reminder
+        assert "李娜" not in reminder and "王芳" not in reminder  # not due yet; already submitted
+        term.line(":click 1")
+        form = term.expect(r"\[1\] Submit   \[2\] Reset(?s:.*?)└─")
+        assert "张伟 Zhang Wei" in form
+        term.line(":fill")
+        for answer in ("2", "4", "3", "", "P5", "2", "hello", "solid", "", ""):
+            term.expect(r"› |Submit\? \[Y/n\] ")
+            term.line(answer)
+        saved = term.expect(r"\[1\] Edit\n└─")
+        assert "✓ Assessment saved" in saved and "张伟 Zhang Wei" in saved
+        term.line("/assess 6960000000000000001 coding=5")  # by the interview's id: a PATCH now
+        edited = term.expect(r"\[1\] Edit\n└─")
+        assert "Coding: 5 / 5" in edited
+        term.line(":quit")
+        term.expect(r"Stopped\.", timeout=30)
+        os.waitpid(pid, 0)
+        state = (tmp_path / "var" / "sandbox-openapi.json").read_text(encoding="utf-8")
+        import json
+
+        saved_state = json.loads(state)
+        mine = [a for a in saved_state["assessments"].values() if a["external_interview_id"] == "6960000000000000001"]
+        assert len(mine) == 1 and mine[0]["content"] == "solid"
+        assert any(a["conclusion"] == 2 for a in mine)
+    finally:
+        stop(pid, descendants(pid))
+        os.close(fd)

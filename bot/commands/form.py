@@ -13,10 +13,11 @@ from bot.assessment import FieldError, InvalidFields, validate
 from bot.commands.assess import write_job
 from bot.commands.base import Inline, Outcome, Request
 from bot.commands.registry import on_action
-from bot.views import changes_nothing_known, form_for, may_write, submitter, when
+from bot.views import changes_nothing_known, form_for, interview_for, may_write, submitter, when
 from cards.confirmation import saving_card, unchanged_card
 from cards.elements import toast
 from cards.form import form_card, form_values_to_raw
+from cards.reminder import Interview
 
 
 @on_action(OpenForm)
@@ -30,10 +31,13 @@ def open_form(req: Request, action: OpenForm) -> Outcome:
     return Outcome(answer={"card": {"type": "raw", "data": card}})
 
 
-def form_as_submitted(req: Request, action: SubmitForm, errors: Sequence[FieldError] = ()) -> dict:
-    """The same form again, holding everything that was submitted (and the notes on what to fix)."""
+def form_as_submitted(req: Request, action: SubmitForm, errors: Sequence[FieldError] = (),
+                      interview: Interview | None = None) -> dict:
+    """The same form again, holding everything that was submitted (and the notes on what to fix); it reads
+    nothing from the database, so it can answer while the database is away."""
     raw = form_values_to_raw(req.form_value, req.ctx.rubric)
-    return form_card(action.assessment_id, req.ctx.rubric, raw, submit_value=action.encode(), errors=errors)
+    return form_card(action.assessment_id, req.ctx.rubric, raw, submit_value=action.encode(), errors=errors,
+                     interview=interview)
 
 
 @on_action(SubmitForm)
@@ -49,7 +53,7 @@ def submit_form(req: Request, action: SubmitForm) -> Outcome:
         recorded = {*known.state.dimensions, *(("content",) if known.state.content is not None else ())}
         submission = validate(raw, ctx.rubric, complete=True, kept=frozenset(recorded))
     except InvalidFields as exc:
-        card = form_as_submitted(req, action, exc.errors)
+        card = form_as_submitted(req, action, exc.errors, interview_for(ctx, aid))
         note = toast("error", "有内容需要修改，请查看标红的项。", "Some values need fixing; see the notes in red.")
         return Outcome(answer={"toast": note, "card": {"type": "raw", "data": card}})
     decision = may_write(ctx, req.actor, aid, known.owner)
@@ -66,7 +70,8 @@ def submit_form(req: Request, action: SubmitForm) -> Outcome:
 
     def saving() -> dict:
         state = submission.merged_into(ctx.store.known(aid).state)
-        return saving_card(aid, state, ctx.rubric, by=submitter(ctx, req.actor), at=when(ctx, ctx.clock()))
+        return saving_card(aid, state, ctx.rubric, by=submitter(ctx, req.actor), at=when(ctx, ctx.clock()),
+                           interview=interview_for(ctx, aid))
 
     return Outcome(jobs=[write_job(req, aid, dumped, submission.username, delay=budget + 1.0)],
                    keys=[f"event:{req.event_id}", f"form:{action.nonce}:{digest[:32]}"], write=True,

@@ -13,7 +13,7 @@ from bot.commands.grammar import assessment_id, missing_id, snippet, tokens
 from bot.commands.registry import command
 from bot.jobs.delivery import Purpose
 from bot.rubric import Rubric
-from bot.views import when
+from bot.views import interview_for, when
 from cards.history import HistoryEntry, history_card
 from cards.notice import text_card
 
@@ -47,6 +47,9 @@ class History(Command):
 
     def handle(self, req: Request) -> Outcome:
         ctx, aid = req.ctx, self.assessment_id
+        assignment = ctx.store.assignment(aid)
+        if assignment is not None:
+            aid = assignment.key  # Feishu's id of a created assessment names the assignment's record
         known = ctx.store.known(aid)
         assignment = ctx.store.assignment(aid)
         entries = ctx.store.history(aid, limit=500)
@@ -64,7 +67,8 @@ class History(Command):
                               changes=_change_lines(e.detail, ctx.rubric), log_id=e.log_id)
                  for e in entries if not _changed_nothing(e.action, e.result, e.detail)]
         owner = names(known.owner) if known.owner else None
-        card = history_card(aid, shown, owner=owner, unchanged=len(entries) - len(shown))
+        card = history_card(aid, shown, owner=owner, unchanged=len(entries) - len(shown),
+                            interview=interview_for(ctx, aid))
         return Outcome(jobs=[req.send(card, Purpose.HISTORY, private=True)])
 
 

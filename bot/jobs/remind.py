@@ -9,7 +9,7 @@ record `digest:<person>:<date>`; Feishu's uuid covers two instances racing withi
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from bot import metrics
@@ -46,6 +46,18 @@ def digest_job(person: str, delay: float) -> NewJob:
     return NewJob(DIGEST, {"person": person}, delay=delay)
 
 
+def first_digest(work: WorkTime, now: float, digest_at: str) -> float:
+    """The first digest after a reminder: on the next working day, never the day of the reminder itself."""
+    day = datetime.fromtimestamp(now, UTC).astimezone(work.zone).date() + timedelta(days=1)
+    midnight = datetime.combine(day, time(0, 0), tzinfo=work.zone)
+    return work.next_digest(midnight - timedelta(seconds=1), digest_at).timestamp()
+
+
+def _same(planned: float | None, at: float) -> bool:
+    """Whether a job's time is the one still planned (times pass through JSON and the database's floats)."""
+    return planned is not None and abs(planned - at) < 0.5
+
+
 class Planner:
     """The reminders of new or changed assignments, for one import (it counts overdue ones per person)."""
 
@@ -54,6 +66,7 @@ class Planner:
         self.delay = settings.assessbot_remind_after_minutes
         self.now = now
         self._overdue: dict[str, int] = {}
+        self._digested: set[str] = set()  # people this import already gave a digest job
 
     def __call__(self, after: Assignment, before: Assignment | None) -> tuple[float | None, list[NewJob]]:
         """When to remind of `after` (None: not individually), and the jobs that do it."""
@@ -67,6 +80,9 @@ class Planner:
             count = self._overdue[after.interviewer] = self._overdue.get(after.interviewer, 0) + 1
             soon = self.work.earliest(datetime.fromtimestamp(self.now, UTC)).timestamp()
             if self.now - after.end_at > RECENT or count > BURST:
+                if after.interviewer in self._digested:
+                    return None, []
+                self._digested.add(after.interviewer)
                 return None, [digest_job(after.interviewer, soon - self.now)]
             first = soon
         return first, [remind_job(after.id, first, first - self.now)]
@@ -83,7 +99,7 @@ class Remind:
     def run(self, job: Job) -> None:
         ctx = self.ctx
         assignment = ctx.store.assignment_by_id(job.payload["assignment"])
-        if assignment is None or not assignment.open or assignment.remind_at != job.payload["at"]:
+        if assignment is None or not assignment.open or not _same(assignment.remind_at, job.payload["at"]):
             return  # submitted, stopped, or re-planned since
         interview = interview_view(ctx, assignment)
         card = reminder_card(interview, fill=OpenForm(assignment.key).encode(),
@@ -94,9 +110,8 @@ class Remind:
         now = ctx.clock()
         ctx.store.update_assignment(assignment.id, remind_at=None,
                                     first_reminded_at=assignment.first_reminded_at or now)
-        work = work_time(ctx.settings)
-        next_digest = work.next_digest(datetime.fromtimestamp(now, UTC), ctx.settings.assessbot_digest_at)
-        ctx.store.accept([], [digest_job(assignment.interviewer, next_digest.timestamp() - now)])
+        first = first_digest(work_time(ctx.settings), now, ctx.settings.assessbot_digest_at)
+        ctx.store.accept([], [digest_job(assignment.interviewer, first - now)])
         log.info("reminder sent", extra={"job_id": job.id, "assignment": assignment.id})
 
     def retrying(self, job: Job, error: Failure) -> None:
@@ -121,8 +136,11 @@ class Digest:
         mark = f"digest:{person}:{today:%Y-%m-%d}"
         if ctx.store.seen(mark):
             return
-        due = []
+        due, waiting = [], False
         for assignment in ctx.store.due(person, now):
+            if assignment.remind_at is not None and assignment.remind_at > now:
+                waiting = True  # its own reminder (first or snoozed) comes first
+                continue
             since = datetime.fromtimestamp(assignment.first_reminded_at or now, UTC)
             if work.working_days_between(since, today) >= ctx.settings.assessbot_remind_days:
                 if assignment.escalated_at is None:
@@ -131,13 +149,14 @@ class Digest:
             if assignment.first_reminded_at is None:
                 ctx.store.update_assignment(assignment.id, first_reminded_at=now)
             due.append(interview_view(ctx, assignment))
-        if not due:
-            return
-        card = digest_card(due, now=today, fill={i.key: OpenForm(i.key).encode() for i in due})
-        deliver(ctx, Private(person, mark), card, Purpose.DIGEST)
-        following = work.next_digest(today, ctx.settings.assessbot_digest_at)
-        ctx.store.accept([mark], [digest_job(person, following.timestamp() - now)])
-        log.info("digest sent", extra={"job_id": job.id, "due": len(due)})
+        if due:
+            card = digest_card(due, now=today, fill={i.key: OpenForm(i.key).encode() for i in due})
+            deliver(ctx, Private(person, mark), card, Purpose.DIGEST)
+            ctx.store.accept([mark], [])
+            log.info("digest sent", extra={"job_id": job.id, "due": len(due)})
+        if due or waiting:  # one chain a person: the next day's digest is planned once
+            following = work.next_digest(today, ctx.settings.assessbot_digest_at).timestamp()
+            ctx.store.accept([f"digest-plan:{person}:{today:%Y-%m-%d}"], [digest_job(person, following - now)])
 
     def _escalate(self, assignment: Assignment) -> None:
         """Tell the recruiter (or, with none, the admins) once that an interviewer has not answered."""

@@ -13,7 +13,7 @@ from bot.jobs.delivery import Purpose, Target, deliver_instead, deliver_result, 
 from bot.jobs.errors import explain
 from bot.jobs.retry import Failure, refusal, transient
 from bot.store import Assignment, Job
-from bot.views import WRITE, submitter, when
+from bot.views import WRITE, interview_for, submitter, when
 from cards.confirmation import confirmation_card, saved_card, saved_text, unchanged_card
 from cards.elements import toast
 from cards.errors import write_failed_card
@@ -61,8 +61,10 @@ class WriteAssessment:
             # else: a newer submission already carried this one's fields; only the confirmation is left
         state = ctx.store.known(aid).state
         by = submitter(ctx, job.payload["actor"])
-        card = confirmation_card(aid, state, ctx.rubric, by=by, at=when(ctx, job.created_at),
-                                 edit_value=OpenForm(aid).encode())
+        interview = interview_for(ctx, aid)
+        shown = interview.reference if interview else aid  # the bot's key of a created assessment is not Feishu's id
+        card = confirmation_card(shown, state, ctx.rubric, by=by, at=when(ctx, job.created_at),
+                                 edit_value=OpenForm(aid).encode(), interview=interview)
         saved = toast("success", "面评已保存", "Assessment saved")
         to = target(job.payload["target"])
         try:

@@ -28,9 +28,12 @@ from typing import IO
 import requests
 
 from bot import processes
+from bot.feishu.client import FeishuError
+from bot.sandbox import seed
 from bot.sandbox.console import api as console_api
 from bot.sandbox.console import chat as console
 from bot.sandbox.console.api import LocalOpenAPI, Unreachable
+from bot.settings import Settings
 
 STATE_FILE, DATABASE = "sandbox-openapi.json", "sandbox.db"
 BOT_LOG, OPENAPI_LOG = "sandbox-bot.log", "sandbox-openapi.log"
@@ -153,7 +156,8 @@ def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen])
            "FEISHU_APP_ID": options.app_id, "FEISHU_APP_SECRET": options.app_secret, **keys,
            "FEISHU_DOMAIN": openapi_url, "FEISHU_BOT_OPEN_ID": bot_open_id,
            "DATABASE_URL": f"sqlite:///{var / DATABASE}", "HOST": "127.0.0.1", "PORT": str(port),
-           "WEB_CONCURRENCY": str(args.workers)}
+           "WEB_CONCURRENCY": str(args.workers), "ASSESSBOT_WORK_HOURS": seed.WORK_HOURS,
+           "ASSESSBOT_WORK_DAYS": seed.WORK_DAYS}
     bot = processes.start([processes.GUNICORN, processes.BOT_APP, "-c", str(processes.GUNICORN_CONF)],
                           var / BOT_LOG, env=env, append=True)
     started.append(bot)
@@ -168,6 +172,15 @@ def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen])
         except TimeoutError as exc:
             raise Failed(f"the bot did not open its long connection: {exc}; see {var / BOT_LOG}\n"
                          f"{processes.tail(var / BOT_LOG, 6)}") from None
+    settings = Settings(_env_file=None, feishu_app_id=options.app_id, feishu_app_secret=options.app_secret,
+                        feishu_verification_token=options.token, feishu_encrypt_key=options.encrypt_key,
+                        feishu_domain=openapi_url, database_url=env["DATABASE_URL"],
+                        assessbot_work_hours=seed.WORK_HOURS, assessbot_work_days=seed.WORK_DAYS)
+    options.since = time.time()  # the seeded reminder arrives before the console starts: still news
+    try:
+        seed.seed(settings, options.user, options.since)
+    except FeishuError as exc:
+        raise Failed(f"could not seed the sandbox's schedule: {exc}; see {var / OPENAPI_LOG}") from None
     return options
 
 

@@ -245,6 +245,11 @@ class Schedule(Assessments):
             conn.execute(update(assignments).where(assignments.c.key == key, assignments.c.assessment_id.is_(None))
                          .values(assessment_id=assessment_id, updated_at=self.clock()))
 
+    def any_interview(self) -> str | None:
+        """One interview of the schedule (None: no schedule), for checks that need a real id."""
+        with self._reading() as conn:
+            return conn.execute(select(assignments.c.interview_id).limit(1)).scalar()
+
     def owner_of(self, key: str) -> str | None:
         with self._reading() as conn:
             return conn.execute(select(assessments.c.owner).where(assessments.c.assessment_id == key)).scalar()

@@ -57,6 +57,7 @@ class Options:
     app_id: str = APP_ID
     app_secret: str = APP_SECRET
     longconn: bool = False  # push over the bot's long connection rather than to /feishu/events
+    since: float = 0.0  # messages sent from this time on are news even when the console starts after them
 
 
 @dataclass
@@ -161,7 +162,8 @@ class Console:
         self.openapi.add_user(self.o.user, self.o.name)
         if self.o.group:
             self.bot_open_id = self.openapi.bot_open_id()
-        self._news()  # messages from earlier sessions are not news
+        fresh = [(how, m) for how, m in self._news() if self.o.since and m.get("time", 0) >= self.o.since]
+        self._present(fresh)  # messages from earlier sessions are not news; those of this one are
 
     def run(self, intro: bool = False) -> int:
         """Chat until :quit, end of input or Ctrl-C."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from bot.sandbox.openapi import records
 from bot.sandbox.openapi.admin import add_admin_routes
 from bot.sandbox.openapi.checks import CREATE_FIELDS, assessment_problems
 from bot.sandbox.openapi.faults import Faults, check_endpoint, make_fault
@@ -42,7 +43,8 @@ MAX_CALLS = 100_000
 SCOPES = {"patch": "hire:external_application", "create": "hire:external_application",
           "reply": "im:message, im:message:send_as_bot", "send": "im:message, im:message:send_as_bot",
           "message_patch": "im:message, im:message:update", "card_update": "im:message, im:message:update",
-          "contact": "contact:user.base:readonly", "bot": "bot:info"}
+          "contact": "contact:user.base:readonly", "bot": "bot:info", "interviews": "hire:external_application",
+          "user_ids": "contact:user.id:readonly"}
 _ADMIN = "/_sandbox/"
 
 
@@ -57,6 +59,7 @@ class FakeOpenAPI:
         self.longconn = longconn  # the long-connection gateway, whose endpoint this app serves
         self.app_id, self.app_secret, self.auto_create, self.bot_open_id = app_id, app_secret, auto_create, bot_open_id
         self.users: dict[str, str] = dict(users or {})
+        self.contacts: dict[str, str] = {}  # email or mobile -> open_id, for batch_get_id
         self.patch_rate_limit, self.clock = patch_rate_limit, clock
         self.faults = Faults()
         self._lock = threading.RLock()
@@ -140,6 +143,11 @@ class FakeOpenAPI:
             return {"enabled": False, "connections": 0}
         return {"enabled": True, "connections": self.longconn.connections, "handshakes": self.longconn.handshakes}
 
+    def add_contacts(self, contacts: dict[str, str]) -> None:
+        """Let batch_get_id find these people (email or mobile -> open_id)."""
+        with self._lock:
+            self.contacts.update(contacts)
+
     def reset(self) -> None:
         """Back to the initial state; tenant tokens stay valid, as they would at Feishu."""
         self.faults.clear()
@@ -194,6 +202,8 @@ class FakeOpenAPI:
             ("POST", "/open-apis/auth/v3/tenant_access_token/internal", "token", self._token),
             ("PATCH", "/open-apis/hire/v1/external_interview_assessments/<assessment_id>", "patch", self._patch),
             ("POST", "/open-apis/hire/v1/external_interview_assessments", "create", self._create),
+            ("POST", "/open-apis/hire/v1/external_interviews/batch_query", "interviews", self._interviews),
+            ("POST", "/open-apis/contact/v3/users/batch_get_id", "user_ids", self._user_ids),
             ("POST", "/open-apis/im/v1/messages/<message_id>/reply", "reply", self._reply),
             ("POST", "/open-apis/im/v1/messages", "send", self._send),
             ("PATCH", "/open-apis/im/v1/messages/<message_id>", "message_patch", self._message_patch),
@@ -355,6 +365,17 @@ class FakeOpenAPI:
                 self._applied()
             created = copy.deepcopy(self._assessments[known])
         return json_response({"code": 0, "msg": "success", "data": {"external_interview_assessment": created}})
+
+    def _interviews(self) -> Response:
+        """External interviews with their assessments: the only read-back of an assessment (records.py)."""
+        with self._lock:
+            data = records.interviews(self._assessments, request.args, json_body(invalid_param))
+        return json_response({"code": 0, "msg": "success", "data": data})
+
+    def _user_ids(self) -> Response:
+        with self._lock:
+            data = records.user_ids(self.contacts, request.args, json_body(field_invalid))
+        return json_response({"code": 0, "msg": "success", "data": data})
 
     def _reply(self, message_id: str) -> Response:
         data, created = self._messages.reply(message_id, json_body(field_invalid))

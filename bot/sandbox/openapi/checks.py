@@ -28,7 +28,7 @@ def assessment_problems(body: object, fields: dict[str, str] = ASSESSMENT_FIELDS
 
 def _object(value: object, fields: dict[str, str], path: str) -> list[str]:
     if not isinstance(value, dict):
-        return [f"{path}: must be an object, not {_kind(value)}"]
+        return [f"{path}: must be an object, not {kind_of(value)}"]
     found: list[str] = []
     for key, item in value.items():
         where = key if path == "body" else f"{path}.{key}"
@@ -43,25 +43,27 @@ def _field(value: object, kind: str, path: str) -> list[str]:
     if value is None:
         return [f"{path}: must not be null"]
     if kind == "str":
-        return [] if isinstance(value, str) else [f"{path}: must be a string, not {_kind(value)}"]
+        return [] if isinstance(value, str) else [f"{path}: must be a string, not {kind_of(value)}"]
     if kind == "strings":
         if not isinstance(value, list):
-            return [f"{path}: must be a list of strings, not {_kind(value)}"]
-        return [f"{path}[{i}]: must be a string, not {_kind(v)}" for i, v in enumerate(value) if not isinstance(v, str)]
+            return [f"{path}: must be a list of strings, not {kind_of(value)}"]
+        return [f"{path}[{i}]: must be a string, not {kind_of(v)}"
+                for i, v in enumerate(value) if not isinstance(v, str)]
     if kind == "dimensions":
         if not isinstance(value, list):
-            return [f"{path}: must be a list, not {_kind(value)}"]
+            return [f"{path}: must be a list, not {kind_of(value)}"]
         return [p for i, v in enumerate(value) for p in _object(v, DIMENSION_FIELDS, f"{path}[{i}]")]
     # int-valued: bool is an int in Python but not in JSON, and 4.0 does not parse into an int field
     if type(value) is not int or value not in _INT64:
-        return [f"{path}: must be an integer, not {_kind(value)}"]
+        return [f"{path}: must be an integer, not {kind_of(value)}"]
     allowed = {"conclusion": CONCLUSIONS, "assessment_type": ASSESSMENT_TYPES}.get(kind)
     if allowed and value not in allowed:
         return [f"{path}: {value} is not one of {', '.join(map(str, allowed))}"]
     return []
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object) -> str:
+    """How a JSON value is called in an error message."""
     names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
              dict: "an object", type(None): "null"}
     return names.get(type(value), type(value).__name__)

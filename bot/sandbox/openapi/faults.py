@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # The classes of Open API request a fault can target (each route of the sandbox belongs to exactly one).
-ENDPOINTS = ("token", "patch", "create", "reply", "send", "message_patch", "card_update", "contact", "bot", "other")
+ENDPOINTS = ("token", "patch", "create", "interviews", "reply", "send", "message_patch", "card_update", "contact",
+             "user_ids", "bot", "other")
 GROUPS = {"all": frozenset(ENDPOINTS), "message": frozenset({"reply", "send"})}
 
 
