@@ -40,6 +40,7 @@ class Purpose(StrEnum):
     ESCALATED = "e"
     NOT_MINE = "x"
     INBOX = "t"
+    PANEL = "pl"
 
 
 @dataclass(frozen=True)

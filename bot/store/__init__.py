@@ -2,7 +2,8 @@
 
 One class, `Store`, assembled from one module per concern: the engine and its transactions (`engine`), the
 tables (`schema`), acknowledgements and jobs (`outbox`), known assessments (`assessments`), the schedule of
-interviews (`schedule`), the audit trail (`audit`) and the shared rate limit (`ratelimit`).
+interviews (`schedule`), the audit trail (`audit`), the shared rate limit (`ratelimit`) and the
+recruiters' panels (`panel`).
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from bot.store.audit import AuditEntry
 from bot.store.engine import LOCK_TIMEOUT, make_engine, schema_lock
 from bot.store.errors import Unavailable, unavailable
 from bot.store.outbox import ACTIVE, Outbox, new_owner_id
+from bot.store.panel import PanelState, Panels
 from bot.store.ratelimit import RateLimits
 from bot.store.schedule import Assignment, Schedule, Upserted
 from bot.store.schema import Job, NewJob, jobs, metadata, processed, rate_hits, rate_limits
 
-__all__ = ["ACTIVE", "Assignment", "AuditEntry", "Denied", "Job", "Known", "NewJob", "Store", "Unavailable", "Upserted",
+__all__ = ["ACTIVE", "Assignment", "AuditEntry", "Denied", "Job", "Known", "NewJob", "PanelState", "Store", "Unavailable", "Upserted",
            "jobs", "make_engine", "metadata", "new_owner_id", "rate_hits", "rate_limits", "schema_lock", "unavailable"]
 
 
-class Store(Outbox, Schedule, RateLimits):
+class Store(Outbox, Schedule, Panels, RateLimits):
     """The bot's database."""
 
     def __init__(self, url: str, clock: Callable[[], float] = time.time, lock_timeout: float = LOCK_TIMEOUT):
