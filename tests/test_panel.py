@@ -194,3 +194,32 @@ def test_sharing_lets_the_panel_see_the_summary(ctx, clock, feishu_http, push):
     assert set(shared) == set(PEOPLE[:2])
     assert "clear thinker alpha" in texts(shared[PEOPLE[1]]) and "Shared with the panel at" in texts(shared[PEOPLE[1]])
     assert [e.action for e in ctx.store.history(limit=20) if e.action == "panel_share"] == ["panel_share"]
+
+
+def test_no_view_an_interviewer_can_ask_for_shows_another_interviewers_values(ctx, clock, feishu_http, push):
+    """It keeps every interviewer blind through every command and button until the recruiter shares."""
+    from bot.actions import OpenComment, OpenForm
+
+    keys = seed_panel(ctx, "app-9", PEOPLE, start=START)
+    clock.advance(HOUR + 1)
+    for n, (key, person) in enumerate(zip(keys, PEOPLE, strict=True)):
+        submit(ctx, key, person, conclusion=Conclusion.FAIL if n % 2 else Conclusion.PASS,
+               dimensions={"coding": n + 1, "strengths": f"secret-strength-{n}"}, content=f"secret-comment-{n}")
+    clock.advance(3)
+    ctx.runner.drain()
+    rows = ctx.store.application("app-9")
+    for n, person in enumerate(PEOPLE):
+        start = len(feishu_http.mock.calls)
+        answers = [push.message(text, sender=person) for text in
+                   ("/todo", "/panel", "/panel 张伟", "/panel app-9", *(f"/history {k}" for k in keys))]
+        answers += [push.card(value, operator=person) for value in (
+            ShowSummary("app-9").encode(), ShowSummary("app-9", fresh=True).encode(),
+            *(OpenComment(a.id).encode() for a in rows), *(OpenForm(k).encode() for k in keys))]
+        ctx.runner.drain()
+        seen = json.dumps([a.get_json() for a in answers if a.is_json], ensure_ascii=False)
+        seen += json.dumps([c.request.body.decode() if isinstance(c.request.body, bytes) else c.request.body
+                            for c in feishu_http.mock.calls[start:]], ensure_ascii=False)
+        leaked = [m for other in range(4) if other != n
+                  for m in (f"secret-comment-{other}", f"secret-strength-{other}") if m in seen]
+        assert leaked == [], person
+        assert f"secret-comment-{n}" in seen  # their own is theirs to see
