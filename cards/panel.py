@@ -171,7 +171,8 @@ def _summary(head: dict, panel: Panel, summary: Summary, page: int, per_page: in
         at = when(datetime.fromtimestamp(panel.state.shared_at, zone))
         elements.append(note(f"已于 {at} 共享给面试官。", f"Shared with the panel at {at}."))
     elif share is not None:
-        elements += [note("面试官在共享之前看不到彼此的结论。", "Interviewers cannot see each other's feedback until shared."),
+        elements += [note("面试官在共享之前看不到彼此的结论。",
+                          "Interviewers cannot see each other's feedback until shared."),
                      buttons(button("共享给面试官", "Share with the panel", share))]
     elements.append(note(f"申请 {panel.application_id}", f"Application {panel.application_id}"))
     return card(head, elements)

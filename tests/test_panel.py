@@ -9,7 +9,7 @@ import pytest
 from bot.actions import Nudge, Share, ShowSummary
 from bot.assessment import Conclusion
 from bot.settings import Settings
-from tests.support.ids import ADMIN, SUCCESS, START, make_settings
+from tests.support.ids import ADMIN, START, SUCCESS, make_settings
 from tests.support.panels import RECRUITER, STRANGER, interviewer, seed_panel, submit
 
 PEOPLE = [interviewer(n) for n in range(4)]

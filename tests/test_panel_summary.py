@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from bot import auth, panel

@@ -20,6 +20,7 @@ from cards.elements import toast
 from cards.panel import comment_card, panels_card
 
 ACTION = "panel"
+GONE = toast("info", "这位候选人已不在日程中。", "This candidate is no longer scheduled.")
 
 
 @command
@@ -30,7 +31,8 @@ class PanelCommand(Command):
     name: ClassVar[str] = "panel"
     aliases: ClassVar[tuple[str, ...]] = ("面板", "汇总", "summary")
     usage: ClassVar[str] = "/panel [candidate | application_id]"
-    summary_zh: ClassVar[str] = "招聘负责人查看候选人的面试进度；加上候选人姓名或申请 ID 查看校准汇总（结论、各维度评分与分歧、评语）。"
+    summary_zh: ClassVar[str] = ("招聘负责人查看候选人的面试进度；加上候选人姓名或申请 ID 查看校准汇总"
+                                 "（结论、各维度评分与分歧、评语）。")
     summary_en: ClassVar[str] = ("For recruiters: your candidates' interview progress; name a candidate or an "
                                  "application id for the calibration summary (conclusions, scores and where the "
                                  "panel disagrees, comments).")
@@ -116,7 +118,7 @@ def nudge(req: Request, action: Nudge) -> Outcome:
     ctx = req.ctx
     found = panel.load(ctx, action.application)
     if found is None:
-        return Outcome(answer={"toast": toast("info", "这位候选人已不在日程中。", "This candidate is no longer scheduled.")})
+        return Outcome(answer={"toast": GONE})
     decision = auth.may_manage_panel(ctx.settings, req.actor, found.recruiters)
     if not decision.allowed:
         return _refused(req, action.application, decision)
@@ -134,8 +136,9 @@ def nudge(req: Request, action: Nudge) -> Outcome:
         return Outcome(answer={"toast": toast("info", "没有待提交的面试官。", "Nobody is due.")})
     job = NewJob(NUDGE, {"application": action.application, "actor": req.actor, "event_id": req.event_id})
     audit["detail"]["to"] = [s.interviewer for s in due]
+    plural = "s" if len(due) > 1 else ""
     return Outcome(jobs=[job], audits=[{**audit, "result": "ok"}], answer={"toast": toast(
-        "success", f"正在提醒 {len(due)} 位面试官。", f"Reminding {len(due)} interviewer{'s' if len(due) > 1 else ''}.")})
+        "success", f"正在提醒 {len(due)} 位面试官。", f"Reminding {len(due)} interviewer{plural}.")})
 
 
 @on_action(Share)
@@ -144,7 +147,7 @@ def share(req: Request, action: Share) -> Outcome:
     ctx = req.ctx
     found = panel.load(ctx, action.application)
     if found is None:
-        return Outcome(answer={"toast": toast("info", "这位候选人已不在日程中。", "This candidate is no longer scheduled.")})
+        return Outcome(answer={"toast": GONE})
     decision = auth.may_manage_panel(ctx.settings, req.actor, found.recruiters)
     if not decision.allowed:
         return _refused(req, action.application, decision)

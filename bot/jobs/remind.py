@@ -63,8 +63,8 @@ class Planner:
         mark = (after.application_id or "", after.end_at)
         if after.application_id and mark not in self._panels:
             self._panels.add(mark)
-            refresh = NewJob(REFRESH, {"application": after.application_id, "planned": True}, delay=max(after.end_at - self.now, 0.0))
-            planned = [*planned, refresh]
+            refresh = {"application": after.application_id, "planned": True}
+            planned = [*planned, NewJob(REFRESH, refresh, delay=max(after.end_at - self.now, 0.0))]
         return remind_at, planned
 
     def _reminders(self, after: Assignment, before: Assignment | None) -> tuple[float | None, list[NewJob]]:

@@ -23,9 +23,11 @@ from pathlib import Path
 import requests
 
 from bot import processes
+from bot.sandbox import seed
 from bot.sandbox.console import api as console_api
 from bot.sandbox.console import chat as console
 from bot.sandbox.console.api import LocalOpenAPI, Unreachable
+from bot.settings import Settings
 
 STATE_FILE, DATABASE = "sandbox-openapi.json", "sandbox.db"
 BOT_LOG, OPENAPI_LOG = "sandbox-bot.log", "sandbox-openapi.log"
@@ -121,6 +123,9 @@ def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen])
         processes.wait_answering(f"{options.bot}/healthz", bot, START_TIMEOUT, log=var / BOT_LOG, interval=0.2)
     except RuntimeError as exc:
         raise Failed(f"the bot did not start: {exc}") from None
+    named = {k.lower(): v for k, v in env.items() if k.startswith(("FEISHU_", "DATABASE_"))}
+    settings = Settings(_env_file=None, **named)
+    seed.seed(settings, options.user)  # a candidate's panel for /panel
     return options
 
 

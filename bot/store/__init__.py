@@ -18,13 +18,14 @@ from bot.store.audit import AuditEntry
 from bot.store.engine import LOCK_TIMEOUT, make_engine, schema_lock
 from bot.store.errors import Unavailable, unavailable
 from bot.store.outbox import ACTIVE, Outbox, new_owner_id
-from bot.store.panel import PanelState, Panels
+from bot.store.panel import Panels, PanelState
 from bot.store.ratelimit import RateLimits
 from bot.store.schedule import Assignment, Schedule, Upserted
 from bot.store.schema import Job, NewJob, jobs, metadata, processed, rate_hits, rate_limits
 
-__all__ = ["ACTIVE", "Assignment", "AuditEntry", "Denied", "Job", "Known", "NewJob", "PanelState", "Store", "Unavailable", "Upserted",
-           "jobs", "make_engine", "metadata", "new_owner_id", "rate_hits", "rate_limits", "schema_lock", "unavailable"]
+__all__ = ["ACTIVE", "Assignment", "AuditEntry", "Denied", "Job", "Known", "NewJob", "PanelState", "Store",
+           "Unavailable", "Upserted", "jobs", "make_engine", "metadata", "new_owner_id", "rate_hits", "rate_limits",
+           "schema_lock", "unavailable"]
 
 
 class Store(Outbox, Schedule, Panels, RateLimits):
