@@ -8,6 +8,7 @@ a value that is not in the panel it was given.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from bot.store import Assignment, PanelState
 
 if TYPE_CHECKING:
     from bot.services import Context
+    from bot.settings import Settings
 
 SPREAD = 2  # a score dimension whose scores differ by this much or more is a disagreement
 
@@ -88,7 +90,8 @@ def load(ctx: Context, application_id: str) -> Panel | None:
                  lambda person: ctx.feishu.user_name(person) or person)
 
 
-def build(rows: list[Assignment], state: PanelState, known, name) -> Panel:  # type: ignore[no-untyped-def]
+def build(rows: list[Assignment], state: PanelState, known: Callable[[str], Assessment],
+          name: Callable[[str], str]) -> Panel:
     """A panel from its assignments, the known assessments (by key) and people's names (pure but for those)."""
     seats = tuple(Seat(a.id, a.key, a.interviewer, name(a.interviewer), a.round, a.start_at, a.end_at, a.submitted_at,
                        a.stopped is not None, known(a.key) if a.submitted_at is not None else None) for a in rows)
@@ -96,7 +99,7 @@ def build(rows: list[Assignment], state: PanelState, known, name) -> Panel:  # t
     return Panel(rows[0].application_id or "", rows[0].candidate, rows[0].job, recruiters, seats, state)
 
 
-def view(settings, actor: str, panel: Panel) -> Panel | None:  # type: ignore[no-untyped-def]
+def view(settings: Settings, actor: str, panel: Panel) -> Panel | None:
     """The panel as `actor` may see it (the blind rule): None when not at all, others' values dropped when only
     their own."""
     sight = auth.may_see_panel(settings, actor, recruiters=panel.recruiters, interviewers=panel.interviewers,

@@ -223,3 +223,28 @@ def test_no_view_an_interviewer_can_ask_for_shows_another_interviewers_values(ct
                   for m in (f"secret-comment-{other}", f"secret-strength-{other}") if m in seen]
         assert leaked == [], person
         assert f"secret-comment-{n}" in seen  # their own is theirs to see
+
+
+def test_a_card_too_old_to_update_is_sent_anew_and_followed_from_then_on(ctx, clock, feishu_http):
+    """It sends a new progress card when Feishu says the old one can no longer be updated (14 days), and keeps its id."""
+    import re
+
+    import responses
+
+    keys = seed_panel(ctx, "app-10", PEOPLE[:2], start=START)
+    clock.advance(HOUR + 3)
+    ctx.runner.drain()
+    clock.advance(3)
+    ctx.runner.drain()
+    assert ctx.store.panel_messages("app-10") == {(RECRUITER, "progress"): "om_reply0001"}
+    for registered in list(feishu_http.mock.registered()):
+        if registered.method == "PATCH" and "im/v1/messages" in getattr(registered.url, "pattern", ""):
+            feishu_http.mock.remove(registered)
+    too_old = json.dumps({"code": 230031, "msg": "The message has exceeded the time limit for editing."})
+    feishu_http.mock.add_callback(responses.PATCH, re.compile(r".*/open-apis/im/v1/messages/om_reply0001$"),
+                                  lambda request: (400, {}, too_old))
+    submit(ctx, keys[0], PEOPLE[0], conclusion=Conclusion.PASS)
+    clock.advance(3)
+    ctx.runner.drain()
+    assert [c["to"] for c in sent(feishu_http, RECRUITER)] == [RECRUITER, RECRUITER]
+    assert ctx.store.panel_messages("app-10") == {(RECRUITER, "progress"): "om_reply0002"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING
 
 from bot import auth, panel
@@ -51,8 +52,7 @@ def summary_for(ctx: Context, found: Panel, viewer: str, page: int = 0) -> dict 
     if seen is None:
         return None
     manage = auth.may_manage_panel(ctx.settings, viewer, found.recruiters).allowed
-    zone = when(ctx, 0).tzinfo
-    return summary_card(seen, panel.summarise(seen, ctx.rubric), page=page, zone=zone,  # type: ignore[arg-type]
+    return summary_card(seen, panel.summarise(seen, ctx.rubric), page=page, zone=_zone(ctx),
                         share=Share(found.application_id).encode() if manage else None,
                         comment=lambda seat: OpenComment(seat.assignment).encode(),
                         turn=lambda n: ShowSummary(found.application_id, n).encode())
@@ -64,9 +64,13 @@ def progress_for(ctx: Context, found: Panel, viewer: str) -> dict | None:
     if seen is None:
         return None
     manage = auth.may_manage_panel(ctx.settings, viewer, found.recruiters).allowed
-    return progress_card(seen, now=ctx.clock(), zone=when(ctx, 0).tzinfo,  # type: ignore[arg-type]
+    return progress_card(seen, now=ctx.clock(), zone=_zone(ctx),
                          nudge=Nudge(found.application_id).encode() if manage else None,
                          summary=ShowSummary(found.application_id, fresh=True).encode())
+
+
+def _zone(ctx: Context) -> tzinfo:
+    return when(ctx, 0).tzinfo or UTC
 
 
 def _uuid(*parts: str) -> str:
