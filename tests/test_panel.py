@@ -226,7 +226,7 @@ def test_no_view_an_interviewer_can_ask_for_shows_another_interviewers_values(ct
 
 
 def test_a_card_too_old_to_update_is_sent_anew_and_followed_from_then_on(ctx, clock, feishu_http):
-    """It sends a new progress card when Feishu says the old one can no longer be updated (14 days), and keeps its id."""
+    """It sends a new progress card when Feishu says the old one can no longer be updated, and keeps its id."""
     import re
 
     import responses
