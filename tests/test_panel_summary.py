@@ -176,3 +176,18 @@ def test_an_interviewer_never_sees_another_interviewers_values(drawn, who):
     assert set(summary.tally.values()) <= {1} and sum(summary.tally.values()) <= 1
     shared = panel.view(SETTINGS, me, a_panel([s.assessment for s in found.seats], shared=True))
     assert shared is not None and shared.sight is Sight.ALL
+
+
+def test_every_panel_card_is_well_formed_card_json():
+    """It builds progress, summary, comment and list cards that Feishu's card schema accepts."""
+    from bot.sandbox import cardcheck
+    from cards.panel import comment_card, panels_card
+
+    rubric = big_rubric(12)
+    found = big_panel(8, rubric)
+    cards = [progress_card(found, now=START + 9000, zone=ZONE, nudge={"a": "nudge"}, summary={"a": "s"}),
+             summary_of(found, rubric), summary_of(big_panel(20, big_rubric(40)), big_rubric(40), page=1),
+             comment_card(found, found.seats[0], "评语很长。" * 5000),
+             panels_card([found] * 40, now=START, open_value=lambda p: {"a": "summary"}), panels_card([], now=START,
+                                                                                                     open_value=dict)]
+    assert [cardcheck.problems(card) for card in cards] == [[]] * len(cards)
