@@ -25,7 +25,7 @@ GONE = toast("info", "这位候选人已不在日程中。", "This candidate is 
 
 @command
 @dataclass(frozen=True)
-class PanelCommand(Command):
+class Panel(Command):
     """Show the recruiter's open panels, or one candidate's calibration summary."""
 
     name: ClassVar[str] = "panel"
@@ -41,7 +41,7 @@ class PanelCommand(Command):
     word: str = ""
 
     @classmethod
-    def read(cls, args: str, mentions: Mapping[str, str], rubric: Rubric | None) -> PanelCommand:
+    def read(cls, args: str, mentions: Mapping[str, str], rubric: Rubric | None) -> Panel:
         word = " ".join(args.split())
         if len(word) > 200:
             raise Wrong("候选人姓名或申请 ID 过长。", "That candidate name or application id is too long.")
