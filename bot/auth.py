@@ -96,6 +96,14 @@ def may_manage_panel(settings: Settings, actor: str, recruiters: Collection[str]
                     "Only the candidate's recruiter or an administrator can do this.")
 
 
+def may_assign(settings: Settings, actor: str) -> Decision:
+    """Only admins put interviewers on interviews from the chat."""
+    if is_admin(settings, actor):
+        return ALLOW
+    return Decision(False, "not an admin", "只有管理员可以安排面试官。",
+                    "Only an administrator can assign interviewers.")
+
+
 def _form_key(settings: Settings) -> bytes:
     return hashlib.sha256(b"assessbot form v1\0" + settings.feishu_encrypt_key.encode()).digest()
 

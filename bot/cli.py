@@ -21,6 +21,7 @@ WORKER_THREADS = 4  # a worker with ASSESSBOT_RUNNER_THREADS=0 (the web processe
 MODULES = {
     "console": ("bot.sandbox.console.chat", "chat with the bot from the terminal, as Feishu would deliver it"),
     "sandbox": ("bot.sandbox.run", "start a local Open API and the bot under gunicorn, then the console"),
+    "import": ("bot.importing", "check a schedule file (CSV, XLSX, JSON Lines) and import its interviews"),
     "doctor": ("bot.doctor", "check a deployment: settings, Feishu credentials, database, rubric"),
 }
 

@@ -37,6 +37,22 @@ def feishu_events() -> Response:
     return response
 
 
+@bp.post("/api/interviews")
+def api_interviews() -> Response:
+    """Interviews pushed by an external system (bot/flows/interviews.py)."""
+    from bot.flows import interviews
+
+    if not _ctx().settings.assessbot_intake_token:
+        return _json({"error": "not found"}, 404)
+    body = _body(_ctx().settings.assessbot_max_body_bytes)
+    if body is None:
+        return _json({"error": "body too large"}, 413)
+    status, answer, headers = interviews.answer(_ctx(), body, request.headers)
+    response = _json(answer, status)
+    response.headers.update(headers)
+    return response
+
+
 def _body(limit: int) -> bytes | None:
     """The raw body, or None when it is larger than `limit` (never reading more than limit + 1 bytes).
 

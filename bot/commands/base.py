@@ -20,6 +20,7 @@ from cards.errors import denied_card
 if TYPE_CHECKING:
     from bot.rubric import Rubric
     from bot.services import Context
+    from bot.store.schedule import Plan
 
 SEND = "send"  # the job kind that delivers a card built now
 
@@ -62,6 +63,8 @@ class Outcome:
     keys: list[str] = field(default_factory=list)  # dedup keys beyond the event's own
     owner_change: tuple[str, str] | None = None  # (assessment_id, new owner)
     assignment_updates: list[tuple[int, dict]] = field(default_factory=list)  # (assignment id, column values)
+    new_assignments: list[dict] = field(default_factory=list)  # schedule rows to upsert, reminders by `plan`
+    plan: Plan | None = None
     write: bool = False  # the first job is a submission: the actor claims the assessment (or is Denied)
     may_override: bool = False  # an admin writes whoever owns it
     answer: dict = field(default_factory=dict)  # a click's immediate answer (toast, card)

@@ -63,6 +63,23 @@ class Problem:
         return f"{self.zh_text} / {self.en_text}"
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where an accepted assignment came from: its row (line, item) and the column names its fields had."""
+
+    row: int
+    place: Place
+    names: Mapping[str, str]
+
+
+class Rows(list[Assignment]):
+    """Accepted assignments (compares equal to a plain list), remembering where each came from by its key."""
+
+    def __init__(self, items: Iterable[Assignment] = (), where: Mapping[tuple[str, str], Where] | None = None):
+        super().__init__(items)
+        self.where: dict[tuple[str, str], Where] = dict(where or {})
+
+
 def header_key(name: str) -> str:
     """A header as compared: case, full-width letters, spaces, `_` and `-` do not matter."""
     return "".join(ch for ch in unicodedata.normalize("NFKC", name).casefold() if not ch.isspace() and ch not in "_-")
@@ -158,7 +175,7 @@ def validate_rows(
 ) -> tuple[list[Assignment], list[Problem]]:
     """Assignments from (number, field values, field -> column name) rows; fields in `skip` are not reported."""
     skip = set(skip)
-    assignments: list[Assignment] = []
+    assignments = Rows()
     problems: list[Problem] = []
     seen: dict[tuple[str, str], int] = {}
     for number, values, names in rows:
@@ -178,6 +195,7 @@ def validate_rows(
             continue
         seen[assignment.key] = number
         assignments.append(assignment)
+        assignments.where[assignment.key] = Where(number, place, names)
     return assignments, problems
 
 

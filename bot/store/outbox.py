@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Insert, and_, bindparam, exists, func, or_, s
 
 from bot.store.assessments import Assessments
 from bot.store.audit import Audit
+from bot.store.schedule import Plan, upsert
 from bot.store.schema import Job, NewJob, assessments, assignments, jobs, processed
 
 ACTIVE = ("pending", "running")
@@ -59,8 +60,11 @@ class Outbox(Assessments, Audit):
     def accept(self, keys: Sequence[str], new_jobs: Sequence[NewJob], *, actor: str | None = None,
                claim_owner: bool = False, may_override: bool = False, audits: Sequence[dict] = (),
                owner_change: tuple[str, str] | None = None,
-               assignment_updates: Sequence[tuple[int, dict]] = ()) -> list[int] | None:
+               assignment_updates: Sequence[tuple[int, dict]] = (), new_assignments: Sequence[dict] = (),
+               plan: Plan | None = None) -> list[int] | None:
         """Record the dedup keys, an ownership change, assignment changes, the jobs and the audit rows at once.
+
+        `new_assignments` are upserted as `Schedule.upsert_assignments` does, with `plan`, in the same transaction.
 
         None if any key was seen before (nothing is written). With `claim_owner`, the actor becomes the owner
         of the jobs' assessment if it has none, and the transaction is refused with Denied when someone else
@@ -68,13 +72,14 @@ class Outbox(Assessments, Audit):
         """
         try:
             return self._accept(keys, new_jobs, actor, claim_owner, may_override, audits, owner_change,
-                                assignment_updates)
+                                assignment_updates, new_assignments, plan)
         except _Duplicate:
             return None
 
     def _accept(self, keys: Sequence[str], new_jobs: Sequence[NewJob], actor: str | None, claim_owner: bool,
                 may_override: bool, audits: Sequence[dict], owner_change: tuple[str, str] | None,
-                assignment_updates: Sequence[tuple[int, dict]]) -> list[int]:
+                assignment_updates: Sequence[tuple[int, dict]], new_assignments: Sequence[dict] = (),
+                plan: Plan | None = None) -> list[int]:
         now = self.clock()
         claimant = actor if claim_owner and actor else None
         payloads = [json.dumps(job.payload, ensure_ascii=False) for job in new_jobs]  # before taking the lock
@@ -90,6 +95,10 @@ class Outbox(Assessments, Audit):
             for assignment_id, values in assignment_updates:
                 conn.execute(update(assignments).where(assignments.c.id == assignment_id).values(updated_at=now,
                                                                                                   **values))
+            if new_assignments:
+                if plan is None:
+                    raise ValueError("new assignments need a plan for their reminders")
+                upsert(conn, new_assignments, plan, now, self._set_owner)
             ids = []
             for job, payload in zip(new_jobs, payloads, strict=True):
                 version = None

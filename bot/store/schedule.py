@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from bot.store.assessments import Assessments
-from bot.store.schema import NewJob, assessments, assignments, jobs
+from bot.store.schema import NewJob, assessments, assignments, jobs, people
 
 FIELDS = ("assessment_id", "candidate", "job", "round", "start_at", "end_at", "recruiter", "application_id")
 
@@ -65,54 +65,120 @@ def _row(row) -> Assignment:  # type: ignore[no-untyped-def]
 Plan = Callable[[Assignment, Assignment | None], tuple[float | None, list[NewJob]]]
 
 
+class _DryRun(Exception):
+    """Rolls a dry-run upsert back, carrying what it would have done."""
+
+    def __init__(self, counts: Upserted):
+        super().__init__("dry run")
+        self.counts = counts
+
+
+# Statements of the per-row path, built once: building one costs more than running it on SQLite.
+_INSERT = assignments.insert()
+_UPDATE = update(assignments).where(assignments.c.id == bindparam("p_id")).values(
+    {"updated_at": bindparam("p_now"), **{name: bindparam(f"p_{name}") for name in FIELDS}})
+_REMIND_AT = update(assignments).where(assignments.c.id == bindparam("p_id")).values(remind_at=bindparam("p_remind"))
+_NEW_JOB = jobs.insert()
+CHUNK = 100  # rows per transaction in an import, so acknowledgements are never kept waiting for long
+
+
+def upsert(conn: Connection, rows: Sequence[dict], plan: Plan, now: float,
+           set_owner: Callable[[Connection, str, str, float], None],
+           progress: Callable[[int], None] | None = None) -> Upserted:
+    """Insert or update each row on `conn` (see Schedule.upsert_assignments); also used by an acknowledgement."""
+    counts = {"new": 0, "updated": 0, "unchanged": 0}
+    interview_ids = sorted({given["interview_id"] for given in rows})
+    existing = {(r.interview_id, r.interviewer): _row(r) for r in conn.execute(
+        select(assignments).where(assignments.c.interview_id.in_(interview_ids)))} if interview_ids else {}
+    for done, given in enumerate(rows, start=1):
+        if progress is not None:
+            progress(done)
+        before = existing.get((given["interview_id"], given["interviewer"]))
+        values = {name: given.get(name) for name in FIELDS}
+        if before is None:
+            ext = external_id(given["interview_id"], given["interviewer"])
+            key = given.get("assessment_id") or ext
+            row_id = conn.execute(_INSERT, {
+                "interview_id": given["interview_id"], "interviewer": given["interviewer"], "key": key,
+                "external_id": ext, "created_at": now, "updated_at": now, **values}).inserted_primary_key[0]
+            after = Assignment(id=row_id, interview_id=given["interview_id"], interviewer=given["interviewer"],
+                               key=key, external_id=ext, remind_at=None, first_reminded_at=None, submitted_at=None,
+                               stopped=None, escalated_at=None, **values)
+            counts["new"] += 1
+        else:
+            if given.get("assessment_id") is None:
+                values["assessment_id"] = before.assessment_id  # an id learned by creating it stays
+            if all(getattr(before, name) == value for name, value in values.items()):
+                counts["unchanged"] += 1
+                continue
+            conn.execute(_UPDATE, {"p_id": before.id, "p_now": now, **{f"p_{k}": v for k, v in values.items()}})
+            after = replace(before, **values)
+            counts["updated"] += 1
+        existing[(given["interview_id"], given["interviewer"])] = after
+        if before is None:  # a new assignment's interviewer owns it; a later admin hand-over survives re-imports
+            set_owner(conn, after.key, given["interviewer"], now)
+        remind_at, planned = plan(after, before)
+        conn.execute(_REMIND_AT, {"p_id": after.id, "p_remind": remind_at})
+        for job in planned:
+            _insert_job(conn, job, now)
+    return Upserted(**counts)
+
+
+def _insert_job(conn: Connection, job: NewJob, now: float) -> None:
+    conn.execute(_NEW_JOB, {
+        "kind": job.kind, "assessment_id": job.assessment_id, "version": None,
+        "payload": json.dumps(job.payload, ensure_ascii=False), "status": "pending", "stage": "start", "attempts": 0,
+        "run_after": now + job.delay, "created_at": now, "updated_at": now})
+
+
 class Schedule(Assessments):
     """Assignments: upserted by (interview_id, interviewer), looked up by person, key, id or candidate."""
 
-    def upsert_assignments(self, rows: Sequence[dict], plan: Plan) -> Upserted:
-        """Insert or update each row in one transaction; `plan` says when to remind of a new or changed row and
-        gives the jobs that will.
+    def upsert_assignments(self, rows: Sequence[dict], plan: Plan, *, dry_run: bool = False,
+                           progress: Callable[[int], None] | None = None) -> Upserted:
+        """Insert or update each row; `plan` says when to remind of a new or changed row and gives the jobs that
+        will. Rows are written CHUNK to a transaction (they were all checked before); a dry run counts the same
+        and rolls everything back.
 
         A row's interviewer owns its assessment (the schedule is the authority on who assessed whom).
         """
-        now = self.clock()
-        counts = {"new": 0, "updated": 0, "unchanged": 0}
-        with self.transaction() as conn:
-            for given in rows:
-                old = conn.execute(select(assignments).where(
-                    assignments.c.interview_id == given["interview_id"],
-                    assignments.c.interviewer == given["interviewer"])).first()
-                before = _row(old) if old is not None else None
-                values = {name: given.get(name) for name in FIELDS}
-                if before is None:
-                    ext = external_id(given["interview_id"], given["interviewer"])
-                    key = given.get("assessment_id") or ext
-                    row_id = conn.execute(assignments.insert().values(
-                        interview_id=given["interview_id"], interviewer=given["interviewer"], key=key, external_id=ext,
-                        created_at=now, updated_at=now, **values)).inserted_primary_key[0]
-                    counts["new"] += 1
-                else:
-                    if given.get("assessment_id") is None:
-                        values["assessment_id"] = before.assessment_id  # an id learned by creating it stays
-                    if all(getattr(before, name) == value for name, value in values.items()):
-                        counts["unchanged"] += 1
-                        continue
-                    conn.execute(update(assignments).where(assignments.c.id == before.id)
-                                 .values(updated_at=now, **values))
-                    key, row_id = before.key, before.id
-                    counts["updated"] += 1
-                self._set_owner(conn, key, given["interviewer"], now)
-                after = _row(conn.execute(select(assignments).where(assignments.c.id == row_id)).one())
-                remind_at, planned = plan(after, before)
-                conn.execute(update(assignments).where(assignments.c.id == row_id).values(remind_at=remind_at))
-                for job in planned:
-                    self._insert_job(conn, job, now)
-        return Upserted(**counts)
+        total = Upserted()
+        for first in range(0, len(rows), CHUNK):
+            step = (lambda done, first=first: progress(first + done)) if progress is not None else None
+            try:
+                with self.transaction() as conn:
+                    counts = upsert(conn, rows[first:first + CHUNK], plan, self.clock(), self._set_owner, step)
+                    if dry_run:
+                        raise _DryRun(counts)
+            except _DryRun as dry:
+                counts = dry.counts
+            total = Upserted(total.new + counts.new, total.updated + counts.updated,
+                             total.unchanged + counts.unchanged)
+        return total
 
-    def _insert_job(self, conn: Connection, job: NewJob, now: float) -> None:
-        conn.execute(jobs.insert().values(
-            kind=job.kind, assessment_id=job.assessment_id, version=None,
-            payload=json.dumps(job.payload, ensure_ascii=False), status="pending", stage="start", attempts=0,
-            run_after=now + job.delay, created_at=now, updated_at=now))
+    def people(self, refs: Iterable[str], since: float) -> dict[str, str]:
+        """The open_ids of emails and mobiles resolved at or after `since`."""
+        refs = sorted(set(refs))
+        found: dict[str, str] = {}
+        with self._reading() as conn:
+            for start in range(0, len(refs), 500):
+                query = select(people.c.ref, people.c.open_id).where(
+                    people.c.ref.in_(refs[start:start + 500]), people.c.resolved_at >= since)
+                found.update((row.ref, row.open_id) for row in conn.execute(query))
+        return found
+
+    def remember_people(self, found: Mapping[str, str]) -> None:
+        """Cache what Feishu said: email or mobile -> open_id, as of now."""
+        if not found:
+            return
+        now = self.clock()
+        rows = [{"ref": ref, "open_id": open_id, "resolved_at": now} for ref, open_id in sorted(found.items())]
+        with self.transaction() as conn:
+            for start in range(0, len(rows), 500):
+                statement = self._insert(people).values(rows[start:start + 500])
+                conn.execute(statement.on_conflict_do_update(
+                    index_elements=[people.c.ref],
+                    set_={"open_id": statement.excluded.open_id, "resolved_at": statement.excluded.resolved_at}))
 
     def assignment(self, key: str) -> Assignment | None:
         """The assignment whose assessment key, Feishu assessment id or row id is `key`."""

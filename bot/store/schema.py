@@ -1,4 +1,5 @@
-"""The tables (dedup records, the job outbox, known assessments, audit, the shared rate limit) and job rows."""
+"""The tables (dedup records, the job outbox, known assessments, audit, the shared rate limit, the schedule and
+the people it names) and job rows."""
 
 from __future__ import annotations
 
@@ -94,6 +95,15 @@ assignments = Table(
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("interview_id", "interviewer", name="uq_assignment"),
     Index("ix_assignments_interviewer_end", "interviewer", "end_at"),
+)
+
+
+# People named by email or mobile in a schedule, as Feishu resolved them (a cache; re-resolved when old).
+people = Table(
+    "people", metadata,
+    Column("ref", String(200), primary_key=True),  # a lowercased email or a mobile as +<country><number>
+    Column("open_id", String(128), nullable=False),
+    Column("resolved_at", Float, nullable=False),
 )
 
 

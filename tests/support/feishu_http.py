@@ -44,6 +44,23 @@ class FeishuHttp:
 
         self.mock.add_callback(responses.PATCH, _re(r"/open-apis/hire/v1/external_interview_assessments/.+"), answer)
 
+    def people(self, known: dict[str, str]) -> None:
+        """Answer batch_get_id: each email or mobile in `known` is that open_id; the rest come back without one."""
+
+        def answer(request):
+            body = json.loads(request.body)
+            users = [{name: ref, **({"user_id": known[ref]} if ref in known else {})}
+                     for name, refs in (("email", body.get("emails") or []), ("mobile", body.get("mobiles") or []))
+                     for ref in refs]
+            return 200, {"X-Tt-Logid": "LOGPEOPLE"}, json.dumps({"code": 0, "msg": "success",
+                                                                 "data": {"user_list": users}})
+
+        self.mock.add_callback(responses.POST, _re(r"/open-apis/contact/v3/users/batch_get_id"), answer)
+
+    def lookups(self) -> list[dict]:
+        """The bodies of every batch_get_id call."""
+        return [json.loads(c.request.body) for c in self.calls("POST", "/contact/v3/users/batch_get_id")]
+
     def calls(self, method: str, fragment: str) -> list:
         return [c for c in self.mock.calls if c.request.method == method and fragment in c.request.url]
 
