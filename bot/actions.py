@@ -61,7 +61,56 @@ class NotMine:
         return {"a": self.kind, "as": self.assignment}
 
 
-Action = OpenForm | SubmitForm | Snooze | NotMine
+@dataclass(frozen=True)
+class Nudge:
+    """"Remind the missing ones" on a panel's progress card: the reminder now, to those still due."""
+
+    kind: ClassVar[str] = "nudge"
+    application: str
+
+    def encode(self) -> dict:
+        return {"a": self.kind, "app": self.application}
+
+
+@dataclass(frozen=True)
+class Share:
+    """"Share with the panel" on a calibration summary: its interviewers may see it from now on."""
+
+    kind: ClassVar[str] = "share"
+    application: str
+
+    def encode(self) -> dict:
+        return {"a": self.kind, "app": self.application}
+
+
+@dataclass(frozen=True)
+class ShowSummary:
+    """A page of an application's calibration summary (the first is 0)."""
+
+    kind: ClassVar[str] = "summary"
+    application: str
+    page: int = 0
+    fresh: bool = False  # send it as a new message (from the list or the progress card), not in place
+
+    def encode(self) -> dict:
+        value: dict = {"a": self.kind, "app": self.application, "p": self.page}
+        if self.fresh:
+            value["new"] = 1
+        return value
+
+
+@dataclass(frozen=True)
+class OpenComment:
+    """One interviewer's comments on a summary, in full."""
+
+    kind: ClassVar[str] = "comment"
+    assignment: int
+
+    def encode(self) -> dict:
+        return {"a": self.kind, "as": self.assignment}
+
+
+Action = OpenForm | SubmitForm | Snooze | NotMine | Nudge | Share | ShowSummary | OpenComment
 
 
 class Stale(Exception):
@@ -76,12 +125,21 @@ def decode(value: dict) -> Action:
         return OpenForm(_text(value, "id"), job if isinstance(job, int) and not isinstance(job, bool) else None)
     if kind == SubmitForm.kind:
         return SubmitForm(*(_text(value, key, required=False) for key in ("id", "for", "n", "sig")))
-    if kind in (Snooze.kind, NotMine.kind):
-        assignment = value.get("as")
-        if not isinstance(assignment, int) or isinstance(assignment, bool):
-            raise Incomplete("as")
-        return (Snooze if kind == Snooze.kind else NotMine)(assignment)
+    if kind in (Snooze.kind, NotMine.kind, OpenComment.kind):
+        assignment = _number(value, "as")
+        return {Snooze.kind: Snooze, NotMine.kind: NotMine, OpenComment.kind: OpenComment}[kind](assignment)
+    if kind in (Nudge.kind, Share.kind):
+        return (Nudge if kind == Nudge.kind else Share)(_text(value, "app"))
+    if kind == ShowSummary.kind:
+        return ShowSummary(_text(value, "app"), _number(value, "p") if "p" in value else 0, value.get("new") == 1)
     raise Stale(kind)
+
+
+def _number(value: dict, key: str) -> int:
+    found = value.get(key)
+    if not isinstance(found, int) or isinstance(found, bool) or found < 0:
+        raise Incomplete(key)
+    return found
 
 
 def _text(value: dict, key: str, *, required: bool = True) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.actions import SubmitForm
 from bot.settings import Settings
@@ -74,6 +76,37 @@ def may_transfer(settings: Settings, actor: str) -> Decision:
         return ALLOW
     return Decision(False, "not an admin", "只有管理员可以转交面评。",
                     "Only an administrator can hand an assessment over.")
+
+
+class Sight(StrEnum):
+    """How much of a panel (one candidate's interviews) a person may see."""
+
+    ALL = "all"  # every interviewer's conclusion and values
+    OWN = "own"  # who has submitted, and their own values only
+    NONE = "none"
+
+
+PANEL_DENIED = Decision(False, "not on the panel", "只有该候选人的招聘负责人、面试官或管理员可以查看这个面试小组。",
+                        "Only the candidate's recruiter, interviewers or an administrator can see this panel.")
+
+
+def may_see_panel(settings: Settings, actor: str, *, recruiters: Collection[str], interviewers: Collection[str],
+                  shared: bool) -> Sight:
+    """The blind rule, in one place: recruiters and admins see everything; an interviewer sees only their own
+    values until the recruiter shares the summary with the panel; anyone else sees nothing."""
+    if is_admin(settings, actor) or actor in recruiters:
+        return Sight.ALL
+    if actor in interviewers:
+        return Sight.ALL if shared else Sight.OWN
+    return Sight.NONE
+
+
+def may_manage_panel(settings: Settings, actor: str, recruiters: Collection[str]) -> Decision:
+    """Nudging and sharing are the recruiter's (or an admin's)."""
+    if is_admin(settings, actor) or actor in recruiters:
+        return ALLOW
+    return Decision(False, "not the recruiter", "只有该候选人的招聘负责人或管理员可以这样做。",
+                    "Only the candidate's recruiter or an administrator can do this.")
 
 
 def may_assign(settings: Settings, actor: str) -> Decision:

@@ -243,9 +243,9 @@ def test_history_mistakes_say_exactly_what_is_wrong(text, zh, en):
 
 def test_help_entries_cover_every_command_once_with_usage_and_summaries():
     entries = declarations()
-    assert [e.name for e in entries] == ["assess", "todo", "history", "assign", "help", "whoami"]
+    assert [e.name for e in entries] == ["assess", "todo", "history", "assign", "panel", "help", "whoami"]
     assert [e.aliases for e in entries] == [("面评",), ("my", "待办", "我的面试"), ("历史", "记录"), ("安排",),
-                                            ("帮助", "?"), ("我是谁",)]
+                                            ("面板", "汇总", "summary"), ("帮助", "?"), ("我是谁",)]
     for entry in entries:
         assert entry.usage.startswith(f"/{entry.name}")
         assert entry.summary_zh and entry.summary_en and entry.examples

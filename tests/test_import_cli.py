@@ -76,7 +76,8 @@ def test_the_example_schedule_imports_as_is_with_emails_and_mobiles_resolved(env
     assert [(a.candidate, a.round, a.recruiter) for a in store.assignments_of(LI_NA)] == [
         ("张伟", "Technical 1", RECRUITING), ("Maria Rossi", "Hiring manager", "ou_1f6b9a0c2e3d4f5a6b7c8d9e0f1a2b3c")]
     assert store.assignments_of(MOBILE)[0].round == "Technical 2"
-    assert store.jobs_by_status() == {"pending": 5}  # one reminder after each interview
+    # one reminder after each interview, and one refresh of the recruiter's card per candidate and end time
+    assert store.jobs_by_status() == {"pending": 9}
 
 
 def test_re_importing_never_duplicates_and_counts_what_changed(env, store, feishu_http):
@@ -88,7 +89,7 @@ def test_re_importing_never_duplicates_and_counts_what_changed(env, store, feish
     assert run_import(env, str(changed))[1].splitlines()[0] == "changed.csv: 0 new, 2 updated, 3 unchanged."
     assert run_import(env, str(changed))[1].splitlines()[0] == "changed.csv: 0 new, 0 updated, 5 unchanged."
     assert len(feishu_http.lookups()) == 1  # the people were cached
-    assert store.jobs_by_status() == {"pending": 5}
+    assert store.jobs_by_status() == {"pending": 11}  # the changed rows refresh their candidate's card, no reminder
 
 
 def test_a_file_with_ten_kinds_of_bad_rows_lists_them_all_and_imports_nothing(env, store, feishu_http):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.jobs import form, remind, send, write
+from bot.jobs import form, panel, remind, send, write
 
 if TYPE_CHECKING:
     from bot.jobs.runner import Executor
@@ -17,4 +17,5 @@ if TYPE_CHECKING:
 def executors(ctx: Context) -> dict[str, Executor]:
     """One executor per job kind."""
     return {write.KIND: write.WriteAssessment(ctx), form.KIND: form.SendForm(ctx), send.KIND: send.SendCard(ctx),
-            remind.REMIND: remind.Remind(ctx), remind.DIGEST: remind.Digest(ctx)}
+            remind.REMIND: remind.Remind(ctx), remind.DIGEST: remind.Digest(ctx), panel.REFRESH: panel.Refresh(ctx),
+            panel.NUDGE: panel.NudgeMissing(ctx), panel.SHARE: panel.ShareSummary(ctx)}

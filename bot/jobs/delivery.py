@@ -43,6 +43,7 @@ class Purpose(StrEnum):
     SHORT = "s"  # the short card sent instead of one Feishu refused
     TEXT = "tx"  # the plain text sent when no card is accepted
     WHOAMI = "w"
+    PANEL = "pl"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from bot.actions import NotMine, OpenForm, Snooze
 from bot.jobs.delivery import Private, Purpose, deliver
 from bot.schedule.worktime import WorkTime
 from bot.store import Assignment, Job, NewJob
+from bot.store.panel import REFRESH
 from bot.views import interview_view
 from cards.notice import text_card
 from cards.reminder import digest_card, reminder_card
@@ -67,9 +68,20 @@ class Planner:
         self.now = now
         self._overdue: dict[str, int] = {}
         self._digested: set[str] = set()  # people this import already gave a digest job
+        self._panels: set[tuple[str, float]] = set()  # (application, end) refreshes this import already plans
 
     def __call__(self, after: Assignment, before: Assignment | None) -> tuple[float | None, list[NewJob]]:
-        """When to remind of `after` (None: not individually), and the jobs that do it."""
+        """When to remind of `after` (None: not individually), and the jobs that do it; when its interview ends,
+        the recruiter's progress card of its application is sent or brought up to date."""
+        remind_at, planned = self._reminders(after, before)
+        mark = (after.application_id or "", after.end_at)
+        if after.application_id and mark not in self._panels:
+            self._panels.add(mark)
+            refresh = {"application": after.application_id, "planned": True}
+            planned = [*planned, NewJob(REFRESH, refresh, delay=max(after.end_at - self.now, 0.0))]
+        return remind_at, planned
+
+    def _reminders(self, after: Assignment, before: Assignment | None) -> tuple[float | None, list[NewJob]]:
         if not after.open:
             return None, []
         if before is not None and before.end_at == after.end_at and (before.remind_at or before.first_reminded_at):

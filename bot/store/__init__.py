@@ -2,8 +2,9 @@
 
 One class, `Store`, assembled from one module per concern: the engine and its transactions (`engine`), the
 tables (`schema`), acknowledgements and jobs (`outbox`), known assessments (`assessments`), the schedule of
-interviews (`schedule`), the audit trail (`audit`), the shared rate limit (`ratelimit`), leases (`leases`) and
-the operator's verbs on jobs (`admin`); the schema's versions live in `migrations`.
+interviews (`schedule`), the recruiters' panels (`panel`), the audit trail (`audit`), the shared rate limit
+(`ratelimit`), leases (`leases`) and the operator's verbs on jobs (`admin`); the schema's versions live in
+`migrations`.
 """
 
 from __future__ import annotations
@@ -21,16 +22,17 @@ from bot.store.errors import Unavailable, unavailable
 from bot.store.leases import Lease, Leases
 from bot.store.migrations import SchemaTooNew
 from bot.store.outbox import ACTIVE, Outbox, new_owner_id
+from bot.store.panel import Panels, PanelState
 from bot.store.ratelimit import RateLimits
 from bot.store.schedule import Assignment, Schedule, Upserted
 from bot.store.schema import Job, NewJob, jobs, metadata, processed, rate_hits, rate_limits
 
 __all__ = ["ACTIVE", "Admin", "Assignment", "AuditEntry", "Denied", "Job", "JobRow", "Known", "Lease", "NewJob",
-           "SchemaTooNew", "Store", "Unavailable", "Upserted", "jobs", "make_engine", "metadata", "new_owner_id",
-           "rate_hits", "rate_limits", "schema_lock", "unavailable"]
+           "PanelState", "SchemaTooNew", "Store", "Unavailable", "Upserted", "jobs", "make_engine", "metadata",
+           "new_owner_id", "rate_hits", "rate_limits", "schema_lock", "unavailable"]
 
 
-class Store(Outbox, Schedule, RateLimits, Leases, Admin):
+class Store(Outbox, Schedule, Panels, RateLimits, Leases, Admin):
     """The bot's database."""
 
     def __init__(self, url: str, clock: Callable[[], float] = time.time, lock_timeout: float = LOCK_TIMEOUT):

@@ -99,6 +99,9 @@ class Assessments(Audit):
             raise Denied(owner)
         return version if versioned else None
 
+    def _after_write(self, conn: Connection, assessment_id: str, now: float) -> None:
+        """What else a successful write changes, in its transaction (the recruiter's cards: bot.store.panel)."""
+
     def unapplied(self, assessment_id: str, up_to: int) -> list[tuple[int, Submission]]:
         """Submissions after the last applied version up to `up_to`, oldest first (dead ones left out)."""
         with self._reading() as conn:
@@ -121,5 +124,6 @@ class Assessments(Audit):
             conn.execute(_APPLY, {"p_aid": job.assessment_id, "p_version": job.version, "p_state": state_json,
                                   "p_now": now})
             conn.execute(_SUBMITTED, {"p_aid": job.assessment_id, "p_now": now})  # its reminders stop
+            self._after_write(conn, job.assessment_id, now)
             self._audit(conn, now, audit_detail.pop("actor"), job.assessment_id, "write", "ok", audit_detail, log_id)
             return True
