@@ -38,7 +38,8 @@ def test_the_token_and_every_call_of_a_thread_go_over_one_connection():
         client.reply_card("om_parent", text_card("好", "OK"), "u1")
         client.patch_assessment("6930815272790114324", BODY)
         assert [c["endpoint"] for c in sandbox.api.calls()] == ["token", "patch", "reply", "patch"]
-        assert opened(keep) - before == 1  # a new port, so a new pool: exactly one connection for all four calls
+        # at most one connection for all four calls (none new when an earlier test left a pool on this port number)
+        assert opened(keep) - before <= 1
 
 
 def test_each_thread_has_its_own_session():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from types import SimpleNamespace
 
 import responses
 
@@ -70,11 +69,12 @@ def test_history_of_an_id_never_seen_says_no_history(push, feishu_http, ctx):
     assert "没有面评 7000000000000000001 的记录" in shown(card, "zh_cn") and "Not allowed" not in shown(card)
 
 
-def test_the_recruiter_of_the_interview_may_read_its_history(push, feishu_http, ctx, monkeypatch):
+def test_the_recruiter_of_the_interview_may_read_its_history(push, feishu_http, ctx, clock):
     feishu_http.patch_answers(SUCCESS)
+    row = {"interview_id": "iv_history", "interviewer": ALICE, "assessment_id": AID, "candidate": "张伟",
+           "start_at": clock() - 7200, "end_at": clock() - 3600, "recruiter": BOB}
+    ctx.store.upsert_assignments([row], lambda after, before: (None, []))
     _say(push, ctx, f"/assess {AID} pass")
-    monkeypatch.setattr(ctx.store, "assignment", lambda key: SimpleNamespace(recruiter=BOB, assessment_id=AID)
-                        if key == AID else None)
     _say(push, ctx, f"/history {AID}", sender=BOB)
     assert "Assessment history" in shown(feishu_http.sent_cards()[-1]["card"])
     _say(push, ctx, f"/history {AID}", sender=CAROL)

@@ -10,8 +10,8 @@ from tests.support.ids import ALICE
 
 def test_the_sandbox_seeds_a_panel_once_and_panel_shows_it(ctx, clock, feishu_http, push):
     """It puts a three-interview panel with the console's person as recruiter, once; the card and /panel follow."""
-    assert seed.seed(ctx.settings, ALICE, now=clock())
-    assert not seed.seed(ctx.settings, ALICE, now=clock() + 60)
+    assert seed.seed_panel(ctx.settings, ALICE, now=clock())
+    assert not seed.seed_panel(ctx.settings, ALICE, now=clock() + 60)
     rows = ctx.store.application(seed.APPLICATION)
     assert [(r.interviewer, r.recruiter) for r in rows] == [(person, ALICE) for person in seed.COLLEAGUES]
     ctx.runner.drain()

@@ -179,6 +179,7 @@ def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen])
     options.since = time.time()  # the seeded reminder arrives before the console starts: still news
     try:
         seed.seed(settings, options.user, options.since)
+        seed.seed_panel(settings, options.user, options.since)  # a candidate's panel for /panel
     except FeishuError as exc:
         raise Failed(f"could not seed the sandbox's schedule: {exc}; see {var / OPENAPI_LOG}") from None
     return options

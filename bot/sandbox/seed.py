@@ -44,8 +44,6 @@ def seed(settings: Settings, interviewer: str, now: float) -> bool:
                                             "content": "沟通清晰 Clear communicator"})
         store.learn_assessment_id(done.key, created.data["external_interview_assessment"]["id"])
         store.update_assignment(done.id, submitted_at=now - 24 * HOUR, remind_at=None, first_reminded_at=None)
-        if not store.application(APPLICATION):  # a candidate's panel, with the interviewer as its recruiter
-            store.upsert_assignments(panel_rows(interviewer, now), Planner(settings, now))
         return True
     finally:
         store.dispose()
@@ -60,7 +58,20 @@ def panel_rows(recruiter: str, now: float) -> list[dict]:
     """Three interviews of one candidate by colleagues, the first ending in two hours, one an hour after another:
     /panel shows them at once; the progress card comes when the first one ends."""
     ends = (now + 2 * HOUR, now + 3 * HOUR, now + 4 * HOUR)
-    return [{"interview_id": f"{APPLICATION}-i{n}", "interviewer": who, "candidate": "李雷", "job": "后端工程师",
+    return [{"interview_id": f"{APPLICATION}-i{n}", "interviewer": who, "candidate": "张伟", "job": "后端工程师",
              "round": f"第{n + 1}轮", "start_at": end - HOUR, "end_at": end, "recruiter": recruiter,
              "application_id": APPLICATION, "assessment_id": f"69300000000000000{n + 1:02d}"}
             for n, (who, end) in enumerate(zip(COLLEAGUES, ends, strict=True))]
+
+
+def seed_panel(settings: Settings, recruiter: str, now: float) -> bool:
+    """Put a candidate's panel, with the person at the console as its recruiter, unless it is there."""
+    store = Store(settings.database_url, lambda: now)
+    try:
+        store.create_schema()
+        if store.application(APPLICATION):
+            return False
+        store.upsert_assignments(panel_rows(recruiter, now), Planner(settings, now))
+        return True
+    finally:
+        store.dispose()
