@@ -82,4 +82,6 @@ def test_three_processes_open_one_connection_and_handle_each_event_once(database
         assert openapi.longconn()["connections"] == 0
         assert holder(database_url) is None
         assert replies(openapi) == sorted(f"om_lc{n:028d}" for n in range(10))
-        assert len(openapi.calls("patch")) == 10
+        # ten writes to one assessment: a write queued behind another is carried by the later PATCH (versioned
+        # writes), so there are at most ten PATCHes, and never one that no command asked for
+        assert 1 <= len(openapi.calls("patch")) <= 10
