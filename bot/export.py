@@ -28,10 +28,8 @@ def run(args: argparse.Namespace) -> int:
     from bot import settings
     from bot.store import SchemaTooNew, Store, Unavailable
 
-    try:
-        url = settings.load_database_url()
-    except settings.SettingsError as exc:
-        print(f"assessbot export: the configuration has problems:\n{exc}", file=sys.stderr)
+    url = settings.database_url_for("export")
+    if url is None:
         return 2
     since = args.since.timestamp() if args.since else 0.0
     store = Store(url)

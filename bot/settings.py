@@ -240,6 +240,17 @@ def load_database_url(env_file: str | Path | None = ".env") -> str:
         raise SettingsError(describe(exc)) from None
 
 
+def database_url_for(command: str) -> str | None:
+    """DATABASE_URL for a command-line tool, or None after saying on stderr what is wrong with it."""
+    import sys
+
+    try:
+        return load_database_url()
+    except SettingsError as exc:
+        print(f"assessbot {command}: the configuration has problems:\n{exc}", file=sys.stderr)
+        return None
+
+
 def credentials(env_file: str | Path | None = ".env") -> Credentials:
     """The Feishu credentials set in the environment or in .env, each possibly empty."""
     return Credentials(_env_file=env_file)  # type: ignore[call-arg]

@@ -7,6 +7,7 @@ acknowledgement transaction (`Store.accept`), so a re-push can never half-apply 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
@@ -116,7 +117,7 @@ class Request:
         return Outcome(jobs=[self.send(denied_card(decision.zh, decision.en), Purpose.DENIED)], audits=[audit])
 
 
-class Command:
+class Command(ABC):
     """A typed command: its declaration (words, usage, help) and, once read from a message, `handle()`."""
 
     name: ClassVar[str]
@@ -131,10 +132,10 @@ class Command:
         return (cls.name, *cls.aliases)
 
     @classmethod
+    @abstractmethod
     def read(cls, args: str, mentions: Mapping[str, str], rubric: Rubric | None) -> Command:
         """The command with its arguments read from the text after the command word; raises Wrong."""
-        raise NotImplementedError
 
+    @abstractmethod
     def handle(self, req: Request) -> Outcome:
         """What to do, as an Outcome (nothing committed here)."""
-        raise NotImplementedError

@@ -26,10 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from bot import settings
     from bot.store import SchemaTooNew, Store, Unavailable
 
-    try:
-        url = settings.load_database_url()
-    except settings.SettingsError as exc:
-        print(f"assessbot jobs: the configuration has problems:\n{exc}", file=sys.stderr)
+    url = settings.database_url_for("jobs")
+    if url is None:
         return 2
     store = Store(url)
     try:
