@@ -23,6 +23,7 @@ from cards.errors import invalid_card, problem_card, write_failed_card
 from cards.form import form_card, form_values_to_raw
 from cards.help import help_card
 from cards.history import HistoryEntry, history_card
+from tests.support.rubrics import thirty_dimensions
 
 AID = "6930815272790114324"
 AT = datetime(2024, 5, 1, 6, 30, tzinfo=UTC)
@@ -37,22 +38,6 @@ def twelve_scores() -> Rubric:
         {"key": f"s{i}", "title": f"评分维度{i}", "title_en": f"Score {i}", "type": "score", "min": 1, "max": 10,
          "required": True, "description": "请根据候选人在本维度的表现打分：1 分最低，10 分最高，5 分为达到预期。"}
         for i in range(12)]})
-
-
-def thirty_dimensions() -> Rubric:
-    """The 30-dimension test rubric: every type, long titles and descriptions, some ranges too wide to pick."""
-    dims = []
-    for i in range(30):
-        entry: dict = {"key": f"d{i}", "title": f"维度{i}" + "很长的标题" * 20, "title_en": f"Dimension {i} " * 10,
-                       "description": "说明" * 300, "required": i % 3 == 0}
-        kind = ("score", "single", "multi", "text", "score")[i % 5]
-        entry["type"] = kind
-        if kind == "score":
-            entry.update(min=0, max=100 if i % 10 == 0 else 10)
-        elif kind in ("single", "multi"):
-            entry["options"] = [f"选项{j}" + "长" * 6 for j in range(8)]
-        dims.append(entry)
-    return parse({"dimensions": dims})
 
 
 RUBRICS = {"12x10": twelve_scores(), "30-dimensions": thirty_dimensions()}

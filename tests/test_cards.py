@@ -20,6 +20,7 @@ from cards.form import form_card, form_values_to_raw
 from cards.help import help_card
 from cards.history import HistoryEntry, history_card
 from cards.notice import group_notice_card, text_card
+from tests.support.rubrics import thirty_dimensions as huge_rubric
 
 ROOT = Path(__file__).parents[1]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -155,22 +156,6 @@ def test_saving_card_shows_the_same_content_without_buttons() -> None:
     assert saving["header"] == {"title": plain("正在保存…", "Saving…"), "template": "wathet", "subtitle": plain(AID)}
     assert saving["body"] == done["body"]
     assert problems(saving) == []
-
-
-def huge_rubric() -> Rubric:
-    """30 dimensions of every type, long titles and descriptions, some score ranges too wide for a select."""
-    dims = []
-    for i in range(30):
-        entry: dict = {"key": f"d{i}", "title": f"维度{i}" + "很长的标题" * 20, "title_en": f"Dimension {i} " * 10,
-                       "description": "说明" * 300, "required": i % 3 == 0}
-        kind = ("score", "single", "multi", "text", "score")[i % 5]
-        entry["type"] = kind
-        if kind == "score":
-            entry.update(min=0, max=100 if i % 10 == 0 else 10)
-        elif kind in ("single", "multi"):
-            entry["options"] = [f"选项{j}" + "长" * 6 for j in range(8)]
-        dims.append(entry)
-    return parse({"dimensions": dims})
 
 
 def huge_state(rubric: Rubric) -> Assessment:
