@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import responses
+from sqlalchemy import select
 
 from bot.feishu.client import FeishuError
 from bot.jobs.retry import MAX_ATTEMPTS, GiveUp, Retry, backoff, decide
-from bot.store import Job
+from bot.store import Job, rate_hits
 from tests.support.ids import SUCCESS
 
 AID = "6930815272790114324"
@@ -151,3 +152,15 @@ def test_a_confirmation_that_fails_is_retried_without_patching_again(push, feish
     assert feishu_http.patches() == [{"conclusion": 2}]
     assert [c["uuid"] for c in feishu_http.sent_cards()] == ["om_r:c", "om_r:c"]  # refused, then sent: one uuid
     assert ctx.store.jobs_by_status() == {"done": 1}
+
+
+def test_a_call_that_would_leave_after_its_booked_slot_books_the_next_one(push, feishu_http, ctx, clock):
+    feishu_http.patch_answers(SUCCESS)
+    push.message(f"/assess {AID} pass", message_id="om_late")
+    job = ctx.store.claim("runner", 60, paces={"write": ctx.runner.executors["write"].limit})
+    assert job.slot_at == clock()
+    clock.advance(0.5)  # the runner was held up between its claim and the call
+    ctx.runner.execute(job)
+    with ctx.store.transaction() as conn:
+        slots = sorted(conn.execute(select(rate_hits.c.at)).scalars())
+    assert slots == [job.slot_at, clock()] and feishu_http.patches() == [{"conclusion": 2}]
