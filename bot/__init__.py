@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from bot.services import FeishuApi
     from bot.settings import Settings
 
+SWITCH_INTERVAL = 0.001  # seconds; see start_background
+
 
 def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None = None,
                clock: Callable[[], float] = time.time, start_runner: bool | None = None) -> Flask:
@@ -56,7 +58,7 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
     ctx.runner = Runner(store, jobs.executors(ctx), threads=settings.assessbot_runner_threads, clock=clock,
                         purge=lambda: store.purge(settings.assessbot_dedup_ttl_seconds,
                                                   settings.assessbot_job_ttl_seconds),
-                        tokens=TOKENS)
+                        tokens=TOKENS, in_flight=ctx.in_flight)
     app = Flask("assessbot")
     app.config["MAX_CONTENT_LENGTH"] = settings.assessbot_max_body_bytes + 1  # see web._body
     app.extensions["assessbot"] = ctx
@@ -74,6 +76,10 @@ def start_background(app: Flask) -> None:
     import threading
 
     ctx = app.extensions["assessbot"]
+    if ctx.runner.threads:
+        # Job threads share the interpreter with request threads: hand it over every millisecond rather than
+        # every 5 (Python's default), so an acknowledgement waits at most that long for a job's CPU work.
+        sys.setswitchinterval(SWITCH_INTERVAL)
     ctx.runner.start()
     if ctx.settings.feishu_event_mode == "longconn" and "assessbot_longconn" not in app.extensions:
         from bot.longconn_mode import Elector

@@ -54,7 +54,8 @@ def handler(ctx: Context) -> Callable[[dict], Answer]:
     from bot.feishu.longconn import Answer
 
     def handle(payload: dict) -> Answer:
-        result = receive.handle_payload(ctx, payload)
+        with ctx.in_flight.serving():
+            result = receive.handle_payload(ctx, payload)
         if result.status >= 500:
             return Answer(code=result.status)
         return Answer(result.body, result.after)

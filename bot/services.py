@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from bot.jobs.answers import Answers
+from bot.jobs.runner import InFlight
 from bot.rubric import Rubric
 from bot.settings import Settings
 from bot.store import Store
@@ -45,4 +46,5 @@ class Context:
     bot_open_id: str | None = None
     runner: Runner | None = None
     answers: Answers = field(default_factory=Answers)  # card callbacks waiting for their job's card
+    in_flight: InFlight = field(default_factory=InFlight)  # requests being answered, which jobs let go first
     inline: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, "assessbot-inline"))

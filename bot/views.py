@@ -13,7 +13,7 @@ from cards.reminder import Interview
 
 if TYPE_CHECKING:
     from bot.services import Context
-    from bot.store import Assignment
+    from bot.store import Assignment, Known
 
 WRITE = "write"  # the job kind that carries a submission
 
@@ -35,10 +35,13 @@ def submitter(ctx: Context, actor: str) -> str:
     return ctx.feishu.user_name(actor) or actor
 
 
-def changes_nothing_known(ctx: Context, assessment_id: str, submission: Submission) -> Assessment | None:
+def changes_nothing_known(ctx: Context, assessment_id: str, submission: Submission,
+                          known: Known | None = None) -> Assessment | None:
     """The state a submission would leave untouched (what the bot wrote, with writes still queued on top), or None
-    when it changes something or the bot has never written this assessment (then Feishu's side is unknown)."""
-    known = ctx.store.known(assessment_id)
+    when it changes something or the bot has never written this assessment (then Feishu's side is unknown).
+
+    `known`: the assessment as the caller already read it (one read fewer on the acknowledgement's path)."""
+    known = known or ctx.store.known(assessment_id)
     if known.applied_version == 0:
         return None
     state = known.state

@@ -36,7 +36,8 @@ def feishu_events() -> Response:
         log.warning("push refused: body too large", extra={"limit": limit, "size": request.content_length})
         metrics.ACKS.labels("413").inc()
         return _json({"error": "body too large", "limit": limit}, 413)
-    result = dispatch.receive(_ctx(), body, request.headers)
+    with _ctx().in_flight.serving():
+        result = dispatch.receive(_ctx(), body, request.headers)
     metrics.ACKS.labels(str(result.status)).inc()
     metrics.ACK_SECONDS.observe(time.perf_counter() - started)
     response = _json(result.body, result.status)

@@ -105,7 +105,8 @@ class Assess(Command):
         if isinstance(aid, Outcome):
             return aid
         outcome = Outcome()
-        owner = ctx.store.known(aid).owner
+        known = ctx.store.known(aid)
+        owner = known.owner
         if self.owner is not None:
             decision = auth.may_transfer(settings, req.actor)
             if not decision.allowed:
@@ -130,7 +131,7 @@ class Assess(Command):
         except InvalidFields as exc:
             card = error_cards.invalid_card(aid, exc.errors, usage_zh=self.usage, usage_en=self.usage)
             return Outcome(jobs=[req.send(card, Purpose.INVALID)])
-        if (same := changes_nothing_known(ctx, aid, submission)) is not None:
+        if (same := changes_nothing_known(ctx, aid, submission, known)) is not None:
             by = submitter(ctx, req.actor)
             card = unchanged_card(aid, same, ctx.rubric, by=by, at=when(ctx, ctx.clock()),
                                   edit_value=OpenForm(aid).encode())

@@ -59,7 +59,7 @@ def submit_form(req: Request, action: SubmitForm) -> Outcome:
     decision = may_write(ctx, req.actor, aid, known.owner)
     if not decision.allowed:
         return req.deny(aid, "write", decision)
-    if (same := changes_nothing_known(ctx, aid, submission)) is not None:
+    if (same := changes_nothing_known(ctx, aid, submission, known)) is not None:
         card = unchanged_card(aid, same, ctx.rubric, by=submitter(ctx, req.actor), at=when(ctx, ctx.clock()),
                               edit_value=OpenForm(aid).encode())
         note = toast("info", "没有改动，未发送给飞书。", "Nothing changed; nothing was sent to Feishu.")

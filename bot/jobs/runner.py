@@ -14,7 +14,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from bot.jobs.retry import Failure, Retry, as_failure, decide, describe
@@ -24,6 +25,34 @@ log = logging.getLogger("assessbot.jobs")
 
 OUTAGE_FIRST = 0.25  # seconds before asking an unavailable database again, doubling up to OUTAGE_CAP
 OUTAGE_CAP = 4.0
+LULL_AT_MOST = 0.05  # seconds a runner thread waits, before its next job, for this process's requests to finish
+
+
+class InFlight:
+    """The requests this process is answering: the job runner lets them finish before it starts a job, so an
+    acknowledgement rarely waits for a runner's turn at the CPU (Python runs one thread at a time)."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._quiet = threading.Condition()
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Count one request in while it is answered."""
+        with self._quiet:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._quiet:
+                self._count -= 1
+                if not self._count:
+                    self._quiet.notify_all()
+
+    def lull(self, at_most: float = LULL_AT_MOST) -> None:
+        """Wait until no request is being answered, for `at_most` seconds at most."""
+        with self._quiet:
+            self._quiet.wait_for(lambda: not self._count, at_most)
 
 
 class Executor(Protocol):
@@ -36,7 +65,8 @@ class Executor(Protocol):
 
     limit: str | None
 
-    def run(self, job: Job) -> None: ...
+    def run(self, job: Job) -> bool | None:
+        """Do the job; True when it also recorded the job done (in the transaction that recorded its effect)."""
 
     def retrying(self, job: Job, error: Failure) -> None: ...
 
@@ -57,8 +87,10 @@ class Runner:
     def __init__(self, store: Store, executors: dict[str, Executor], *, threads: int = 4, lease: float = 60.0,
                  poll: float = 0.5, clock: Callable[[], float] = time.time,
                  rand: Callable[[float, float], float] = random.uniform,
-                 purge: Callable[[], object] | None = None, purge_every: float = 600.0, tokens: Tokens | None = None):
+                 purge: Callable[[], object] | None = None, purge_every: float = 600.0, tokens: Tokens | None = None,
+                 in_flight: InFlight | None = None):
         self.store = store
+        self.in_flight = in_flight or InFlight()
         self.tokens = tokens
         self.executors = executors
         self.threads = threads
@@ -100,6 +132,7 @@ class Runner:
         owner = new_owner_id()
         failures = 0
         while not self._stop.is_set():
+            self.in_flight.lull()
             try:
                 ran = self.run_once(owner)
                 self._maybe_purge()
@@ -156,7 +189,7 @@ class Runner:
             return
         generation = self.tokens.generation() if self.tokens else 0
         try:
-            executor.run(job)
+            recorded = executor.run(job)
         except Unavailable:  # not the job's fault: hand it back once the database returns, attempt not counted
             self._settle(job, lambda: self.store.retry_later(job, 0.0, "database unavailable", count_attempt=False))
             return
@@ -168,7 +201,7 @@ class Runner:
                 context.update(code=err.code, log_id=err.log_id, status=err.status)
             self._failed(job, executor, err, generation, context, internal=internal)
             return
-        finished = self._settle(job, lambda: self.store.finish(job))
+        finished = True if recorded is True else self._settle(job, lambda: self.store.finish(job))
         if finished:
             log.info("job done", extra=context)
         elif finished is False:

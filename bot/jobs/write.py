@@ -36,7 +36,8 @@ class WriteAssessment:
     def __init__(self, ctx: Context):
         self.ctx = ctx
 
-    def run(self, job: Job) -> None:
+    def run(self, job: Job) -> bool:
+        """Write (unless a newer job already carried this one) and confirm; True when the job is recorded done."""
         ctx, aid = self.ctx, job.assessment_id
         assert aid is not None and job.version is not None
         if job.stage == "start":
@@ -47,19 +48,36 @@ class WriteAssessment:
                 body = patch_body(change, known.state.dimensions, ctx.rubric)
                 state = change.merged_into(known.state)
                 unchanged = known.applied_version > 0 and state == known.state
-                written = None if unchanged else self._send(job, aid, body, state)  # nothing changed: no PATCH
                 detail = {"actor": job.payload["actor"], "version": job.version,
                           "fields": changes(known.state, state, ctx.rubric)}
-                if not ctx.store.record_write(job, state, detail, written.log_id if written else None):
-                    return
-                if written is None:
-                    self._unchanged(job, aid)
-                    return
+                if unchanged:  # nothing changed: no PATCH
+                    if ctx.store.record_write(job, state, detail, None):
+                        self._unchanged(job, aid)
+                    return False
+                written = self._send(job, aid, body, state)
                 log.info("assessment written", extra={"job_id": job.id, "event_id": job.payload.get("event_id"),
                                                        "assessment_id": aid, "log_id": written.log_id,
                                                        "version": job.version})
+                if ctx.answers.get(job.id) is not None:  # a card callback waits: what it shows is recorded first
+                    if ctx.store.record_write(job, state, detail, written.log_id):
+                        self._confirm(job, aid, state)
+                    return False
+                # Otherwise one transaction records the write and finishes the job once the confirmation is out
+                # (a write transaction fewer per job); if the confirmation must be retried, the write is recorded
+                # first, so the retry does not PATCH again.
+                try:
+                    self._confirm(job, aid, state)
+                except BaseException:
+                    ctx.store.record_write(job, state, detail, written.log_id)
+                    raise
+                return ctx.store.record_write(job, state, detail, written.log_id, done=True)
             # else: a newer submission already carried this one's fields; only the confirmation is left
-        state = ctx.store.known(aid).state
+        self._confirm(job, aid, ctx.store.known(aid).state)
+        return False
+
+    def _confirm(self, job: Job, aid: str, state: Assessment) -> None:
+        """The confirmation card, where the submission asked for its answers (briefer if Feishu refuses it)."""
+        ctx = self.ctx
         by = submitter(ctx, job.payload["actor"])
         interview = interview_for(ctx, aid)
         shown = interview.reference if interview else aid  # the bot's key of a created assessment is not Feishu's id
@@ -72,13 +90,12 @@ class WriteAssessment:
         except FeishuError as err:
             if refusal(err) is None:
                 raise  # Feishu may take it later: retried, in the notify stage (no second PATCH)
-            self._confirm_briefly(job, to, err)
+            self._confirm_briefly(job, state, to, err)
 
-    def _confirm_briefly(self, job: Job, refused: Target, err: FeishuError) -> None:
+    def _confirm_briefly(self, job: Job, state: Assessment, refused: Target, err: FeishuError) -> None:
         """The assessment is saved whatever Feishu thinks of the card: say so in fewer words."""
         ctx, aid = self.ctx, job.assessment_id
         assert aid is not None
-        state = ctx.store.known(aid).state
         told = deliver_instead(ctx, refused, err, job.payload["actor"],
                                saved_card(aid, state, edit_value=OpenForm(aid).encode()), saved_text(aid, state))
         log.warning("confirmation refused; the assessment is saved",

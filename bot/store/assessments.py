@@ -23,6 +23,8 @@ _UNAPPLIED = (select(jobs.c.version, jobs.c.payload)
 _LEASED = and_(jobs.c.id == bindparam("p_id"), jobs.c.lease_owner == bindparam("p_owner"), jobs.c.status == "running")
 _TO_NOTIFY = update(jobs).where(_LEASED).values(stage="notify", log_id=bindparam("p_log_id"),
                                                 updated_at=bindparam("p_now"))
+_TO_DONE = update(jobs).where(_LEASED).values(stage="notify", status="done", lease_until=None,
+                                              log_id=bindparam("p_log_id"), updated_at=bindparam("p_now"))
 _APPLY = (update(assessments)
           .where(assessments.c.assessment_id == bindparam("p_aid"),
                  assessments.c.applied_version < bindparam("p_version"))
@@ -109,16 +111,18 @@ class Assessments(Audit):
             rows = conn.execute(_UNAPPLIED, {"p_aid": assessment_id, "p_applied": applied, "p_up_to": up_to}).all()
         return [(r.version, Submission.model_validate(json.loads(r.payload)["submission"])) for r in rows]
 
-    def record_write(self, job: Job, state: Assessment, audit_detail: dict, log_id: str | None) -> bool:
-        """After a successful PATCH: store the new state (if newer), move the job to its notify stage, audit.
+    def record_write(self, job: Job, state: Assessment, audit_detail: dict, log_id: str | None,
+                     done: bool = False) -> bool:
+        """After a successful PATCH: store the new state (if newer), move the job to its notify stage, audit;
+        with `done` (its confirmation is delivered too), finish the job in the same transaction.
 
         Returns False when the job's lease was lost (another runner owns it now).
         """
         now = self.clock()
         state_json = state.model_dump_json()
         with self.transaction() as conn:
-            moved = conn.execute(_TO_NOTIFY, {"p_id": job.id, "p_owner": job.lease_owner, "p_log_id": log_id,
-                                              "p_now": now}).rowcount
+            moved = conn.execute(_TO_DONE if done else _TO_NOTIFY, {
+                "p_id": job.id, "p_owner": job.lease_owner, "p_log_id": log_id, "p_now": now}).rowcount
             if not moved:
                 return False
             conn.execute(_APPLY, {"p_aid": job.assessment_id, "p_version": job.version, "p_state": state_json,

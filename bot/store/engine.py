@@ -175,8 +175,10 @@ class _WriterLock:
     that timeout, a transaction that has already waited `timeout` for its turn here gives up at once, so waits
     stay bounded instead of queueing one timeout after another.
 
-    Acknowledgements go first: a writer that is not urgent (the job runner's bookkeeping) waits, for at most
-    YIELD_AT_MOST, while an urgent one of this process is waiting for its turn.
+    Acknowledgements go first, in every process sharing the file: while an urgent writer waits, its process
+    holds a shared flock on a second file (`.urgent`), and a writer that is not urgent (the job runner's
+    bookkeeping) waits, for at most YIELD_AT_MOST, until no urgent writer of this process is queued and it can
+    take that file exclusively for a moment (nobody else's urgent writer is queued).
     """
 
     _setup = threading.Lock()
@@ -187,7 +189,7 @@ class _WriterLock:
         self._pid = 0
 
     def _for_this_process(self) -> None:
-        # A forked worker must open its own file: flock belongs to the open file, which a fork would share.
+        # A forked worker must open its own files: flock belongs to the open file, which a fork would share.
         with self._setup:
             if self._pid != os.getpid():
                 self._lock = threading.RLock()
@@ -195,7 +197,13 @@ class _WriterLock:
                 self._urgent_waiting = 0
                 self._owner: int | None = None
                 self._depth = 0
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if self.path else None
+                self._fd = self._intent = self._probe = None
+                if self.path:
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                    intent = self.path.removesuffix(".writelock") + ".urgent"
+                    # Two open files: the probe must not convert (and then drop) this process's shared lock.
+                    self._intent = os.open(intent, os.O_RDWR | os.O_CREAT, 0o600)
+                    self._probe = os.open(intent, os.O_RDWR | os.O_CREAT, 0o600)
                 self._pid = os.getpid()
 
     @contextmanager
@@ -203,41 +211,57 @@ class _WriterLock:
         if self._pid != os.getpid():
             self._for_this_process()
         asked = time.monotonic()
-        with self._turn(urgent):
-            if self._depth == 0 and self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
-            self._depth += 1
-            try:
-                if self._depth == 1 and time.monotonic() - asked > self.timeout:
-                    raise Unavailable("the database stayed locked past its timeout")
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0 and self._fd is not None:
-                    fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    @contextmanager
-    def _turn(self, urgent: bool) -> Iterator[None]:
-        """This process's turn: urgent writers are counted while they wait, the others let them pass."""
-        if urgent:
-            with self._urgent:
-                self._urgent_waiting += 1
-            try:
-                self._lock.acquire()
-            finally:
-                with self._urgent:
-                    self._urgent_waiting -= 1
-                    if not self._urgent_waiting:
-                        self._urgent.notify_all()
-        else:
-            if self._owner != threading.get_ident():  # a nested transaction never waits for its own turn
-                with self._urgent:
-                    self._urgent.wait_for(lambda: not self._urgent_waiting, YIELD_AT_MOST)
-            self._lock.acquire()
-        outer = self._owner
-        self._owner = threading.get_ident()
+        nested = self._owner == threading.get_ident()  # a nested transaction never waits for its own turn
+        if urgent and not nested:
+            self._queue_urgent(+1)
+        elif not nested:
+            self._give_way(asked + YIELD_AT_MOST)
         try:
+            self._lock.acquire()
+            try:
+                if self._depth == 0 and self._fd is not None:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._lock.release()
+                raise
+        finally:
+            if urgent and not nested:
+                self._queue_urgent(-1)
+        outer, self._owner = self._owner, threading.get_ident()
+        self._depth += 1
+        try:
+            if self._depth == 1 and time.monotonic() - asked > self.timeout:
+                raise Unavailable("the database stayed locked past its timeout")
             yield
         finally:
+            self._depth -= 1
+            if self._depth == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
             self._owner = outer
             self._lock.release()
+
+    def _queue_urgent(self, step: int) -> None:
+        """Count an urgent writer in (+1) or out (-1); the first in announces it to other processes."""
+        with self._urgent:
+            self._urgent_waiting += step
+            if self._intent is not None and self._urgent_waiting == (1 if step > 0 else 0):
+                fcntl.flock(self._intent, fcntl.LOCK_SH if step > 0 else fcntl.LOCK_UN)
+            if not self._urgent_waiting:
+                self._urgent.notify_all()
+
+    def _give_way(self, deadline: float) -> None:
+        """Wait (until `deadline` at most) while an urgent writer of any process is queued."""
+        with self._urgent:
+            self._urgent.wait_for(lambda: not self._urgent_waiting, max(deadline - time.monotonic(), 0.0))
+        if self._probe is None:
+            return
+        while True:
+            try:
+                fcntl.flock(self._probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.001)
+                continue
+            fcntl.flock(self._probe, fcntl.LOCK_UN)
+            return

@@ -15,6 +15,14 @@ from bot.store.schema import NewJob, assessments, assignments, jobs, people
 FIELDS = ("assessment_id", "candidate", "job", "round", "start_at", "end_at", "recruiter", "application_id")
 
 
+_BY_ID = select(assignments).where(or_(assignments.c.key == bindparam("p_word"),
+                                       assignments.c.assessment_id == bindparam("p_word"),
+                                       assignments.c.interview_id == bindparam("p_word")))
+_BY_ID_OF = _BY_ID.where(assignments.c.interviewer == bindparam("p_person"))
+_BY_NAME_OF = select(assignments).where(assignments.c.interviewer == bindparam("p_person"),
+                                        func.lower(assignments.c.candidate) == bindparam("p_name"))
+
+
 @dataclass(frozen=True)
 class Assignment:
     """One assignment as the rest of the bot sees it."""
@@ -197,16 +205,11 @@ class Schedule(Assessments):
 
         Names are matched among `person`'s assignments only (when given), case-insensitively.
         """
-        by_id = or_(assignments.c.key == word, assignments.c.assessment_id == word, assignments.c.interview_id == word)
-        query = select(assignments).where(by_id)
-        if person is not None:
-            query = query.where(assignments.c.interviewer == person)
-        with self._reading() as conn:
-            rows = conn.execute(query).all()
+        params = {"p_word": word, "p_person": person, "p_name": word.strip().lower()}
+        with self._reading() as conn:  # statements built once: this runs on every typed /assess
+            rows = conn.execute(_BY_ID if person is None else _BY_ID_OF, params).all()
             if not rows and person is not None:
-                rows = conn.execute(select(assignments).where(
-                    assignments.c.interviewer == person,
-                    func.lower(assignments.c.candidate) == word.strip().lower())).all()
+                rows = conn.execute(_BY_NAME_OF, params).all()
         return [_row(r) for r in rows]
 
     def assignments_of(self, person: str, *, since: float | None = None) -> list[Assignment]:
