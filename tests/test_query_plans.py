@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event
 
 from bot.assessment import Assessment, Conclusion, Submission
-from bot.store import NewJob, Store
+from bot.store import NewJob, Pace, Store
 
 SQLITE_SCAN = re.compile(r"^SCAN (\w+)$")  # SQLite's plan for reading a whole table (no index)
 
@@ -82,6 +82,12 @@ def test_the_acknowledgement_the_claim_and_the_write_record_use_indexes(store):
                                                           {"actor": "ou_a"}, None))
     assert full_scans(store, record) == []
     assert full_scans(store, statements(store, lambda: store.finish(job))) == []
+    store.accept(["event:2"], [write("B")])
+    claimed: list = []
+    paced = statements(store, lambda: claimed.append(store.claim("runner", 60, paces={"write": Pace("patch", 20, 1)})))
+    assert any("rate_hits" in sql for sql, _ in paced) and full_scans(store, paced) == []
+    done = statements(store, lambda: store.record_write(claimed[0], Assessment(), {"actor": "ou_a"}, None, done=True))
+    assert full_scans(store, done) == []
 
 
 def test_the_rate_limit_slot_uses_indexes(store):

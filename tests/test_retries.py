@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import responses
 
 from bot.feishu.client import FeishuError
 from bot.jobs.retry import MAX_ATTEMPTS, GiveUp, Retry, backoff, decide
@@ -117,3 +118,36 @@ def test_a_crash_after_the_patch_and_before_done_resends_once_and_confirms_once(
     assert feishu_http.patches() == [{"conclusion": 2}, {"conclusion": 2}]  # full state again: harmless
     assert [c["uuid"] for c in feishu_http.sent_cards()] == ["om_c:c"]
     assert job.id == 1 and ctx.store.jobs_by_status() == {"done": 1}
+
+
+def test_a_write_costs_the_runner_two_write_transactions_the_claim_with_its_slot_and_the_record_with_done(
+        push, feishu_http, ctx):
+    feishu_http.patch_answers(SUCCESS)
+    push.message(f"/assess {AID} pass", message_id="om_t")
+    opened = []
+    transaction = ctx.store.transaction
+    ctx.store.transaction = lambda urgent=False: (opened.append(urgent), transaction(urgent))[1]
+    assert ctx.runner.drain() == 1
+    assert opened == [False, False]
+    assert feishu_http.patches() == [{"conclusion": 2}] and ctx.store.jobs_by_status() == {"done": 1}
+    assert ctx.store.known(AID).applied_version == 1
+    assert [e.result for e in ctx.store.history(AID)] == ["ok"]
+
+
+def test_a_confirmation_that_fails_is_retried_without_patching_again(push, feishu_http, ctx, clock):
+    feishu_http.patch_answers(SUCCESS)
+    mock = feishu_http.mock
+    reply = next(r for r in mock.registered() if "reply" in str(r.url))
+    mock.remove(reply)
+    failures = iter([(500, {}, '{"code": 2200, "msg": "internal error"}')])
+    mock.add_callback(responses.POST, reply.url, lambda request: next(failures, None) or reply.callback(request))
+    push.message(f"/assess {AID} pass", message_id="om_r")
+    ctx.runner.drain()
+    row = ctx.store.job(1)
+    assert (row["status"], row["stage"]) == ("pending", "notify")  # the write is recorded before the retry
+    assert ctx.store.known(AID).applied_version == 1
+    clock.advance(60)
+    ctx.runner.drain()
+    assert feishu_http.patches() == [{"conclusion": 2}]
+    assert [c["uuid"] for c in feishu_http.sent_cards()] == ["om_r:c", "om_r:c"]  # refused, then sent: one uuid
+    assert ctx.store.jobs_by_status() == {"done": 1}

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.assessment import Assessment, Conclusion, Submission
-from bot.store import Denied, NewJob, Store, rate_hits, rate_limits
+from bot.store import Denied, NewJob, Pace, Store, rate_hits, rate_limits
 from tests.support.clock import FakeClock
 from tests.support.ids import START
 
@@ -137,6 +137,21 @@ def test_slots_are_spaced_evenly_and_reserved_ahead_on_the_schedule(store, clock
     with store.transaction() as conn:
         logged = sorted(conn.execute(select(rate_hits.c.at)).scalars())
     assert [round(at - START, 3) for at in logged] == [0.0, 0.05, 0.1]
+
+
+def test_a_claim_books_the_first_call_of_a_paced_job_in_its_own_transaction(store, clock):
+    """One transaction instead of two: the claim leases the job and books its slot on the same schedule."""
+    pace = {"write": Pace("patch", 20, 1.08)}
+    for aid in "ABCDEFGHIJKL":
+        store.accept([f"event:{aid}"], [write(aid, conclusion=Conclusion.PASS)])
+    claimed = [store.claim(f"r{n}", 60, paces=pace) for n in range(12)]
+    booked = [job.slot_at - START for job in claimed if job.slot_at is not None]
+    assert booked == pytest.approx([0.05 * n for n in range(11)], abs=1e-5)  # within 0.5 s of now
+    assert claimed[-1].slot_at is None  # too far ahead: its executor waits for a slot as before
+    store.accept(["event:M"], [NewJob("send", {"card": {}})])
+    assert store.claim("r", 60, paces=pace).slot_at is None  # a kind without a pace books nothing
+    with store.transaction() as conn:
+        assert len(conn.execute(select(rate_hits.c.at)).all()) == 11
 
 
 def test_a_slot_is_logged_when_it_is_granted_not_when_it_was_asked_for(store, database_url, clock):

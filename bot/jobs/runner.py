@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from bot.jobs.retry import Failure, Retry, as_failure, decide, describe
-from bot.store import Job, Store, Unavailable, new_owner_id
+from bot.store import Job, Pace, Store, Unavailable, new_owner_id
 
 log = logging.getLogger("assessbot.jobs")
 
@@ -58,12 +58,12 @@ class InFlight:
 class Executor(Protocol):
     """What one kind of job does.
 
-    `limit` names the shared rate limit its calls count against (paused for everyone when the remote side
-    says "too fast"); `retrying` hears of each failed attempt that will be retried; `dead` tells the person
-    when the job is given up.
+    `limit` is the shared rate limit its calls count against (paused for everyone when the remote side says
+    "too fast"; the slot of a job's first call is booked with its claim, `Job.slot_at`); `retrying` hears of
+    each failed attempt that will be retried; `dead` tells the person when the job is given up.
     """
 
-    limit: str | None
+    limit: Pace | None
 
     def run(self, job: Job) -> bool | None:
         """Do the job; True when it also recorded the job done (in the transaction that recorded its effect)."""
@@ -93,6 +93,7 @@ class Runner:
         self.in_flight = in_flight or InFlight()
         self.tokens = tokens
         self.executors = executors
+        self._paces = {kind: ex.limit for kind, ex in executors.items() if ex.limit is not None}
         self.threads = threads
         self.lease = lease
         self.poll = poll
@@ -172,7 +173,7 @@ class Runner:
 
     def run_once(self, owner: str | None = None, job_id: int | None = None) -> bool:
         """Claim and execute one job; False when nothing was due."""
-        job = self.store.claim(owner or new_owner_id(), self.lease, job_id)
+        job = self.store.claim(owner or new_owner_id(), self.lease, job_id, self._paces)
         if job is None:
             return False
         self.execute(job)
@@ -232,7 +233,7 @@ class Runner:
         if err.token_invalid and self.tokens:
             self.tokens.drop(generation)
         if err.rate_limited and executor.limit:
-            self.store.block(executor.limit, now + max(err.reset or 1.0, 0.0))
+            self.store.block(executor.limit.name, now + max(err.reset or 1.0, 0.0))
         verdict = decide(err, job, now, self.rand)
         if isinstance(verdict, Retry):
             log.warning("job will be retried", extra={**context, "delay": round(verdict.delay, 3)})

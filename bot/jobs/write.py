@@ -12,7 +12,7 @@ from bot.feishu.client import FeishuError, Written
 from bot.jobs.delivery import Purpose, Target, deliver_instead, deliver_result, target
 from bot.jobs.errors import explain
 from bot.jobs.retry import Failure, refusal, transient
-from bot.store import Assignment, Job
+from bot.store import Assignment, Job, Pace
 from bot.views import WRITE, interview_for, submitter, when
 from cards.confirmation import confirmation_card, saved_card, saved_text, unchanged_card
 from cards.elements import toast
@@ -31,10 +31,9 @@ PATCH_LIMIT = "patch"  # the shared rate limit of the assessment PATCH and creat
 class WriteAssessment:
     """Versioned writes of one assessment: a later job carries every earlier job's fields not yet applied."""
 
-    limit = PATCH_LIMIT
-
     def __init__(self, ctx: Context):
         self.ctx = ctx
+        self.limit = Pace(PATCH_LIMIT, ctx.settings.assessbot_patch_rate, ctx.settings.assessbot_patch_window)
 
     def run(self, job: Job) -> bool:
         """Write (unless a newer job already carried this one) and confirm; True when the job is recorded done."""
@@ -113,11 +112,12 @@ class WriteAssessment:
     def _send(self, job: Job, key: str, body: dict, state: Assessment) -> Written:
         """PATCH the assessment, or create it first when it belongs to an assignment Feishu has no id for yet."""
         ctx = self.ctx
+        slot = job.slot_at  # booked with the claim, for the first call
         assignment = ctx.store.assignment(key)
         feishu_id = key if assignment is None else assignment.assessment_id
         if feishu_id is None and assignment is not None and job.attempts > 1:
-            feishu_id = self._created_before(assignment, state)
-        self._wait_for_slot()
+            feishu_id, slot = self._created_before(assignment, state, slot), None
+        self._wait_for_slot(slot)
         if feishu_id is not None:
             return ctx.feishu.patch_assessment(feishu_id, body)
         assert assignment is not None
@@ -132,9 +132,9 @@ class WriteAssessment:
             log.info("assessment created", extra={"job_id": job.id, "assessment_id": key, "log_id": written.log_id})
         return written
 
-    def _created_before(self, assignment: Assignment, state: Assessment) -> str | None:
+    def _created_before(self, assignment: Assignment, state: Assessment, slot: float | None) -> str | None:
         """After a failed attempt: an assessment Feishu already holds for this interview with what was sent."""
-        self._wait_for_slot()
+        self._wait_for_slot(slot)
         for held in self.ctx.feishu.interview_assessments(assignment.interview_id):
             same = (held.get("username") == state.username and held.get("content") == state.content
                     and held.get("conclusion") == (int(state.conclusion) if state.conclusion else None))
@@ -143,10 +143,13 @@ class WriteAssessment:
                 return str(held["id"])
         return None
 
-    def _wait_for_slot(self) -> None:
-        settings = self.ctx.settings
-        self.ctx.store.wait_for_slot(PATCH_LIMIT, settings.assessbot_patch_rate, settings.assessbot_patch_window,
-                                     self.ctx.sleep)
+    def _wait_for_slot(self, booked: float | None) -> None:
+        """Until the call's turn under the shared limit: a slot booked with the claim, or the next one free."""
+        ctx = self.ctx
+        if booked is None:
+            ctx.store.wait_for_slot(self.limit.name, self.limit.limit, self.limit.window, ctx.sleep)
+        elif (delay := booked - ctx.store.clock()) > 0:
+            ctx.sleep(delay)
 
     def retrying(self, job: Job, error: Failure) -> None:
         """Every write attempt is audited, failed ones too."""

@@ -23,11 +23,11 @@ from bot.store.leases import Lease, Leases
 from bot.store.migrations import SchemaTooNew
 from bot.store.outbox import ACTIVE, Outbox, new_owner_id
 from bot.store.panel import Panels, PanelState
-from bot.store.ratelimit import RateLimits
+from bot.store.ratelimit import Pace
 from bot.store.schedule import Assignment, Schedule, Upserted
 from bot.store.schema import Job, NewJob, jobs, metadata, processed, rate_hits, rate_limits
 
-__all__ = ["ACTIVE", "Admin", "Assignment", "AuditEntry", "Denied", "Job", "JobRow", "Known", "Lease", "NewJob",
+__all__ = ["ACTIVE", "Admin", "Assignment", "AuditEntry", "Denied", "Job", "JobRow", "Known", "Lease", "NewJob", "Pace",
            "PanelState", "SchemaTooNew", "Store", "Unavailable", "Upserted", "jobs", "make_engine", "metadata",
            "new_owner_id", "rate_hits", "rate_limits", "schema_lock", "unavailable"]
 
@@ -35,7 +35,7 @@ PURGE_BATCH = 500  # rows deleted per transaction by a purge
 PURGE_REST_AT_MOST = 0.5  # seconds a purge rests between two batches, at most
 
 
-class Store(Outbox, Schedule, Panels, RateLimits, Leases, Admin):
+class Store(Outbox, Schedule, Panels, Leases, Admin):
     """The bot's database."""
 
     def __init__(self, url: str, clock: Callable[[], float] = time.time, lock_timeout: float = LOCK_TIMEOUT):

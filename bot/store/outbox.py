@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, TextClause, and_, bindparam, exists, func, or_, select, text, update
 
 from bot import metrics
 from bot.store.assessments import Assessments
 from bot.store.audit import Audit
+from bot.store.ratelimit import HORIZON, Pace, RateLimits
 from bot.store.schedule import Plan, upsert
 from bot.store.schema import Job, NewJob, assessments, assignments, jobs, processed
 
@@ -53,7 +54,7 @@ def new_owner_id() -> str:
     return uuid.uuid4().hex
 
 
-class Outbox(Assessments, Audit):
+class Outbox(Assessments, Audit, RateLimits):
     """Acknowledgements and the jobs they commit; an acknowledgement may change ownership and audit too."""
 
     _key_inserts: dict[int, TextClause]
@@ -135,25 +136,35 @@ class Outbox(Assessments, Audit):
 
     # -- the runners' side -----------------------------------------------------------------------------
 
-    def claim(self, owner: str, lease: float, job_id: int | None = None) -> Job | None:
+    def claim(self, owner: str, lease: float, job_id: int | None = None,
+              paces: Mapping[str, Pace] | None = None) -> Job | None:
         """Lease the next runnable job (or a given one): pending and due, or running with an expired lease.
 
         A job is not claimed while another job of the same assessment holds a live lease, so writes to
-        one assessment never race each other.
+        one assessment never race each other. A job at its first stage whose kind has a pace (`paces`, by
+        kind) gets the slot of its first call booked in the same transaction, when one is free within HORIZON.
         """
         now = self.clock()
         queries = _CLAIMABLE
         if job_id is not None:  # an inline answer runs its own job now, whatever its run_after
             queries = [_CLAIMABLE_ONE]
+        params = {"p_now": now, "p_id": job_id}
+        with self._reading() as conn:  # nothing due (an idle poll, a wake-up for nothing): no write lock taken
+            if not any(conn.execute(query, params).first() for query in queries):
+                return None
         with self.transaction() as conn:
-            found = [row for query in queries for row in conn.execute(query, {"p_now": now, "p_id": job_id}).all()]
+            found = [row for query in queries for row in conn.execute(query, params).all()]
             for row in sorted(found, key=lambda r: r.id):
                 if row.assessment_id is not None and not self._lock_assessment(conn, row.assessment_id, row.id, now):
                     continue
                 conn.execute(_LEASE, {"p_id": row.id, "p_until": now + lease, "p_owner": owner,
                                       "p_attempts": row.attempts + 1, "p_now": now})
+                slot_at = None
+                if paces and row.kind in paces and row.stage == "start":
+                    booked, delay = self._book(conn, paces[row.kind], HORIZON)
+                    slot_at = self.clock() + delay if booked else None
                 return Job(row.id, row.kind, row.assessment_id, row.version, json.loads(row.payload), row.stage,
-                           row.attempts + 1, row.created_at, owner)
+                           row.attempts + 1, row.created_at, owner, slot_at)
         return None
 
     def _lock_assessment(self, conn: Connection, assessment_id: str, job_id: int, now: float) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 
 from sqlalchemy import Connection, Insert, bindparam, select, update
@@ -30,6 +31,15 @@ _RECENT_SLOTS = (select(rate_hits.c.at)
                  .where(rate_hits.c.name == bindparam("p_name"), rate_hits.c.at > bindparam("p_since"))
                  .order_by(rate_hits.c.at))
 _NEW_SLOT = rate_hits.insert()
+
+
+@dataclass(frozen=True)
+class Pace:
+    """A shared rate limit: `limit` calls in any `window` seconds, evenly spaced, counted under `name`."""
+
+    name: str
+    limit: int
+    window: float
 
 
 class RateLimits(Database):
@@ -59,16 +69,20 @@ class RateLimits(Database):
         if at - now > horizon:
             return False, at - now - horizon
         with self.transaction() as conn:
-            conn.execute(self._new_limit, {"p_name": name})
-            conn.execute(_SLOT_LOCK, {"p_name": name})
-            # Only now is the limit ours: a time read before waiting for the lock could reserve a slot already
-            # past, and the call would go out late, bunched with the next one.
-            now = self.clock()
-            at = self._next_slot(conn, name, limit, window, now)
-            if at - now > horizon:
-                return False, at - now - horizon
-            conn.execute(_NEW_SLOT, {"name": name, "at": at})
-            return True, at - now
+            return self._book(conn, Pace(name, limit, window), horizon)
+
+    def _book(self, conn: Connection, pace: Pace, horizon: float) -> tuple[bool, float]:
+        """reserve_slot's booking, inside a writing transaction (a job's claim books its first call's slot)."""
+        conn.execute(self._new_limit, {"p_name": pace.name})
+        conn.execute(_SLOT_LOCK, {"p_name": pace.name})
+        # Only now is the limit ours: a time read before waiting for the lock could reserve a slot already
+        # past, and the call would go out late, bunched with the next one.
+        now = self.clock()
+        at = self._next_slot(conn, pace.name, pace.limit, pace.window, now)
+        if at - now > horizon:
+            return False, at - now - horizon
+        conn.execute(_NEW_SLOT, {"name": pace.name, "at": at})
+        return True, at - now
 
     def wait_for_slot(self, name: str, limit: int, window: float = 1.0,
                       sleep: Callable[[float], None] = time.sleep) -> None:

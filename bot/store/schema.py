@@ -142,3 +142,4 @@ class Job:
     attempts: int
     created_at: float
     lease_owner: str
+    slot_at: float | None = None  # when its first rate-limited call may go, if booked with the claim
