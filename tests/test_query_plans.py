@@ -100,3 +100,12 @@ def test_the_inbox_and_the_lookup_of_an_assignment_use_indexes(store, clock):
     assert full_scans(store, statements(store, lambda: store.find_assignments("7000000000000000001", "ou_a"))) == []
     assert full_scans(store, statements(store, lambda: store.find_assignments("Ada Lovelace", "ou_a"))) == []
     assert full_scans(store, statements(store, lambda: store.submitted("ou_a"))) == []
+
+
+def test_a_purge_finds_its_batches_through_indexes(store, clock):
+    store.accept(["event:1"], [write("A")])
+    store.finish(store.claim("runner", 60))
+    clock.advance(8 * 24 * 3600)
+    caught = statements(store, lambda: store.purge(dedup_ttl=7 * 24 * 3600, job_ttl=7 * 24 * 3600, batch=1))
+    assert [s for s, _ in caught if s.lstrip().startswith("DELETE")]
+    assert full_scans(store, caught) == []

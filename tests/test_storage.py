@@ -185,6 +185,21 @@ def test_old_records_are_purged_after_their_ttl(store, clock):
     assert store.jobs_by_status() == {"pending": 1}
 
 
+def test_a_purge_deletes_more_rows_than_one_batch_and_counts_them_all(store, clock):
+    store.accept([f"old:{n}" for n in range(7)], [write(f"A{n}") for n in range(5)])
+    for _ in range(5):
+        store.finish(store.claim("r", 60))
+    store.accept(["pending"], [write("B")])  # not finished: kept, however old
+    clock.advance(25 * 3600)
+    store.accept(["new"], [])
+    assert store.purge(dedup_ttl=24 * 3600, job_ttl=24 * 3600, batch=2) == {"processed_keys": 8, "jobs": 5,
+                                                                              "rate_hits": 0}
+    assert store.seen("new") and not any(store.seen(f"old:{n}") for n in range(7)) and not store.seen("pending")
+    assert store.jobs_by_status() == {"pending": 1}
+    assert store.purge(dedup_ttl=24 * 3600, job_ttl=24 * 3600, batch=2) == {"processed_keys": 0, "jobs": 0,
+                                                                              "rate_hits": 0}
+
+
 def test_the_backlog_reports_count_and_age(store, clock):
     store.accept(["a"], [write("A")])
     clock.advance(7)

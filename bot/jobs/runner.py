@@ -153,8 +153,9 @@ class Runner:
         now = self.clock()
         if self._purge is not None and now - self._last_purge >= self._purge_every:
             self._last_purge = now
+            started = time.monotonic()
             counts = self._purge()
-            log.info("purged old records", extra={"purged": counts})
+            log.info("purged old records", extra={"purged": counts, "seconds": round(time.monotonic() - started, 3)})
 
     def outage_delay(self, failures: int) -> float:
         """How long to wait after the n-th failure in a row to reach the database: doubling, capped, jittered."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import delete
+from sqlalchemy import Column, ColumnElement, and_, delete, select
 
 from bot.store.admin import Admin, JobRow
 from bot.store.assessments import Denied, Known
@@ -31,6 +31,9 @@ __all__ = ["ACTIVE", "Admin", "Assignment", "AuditEntry", "Denied", "Job", "JobR
            "PanelState", "SchemaTooNew", "Store", "Unavailable", "Upserted", "jobs", "make_engine", "metadata",
            "new_owner_id", "rate_hits", "rate_limits", "schema_lock", "unavailable"]
 
+PURGE_BATCH = 500  # rows deleted per transaction by a purge
+PURGE_REST_AT_MOST = 0.5  # seconds a purge rests between two batches, at most
+
 
 class Store(Outbox, Schedule, Panels, Leases, Admin):
     """The bot's database."""
@@ -39,15 +42,34 @@ class Store(Outbox, Schedule, Panels, Leases, Admin):
         super().__init__(url, clock, lock_timeout)
         self._key_inserts = {}
 
-    def purge(self, dedup_ttl: float, job_ttl: float) -> dict[str, int]:
-        """Delete dedup records and finished jobs past their TTL, and old rate-limit slots."""
+    def purge(self, dedup_ttl: float, job_ttl: float, batch: int = PURGE_BATCH) -> dict[str, int]:
+        """Delete dedup records and finished jobs past their TTL, and old rate-limit slots.
+
+        At most `batch` rows a transaction, resting between two, so the write lock is never held for long: on
+        SQLite, acknowledgements waiting for it go between two batches.
+        """
         now = self.clock()
-        with self.transaction() as conn:
-            counts = {
-                "processed_keys": conn.execute(delete(processed).where(processed.c.created_at < now - dedup_ttl)
-                                               ).rowcount,
-                "jobs": conn.execute(delete(jobs).where(jobs.c.status.in_(("done", "dead", "discarded")),
-                                                        jobs.c.updated_at < now - job_ttl)).rowcount,
-                "rate_hits": conn.execute(delete(rate_hits).where(rate_hits.c.at < now - 60)).rowcount,
-            }
-        return counts
+        finished = and_(jobs.c.updated_at < now - job_ttl, jobs.c.status.in_(("done", "dead", "discarded")))
+        return {
+            "processed_keys": self._delete_in_batches(processed.c.key, processed.c.created_at < now - dedup_ttl,
+                                                      batch),
+            "jobs": self._delete_in_batches(jobs.c.id, finished, batch),
+            "rate_hits": self._delete_in_batches(rate_hits.c.id, rate_hits.c.at < now - 60, batch),
+        }
+
+    def _delete_in_batches(self, key: Column, where: ColumnElement[bool], batch: int) -> int:
+        """Delete the rows of `key`'s table matching `where` (an indexed condition), `batch` at a time, each batch
+        its own short transaction."""
+        table = key.table
+        statement = delete(table).where(key.in_(select(key).where(where).limit(batch)))
+        total = 0
+        while True:
+            started = time.monotonic()
+            with self.transaction() as conn:
+                deleted = conn.execute(statement).rowcount
+            total += deleted
+            if deleted < batch:
+                return total
+            # Rest twice as long as the batch took: the purge holds the write lock a third of the time at most,
+            # and writers of other processes (their acknowledgements, another worker's purge) get it in between.
+            time.sleep(min(2 * (time.monotonic() - started), PURGE_REST_AT_MOST))

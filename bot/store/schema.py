@@ -32,6 +32,7 @@ jobs = Table(
     Column("log_id", String(128)),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False, index=True),
+    Index("ix_jobs_status_updated", "status", "updated_at"),  # a purge finds finished jobs past their TTL
 )
 
 assessments = Table(

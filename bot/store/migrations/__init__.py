@@ -20,6 +20,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
+from sqlalchemy.engine import Inspector
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("assessbot.store")
@@ -82,12 +83,23 @@ def _known(revision: str) -> bool:
 
 
 def _adoptable(conn: Connection) -> str | None:
-    """The newest revision whose tables all exist already (a database made before versions), or None."""
-    existing = set(inspect(conn).get_table_names())
+    """The newest revision whose tables and indexes all exist already (a database made before versions), or None.
+
+    A revision names what it creates: `TABLES`, and `INDEXES` as (table, index) pairs.
+    """
+    inspector = inspect(conn)
+    existing = set(inspector.get_table_names())
     adopted = None
     for rev in reversed(list(scripts().walk_revisions())):  # oldest first
-        tables = getattr(import_module(f"{__name__}.versions.{Path(rev.path).stem}"), "TABLES", ())
-        if not tables or not set(tables) <= existing:
+        module = import_module(f"{__name__}.versions.{Path(rev.path).stem}")
+        tables, indexes = set(getattr(module, "TABLES", ())), set(getattr(module, "INDEXES", ()))
+        if not (tables or indexes) or not tables <= existing or not indexes <= _indexes(inspector, indexes):
             break
         adopted = rev.revision
     return adopted
+
+
+def _indexes(inspector: Inspector, wanted: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (table, index) pairs that exist among the tables `wanted` names."""
+    tables = {table for table, _ in wanted} & set(inspector.get_table_names())
+    return {(table, index["name"]) for table in tables for index in inspector.get_indexes(table)}
