@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, text
 
 from benchmarks import load, procs
 from benchmarks.report import Row
-from bot.store import make_engine, metadata
+from bot.store import Store, make_engine, metadata
+from bot.store.migrations import VERSION_TABLE
 
 if TYPE_CHECKING:
     from benchmarks.scenarios import Lab
@@ -43,13 +44,19 @@ def unreachable(url: str = URL) -> str | None:
 
 
 def fresh(url: str = URL) -> None:
-    """Empty tables: drop what a previous run left."""
+    """Empty tables: drop what a previous run left (its schema version too), then create them as the bot does."""
     engine = make_engine(url)
     try:
         metadata.drop_all(engine)
-        metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
     finally:
         engine.dispose()
+    store = Store(url)
+    try:
+        store.create_schema()
+    finally:
+        store.dispose()
 
 
 def run(lab: Lab, ack_row: Callable[[str, float | None, load.Outcome], Row],
