@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 import time
@@ -384,6 +385,8 @@ class Console:
 
     def _watch(self) -> None:
         """Show what arrives while the prompt waits: delayed updates, retried writes."""
+        if hasattr(signal, "pthread_sigmask"):  # Ctrl-C is for input(), which waits in the main thread
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
         while not self._stop.wait(1.0):
             with self._lock:
                 if not self._idle.is_set():
