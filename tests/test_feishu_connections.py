@@ -60,3 +60,15 @@ def test_responses_still_intercepts_the_calls():
                    json={"code": 0, "msg": "success", "data": {}}, headers={"X-Tt-Logid": "LOG1"})
         written = feishu.Feishu(APP_ID, APP_SECRET, "https://open.feishu.test").patch_assessment("1", BODY)
     assert written.log_id == "LOG1"
+
+
+def test_proxy_settings_are_read_from_the_environment_once_per_host_and_still_honoured(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "open.feishu.cn")
+    session = feishu.KeepAlive().session()
+    assert session.merge_environment_settings("https://open.example.com/a", {}, None, None, None)["proxies"] == {
+        "https": "http://proxy.example:3128", "no": "open.feishu.cn"}
+    assert session.merge_environment_settings("https://open.feishu.cn/a", {}, None, None, None)["proxies"] == {}
+    monkeypatch.setenv("HTTPS_PROXY", "http://other.example:3128")  # a process's environment is read once
+    assert session.merge_environment_settings("https://open.example.com/b", {}, None, None, None)["proxies"][
+        "https"] == "http://proxy.example:3128"

@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import lark_oapi as lark
 import requests
@@ -125,7 +126,7 @@ class KeepAlive:
         """This thread's Session."""
         held = getattr(self._local, "held", None)
         if held is None or held[0] != os.getpid():
-            held = self._local.held = (os.getpid(), requests.Session())
+            held = self._local.held = (os.getpid(), _Session())
         return held[1]
 
     def request(self, method: str, url: str, **kwargs: object) -> requests.Response:
@@ -133,6 +134,26 @@ class KeepAlive:
 
     def __getattr__(self, name: str) -> object:
         return getattr(requests, name)
+
+
+class _Session(requests.Session):
+    """A Session that reads the environment's proxy and CA settings once per host rather than on every call.
+
+    `requests` looks them up (every *_proxy variable, no_proxy, the CA bundle variables) for each request: a tenth
+    of a job's CPU time. A process's environment does not change while it runs, so the answer is kept.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings: dict[tuple, dict] = {}
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def,override]
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, tuple(sorted((proxies or {}).items())), stream, verify, cert)
+        if key not in self._settings:
+            self._settings[key] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        kept = self._settings[key]
+        return {**kept, "proxies": dict(kept["proxies"])}
 
 
 def keep_connections_alive() -> KeepAlive:

@@ -29,12 +29,19 @@ LULL_AT_MOST = 0.05  # seconds a runner thread waits, before its next job, for t
 
 
 class InFlight:
-    """The requests this process is answering: the job runner lets them finish before it starts a job, so an
-    acknowledgement rarely waits for a runner's turn at the CPU (Python runs one thread at a time)."""
+    """The requests this process is answering: the job runner's threads let them finish before they start a job
+    (or a job's next step), so an acknowledgement rarely waits for a runner's turn at the CPU (Python runs one
+    thread at a time)."""
 
     def __init__(self) -> None:
         self._count = 0
         self._quiet = threading.Condition()
+        self._local = threading.local()
+
+    def background(self) -> None:
+        """Mark this thread as one that gives way (a runner's loop); elsewhere `lull` returns at once, as a job
+        run for a waiting request (a card callback's inline answer) must not wait for that request."""
+        self._local.background = True
 
     @contextmanager
     def serving(self) -> Iterator[None]:
@@ -50,7 +57,9 @@ class InFlight:
                     self._quiet.notify_all()
 
     def lull(self, at_most: float = LULL_AT_MOST) -> None:
-        """Wait until no request is being answered, for `at_most` seconds at most."""
+        """In a background thread: wait until no request is being answered, for `at_most` seconds at most."""
+        if not getattr(self._local, "background", False):
+            return
         with self._quiet:
             self._quiet.wait_for(lambda: not self._count, at_most)
 
@@ -131,6 +140,7 @@ class Runner:
 
     def _loop(self) -> None:
         owner = new_owner_id()
+        self.in_flight.background()
         failures = 0
         while not self._stop.is_set():
             self.in_flight.lull()

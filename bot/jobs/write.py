@@ -78,6 +78,7 @@ class WriteAssessment:
     def _confirm(self, job: Job, aid: str, state: Assessment) -> None:
         """The confirmation card, where the submission asked for its answers (briefer if Feishu refuses it)."""
         ctx = self.ctx
+        ctx.in_flight.lull()  # not time-critical, unlike the PATCH: requests in flight go first
         by = submitter(ctx, job.payload["actor"])
         interview = interview_for(ctx, aid)
         shown = interview.reference if interview else aid  # the bot's key of a created assessment is not Feishu's id
