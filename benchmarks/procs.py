@@ -5,17 +5,19 @@ Starting, waiting for and stopping them is bot.processes; the local Open API is 
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bot import processes
 from bot.processes import BOT_APP, GUNICORN_CONF, Gunicorn
 from bot.sandbox.openapi.process import OpenAPIProcess
 
-__all__ = ["BOT_APP", "FLOOR_APP", "GUNICORN_CONF", "OpenAPIProcess", "import_seconds", "memory", "server"]
+__all__ = ["BOT_APP", "FLOOR_APP", "GUNICORN_CONF", "OpenAPIProcess", "import_seconds", "memory", "server", "worker"]
 
 ROOT = Path(__file__).resolve().parents[1]  # not installed: processes started elsewhere find it on PYTHONPATH
 APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"  # what the local Open API accepts by default
@@ -43,6 +45,25 @@ def server(app: str, workdir: Path, name: str, *, openapi_url: str = "http://127
                                  app_secret=APP_SECRET, encrypt_key=ENCRYPT_KEY, token=TOKEN, pythonpath=[ROOT],
                                  **extra)
     return Gunicorn(settings, workdir, name, app=app, workers=workers, config=config)
+
+
+@contextlib.contextmanager
+def worker(workdir: Path, name: str, *, openapi_url: str, database: Path) -> Iterator[subprocess.Popen]:
+    """`assessbot worker` (the job runner on its own) on `database`, stopped on the way out."""
+    settings = processes.bot_env(openapi_url=openapi_url, database_url=f"sqlite:///{database}", app_id=APP_ID,
+                                 app_secret=APP_SECRET, encrypt_key=ENCRYPT_KEY, token=TOKEN, pythonpath=[ROOT])
+    command = [str(Path(sys.executable).with_name("assessbot")), "worker"]
+    log = workdir / f"{name}.log"
+    proc = processes.start(command, log, env=settings, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while "running jobs" not in log.read_text(errors="replace"):  # its runner has started
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"assessbot worker did not start; see {log}")
+            time.sleep(0.1)
+        yield proc
+    finally:
+        processes.stop_group(proc)
 
 
 def memory(pid: int) -> tuple[int, int]:

@@ -23,8 +23,10 @@ from benchmarks import load, procs, report
 from benchmarks.report import Row, duration, megabytes
 from bot.processes import Gunicorn
 
-SCENARIOS = ("floor", "ack", "slow", "interactive", "drain", "growth", "postgres", "memory")  # the table's order
-RUN_ORDER = ("memory", "floor", "interactive", "drain", "ack", "growth", "slow", "postgres")  # start-ups first
+# the table's order
+SCENARIOS = ("floor", "ack", "worker", "slow", "interactive", "drain", "growth", "postgres", "memory")
+# start-ups first
+RUN_ORDER = ("memory", "floor", "interactive", "drain", "ack", "worker", "growth", "slow", "postgres")
 RATES = (50, 200)
 SLOW_API_SECONDS = 5
 MB = 2**20
@@ -220,25 +222,44 @@ def _ack(lab: Lab) -> None:
     assert lab.api is not None
     lab.api.clear_faults()
     with lab.bot() as server:
-        for rate in (*RATES, None):
-            outcome = lab.load(server.url, rate, lab.sizes.duration if rate else lab.sizes.saturation)
-            lab.fast[_label(rate)] = outcome
-            row = _ack_row("ack", rate, outcome)
-            floor = lab.floor.get(_label(rate))
-            ours = load.percentiles(outcome.latencies)
-            if rate is not None:
-                row.target = "p99 ≤ 1.5× floor, 0 non-2xx"
-                if floor and ours:
-                    base = load.percentiles(floor.latencies)["p99"]
-                    row.figure = f"p99 {_ratio(ours['p99'], base)} floor; " + row.figure
-                    row.met = ours["p99"] <= 1.5 * base and outcome.failed == 0
-            else:
-                row.target = "≥ 50 % of floor's req/s"
-                if floor:
-                    row.figure = f"{outcome.rate / floor.rate:.0%} of floor's req/s; " + row.figure
-                    row.met = outcome.rate >= 0.5 * floor.rate and outcome.failed == 0
-            row.figure = row.figure.rstrip("; ")
-            lab.rows.append(row)
+        _ack_rows(lab, "ack", server.url, lab.fast)
+
+
+def _worker(lab: Lab) -> None:
+    """The same pushes with the job runner in a process of its own (`assessbot worker`) and none in the web
+    workers: jobs then share the machine's cores with acknowledgements, but not a Python interpreter."""
+    assert lab.api is not None
+    lab.api.clear_faults()
+    database = lab.workdir / "worker.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    with (procs.server(procs.BOT_APP, lab.workdir, "worker-web", openapi_url=lab.api.url, database=database,
+                       ASSESSBOT_RUNNER_THREADS=0) as server,
+          procs.worker(lab.workdir, "worker", openapi_url=lab.api.url, database=database)):
+        _ack_rows(lab, "ack, job runner in its own process (`assessbot worker`)", server.url, {})
+
+
+def _ack_rows(lab: Lab, name: str, url: str, outcomes: dict) -> None:
+    """The fixed-rate and saturation rows of acknowledgements against `url`, each beside the floor's."""
+    for rate in (*RATES, None):
+        outcome = lab.load(url, rate, lab.sizes.duration if rate else lab.sizes.saturation)
+        outcomes[_label(rate)] = outcome
+        row = _ack_row(name, rate, outcome)
+        floor = lab.floor.get(_label(rate))
+        ours = load.percentiles(outcome.latencies)
+        if rate is not None:
+            row.target = "p99 ≤ 1.5× floor, 0 non-2xx"
+            if floor and ours:
+                base = load.percentiles(floor.latencies)["p99"]
+                row.figure = f"p99 {_ratio(ours['p99'], base)} floor; " + row.figure
+                row.met = ours["p99"] <= 1.5 * base and outcome.failed == 0
+        else:
+            row.target = "≥ 50 % of floor's req/s"
+            if floor:
+                row.figure = f"{outcome.rate / floor.rate:.0%} of floor's req/s; " + row.figure
+                row.met = outcome.rate >= 0.5 * floor.rate and outcome.failed == 0
+        row.figure = row.figure.rstrip("; ")
+        lab.rows.append(row)
 
 
 def _slow(lab: Lab) -> None:
@@ -383,8 +404,8 @@ def _postgres(lab: Lab) -> None:
     postgres.run(lab, _ack_row, _drain_figures)
 
 
-SCENARIO_RUNS = {"memory": _memory, "floor": _floor, "ack": _ack, "slow": _slow, "interactive": _interactive,
-                 "drain": _drain, "growth": _growth, "postgres": _postgres}
+SCENARIO_RUNS = {"memory": _memory, "floor": _floor, "ack": _ack, "worker": _worker, "slow": _slow,
+                 "interactive": _interactive, "drain": _drain, "growth": _growth, "postgres": _postgres}
 
 NOTES = [
     "**floor**: `benchmarks/floor.py` under the same gunicorn config — checks the signature, decrypts to read the "
@@ -397,6 +418,8 @@ NOTES = [
     "4 processes × 4 connections. Each scenario gets a fresh server and database (SQLite, in a temporary "
     "directory), the default job runner (4 threads per worker) and the local Open API in its own process, "
     "answering at once unless said otherwise.",
+    "**job runner in its own process**: the same pushes to a bot whose web workers run no jobs "
+    "(`ASSESSBOT_RUNNER_THREADS=0`), with `assessbot worker` (4 runner threads) on the same SQLite file.",
     f"**Open API answering in {SLOW_API_SECONDS} s**: the local Open API's `latency` fault on PATCH and messages; "
     "the job runners wait, acknowledgements must not.",
     "**form submit**: `card.action.trigger` callbacks with a signed submit value (`bot.auth.form_value`), one "

@@ -10,6 +10,7 @@ pytestmark = pytest.mark.system  # starts processes
 
 RATES = ("50/s", "200/s", "saturation")
 ROWS = (*(f"floor: signature + INSERT @ {rate}" for rate in RATES), *(f"ack @ {rate}" for rate in RATES),
+        *(f"ack, job runner in its own process (`assessbot worker`) @ {rate}" for rate in RATES),
         *(f"ack, Open API answering in 5 s @ {rate}" for rate in RATES),
         "form submit → confirmation card", "backlog drain (25 queued writes)",
         "ack, 10,000 dedup records and 1,000 finished jobs stored @ 50/s",
