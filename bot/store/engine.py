@@ -72,10 +72,15 @@ class Database:
         self.engine.dispose()
 
     def ping(self) -> None:
-        """Raise Unavailable unless the database answers (and its tables exist) and, after a failure, can write."""
+        """Raise Unavailable unless the database answers (and its tables exist) and can write: SQLite always (another
+        program may hold its lock, or the file be read-only, while reads still work), PostgreSQL after a failure.
+
+        On SQLite this process may not have tried to write lately (an idle job runner only reads), so only a
+        write transaction tells whether an acknowledgement would be stored now.
+        """
         with self._reading() as conn:
             conn.execute(select(1))
-        if self.health.down_since is not None:  # reads may work while writes cannot (SQLite locked, full)
+        if self._writer is not None or self.health.down_since is not None:
             with self.transaction() as conn:
                 conn.execute(select(1))
 
