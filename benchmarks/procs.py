@@ -40,21 +40,16 @@ def server(app: str, workdir: Path, name: str, *, openapi_url: str = "http://127
         database = workdir / f"{name}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
-    settings = processes.bot_env(openapi_url=openapi_url, database_url=database_url or f"sqlite:///{database}",
-                                 app_id=APP_ID,
-                                 app_secret=APP_SECRET, encrypt_key=ENCRYPT_KEY, token=TOKEN, pythonpath=[ROOT],
-                                 **extra)
+    settings = _settings(openapi_url, database_url or f"sqlite:///{database}", **extra)
     return Gunicorn(settings, workdir, name, app=app, workers=workers, config=config)
 
 
 @contextlib.contextmanager
 def worker(workdir: Path, name: str, *, openapi_url: str, database: Path) -> Iterator[subprocess.Popen]:
     """`assessbot worker` (the job runner on its own) on `database`, stopped on the way out."""
-    settings = processes.bot_env(openapi_url=openapi_url, database_url=f"sqlite:///{database}", app_id=APP_ID,
-                                 app_secret=APP_SECRET, encrypt_key=ENCRYPT_KEY, token=TOKEN, pythonpath=[ROOT])
     command = [str(Path(sys.executable).with_name("assessbot")), "worker"]
     log = workdir / f"{name}.log"
-    proc = processes.start(command, log, env=settings, cwd=ROOT)
+    proc = processes.start(command, log, env=_settings(openapi_url, f"sqlite:///{database}"), cwd=ROOT)
     try:
         deadline = time.monotonic() + 60
         while "running jobs" not in log.read_text(errors="replace"):  # its runner has started
@@ -64,6 +59,12 @@ def worker(workdir: Path, name: str, *, openapi_url: str, database: Path) -> Ite
         yield proc
     finally:
         processes.stop_group(proc)
+
+
+def _settings(openapi_url: str, database_url: str, **extra: str | int | float) -> dict[str, str]:
+    """The bot's environment with the benchmark's keys, pointed at `openapi_url` and `database_url`."""
+    return processes.bot_env(openapi_url=openapi_url, database_url=database_url, app_id=APP_ID,
+                             app_secret=APP_SECRET, encrypt_key=ENCRYPT_KEY, token=TOKEN, pythonpath=[ROOT], **extra)
 
 
 def memory(pid: int) -> tuple[int, int]:

@@ -230,12 +230,9 @@ def _worker(lab: Lab) -> None:
     workers: jobs then share the machine's cores with acknowledgements, but not a Python interpreter."""
     assert lab.api is not None
     lab.api.clear_faults()
-    database = lab.workdir / "worker.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    with (procs.server(procs.BOT_APP, lab.workdir, "worker-web", openapi_url=lab.api.url, database=database,
-                       ASSESSBOT_RUNNER_THREADS=0) as server,
-          procs.worker(lab.workdir, "worker", openapi_url=lab.api.url, database=database)):
+    with (procs.server(procs.BOT_APP, lab.workdir, "worker-web", openapi_url=lab.api.url,
+                       ASSESSBOT_RUNNER_THREADS=0) as server,  # on a fresh worker-web.db
+          procs.worker(lab.workdir, "worker", openapi_url=lab.api.url, database=lab.workdir / "worker-web.db")):
         _ack_rows(lab, "ack, job runner in its own process (`assessbot worker`)", server.url, {})
 
 

@@ -26,4 +26,3 @@ def test_a_background_thread_waits_for_the_requests_in_flight_and_no_other_threa
     for thread in threads:
         thread.join(5)
     assert 0.25 < waited["runner"] < 2.0 and waited["inline"] < 0.1
-
