@@ -35,6 +35,6 @@ bench: $(STAMP)
 # Never var/ as a whole: it holds the default production database (var/assessbot.db). The sandbox's own
 # files there (`assessbot sandbox`: its database, Open API state, session and logs) all start with "sandbox".
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	rm -f var/sandbox*

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from benchmarks import load, postgres, procs
+from benchmarks.lab import ack_row
 from benchmarks.report import Row, duration
 from bot import rubric
 from bot.commands.base import Request
@@ -34,7 +35,7 @@ from bot.store.schedule import external_id
 from bot.store.schema import assignments
 
 if TYPE_CHECKING:
-    from benchmarks.scenarios import Lab
+    from benchmarks.lab import Lab
     from bot.services import FeishuApi
 
 RATE = 50
@@ -43,10 +44,9 @@ TTL = 7 * DAY  # the shipped ASSESSBOT_DEDUP_TTL_SECONDS and ASSESSBOT_JOB_TTL_S
 FILL_CHUNK = 50_000  # rows per transaction while filling
 PURGE_PATIENCE = 180.0  # seconds to wait after the load for the bot's workers to finish their purges
 SCHEDULE_LIMIT = 0.05  # seconds: the reminder scan and the inbox, p99
-AckRow = Callable[[str, float | None, load.Outcome], Row]
 
 
-def run(lab: Lab, ack_row: AckRow) -> None:
+def run(lab: Lab) -> None:
     """The growth rows: ack with a full database, ack during a purge, the reminder scan and the inbox."""
     assert lab.api is not None
     lab.api.clear_faults()
@@ -58,8 +58,8 @@ def run(lab: Lab, ack_row: AckRow) -> None:
         row.target = "reference"
         lab.rows.append(row)
     empty = _p99(reference)
-    kept = _kept(lab, ack_row, empty)
-    _purging(lab, ack_row, kept or empty)
+    kept = _kept(lab, empty)
+    _purging(lab, kept or empty)
     _schedule(lab, f"sqlite:///{lab.workdir / 'growth-schedule.db'}", "")
     reason = postgres.unreachable()
     if reason:
@@ -77,7 +77,7 @@ def _ratio(ours: float | None, base: float | None, what: str) -> str:
     return f"p99 {ours / base:.2f}× {what}" if ours and base else ""
 
 
-def _kept(lab: Lab, ack_row: AckRow, empty: float | None) -> float | None:
+def _kept(lab: Lab, empty: float | None) -> float | None:
     """Acknowledgements beside a week of dedup records and finished jobs, all within their TTL; its p99."""
     assert lab.api is not None
     records, finished = lab.sizes.dedup_records, lab.sizes.finished_jobs
@@ -99,7 +99,7 @@ def _kept(lab: Lab, ack_row: AckRow, empty: float | None) -> float | None:
     return ours
 
 
-def _purging(lab: Lab, ack_row: AckRow, without: float | None) -> None:
+def _purging(lab: Lab, without: float | None) -> None:
     """Acknowledgements while the bot purges a week of expired dedup records and jobs, started with the load."""
     assert lab.api is not None
     records, finished = lab.sizes.dedup_records, lab.sizes.finished_jobs
@@ -142,7 +142,7 @@ def fill_outbox(path: Path, records: int, finished: int, newest: float, span: fl
     try:
         db.execute("PRAGMA synchronous=OFF")  # a benchmark's fill: no need to survive a power cut
         _insert(db, "INSERT INTO processed_keys (key, created_at) VALUES (?, ?)", _dedup_rows(records, newest, span))
-        _insert(db, "INSERT INTO jobs (kind, assessment_id, version, payload, status, stage, attempts, run_after, "
+        _insert(db, "INSERT INTO jobs (kind, assessment_key, version, payload, status, stage, attempts, run_after, "
                 "lease_until, lease_owner, last_error, log_id, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _job_rows(finished, newest, span))
     finally:
@@ -252,7 +252,7 @@ def _schedule(lab: Lab, url: str, suffix: str) -> None:
         ctx = _context(store, lambda: now)
         todo = Todo()
         request = Request(ctx, person, "bench-todo")
-        card = todo.handle(request).jobs[0].payload["card"]
+        card = todo.handle(request).jobs[0].payload.card
         lab.rows.append(_schedule_row(
             f"/todo inbox over {n:,} assignments{suffix}", _timed(lambda: todo.handle(request), repeats), repeats,
             f"the person has {len(range(0, n, lab.sizes.interviewers))} assignments; card of "
@@ -303,14 +303,14 @@ def fill_schedule(store: Store, n: int, people: int, now: float) -> tuple[str, i
         end = start + 3600
         ext = external_id(f"{7_000_000_000_000_000_000 + i}", _interviewer(i % people))
         row = {"id": i + 1, "interview_id": f"{7_000_000_000_000_000_000 + i}", "interviewer": _interviewer(i % people),
-               "key": ext, "assessment_id": None, "external_id": ext, "candidate": f"Candidate {i:06d}",
-               "job": "Backend Engineer", "round": f"Round {1 + i % 3}", "start_at": start, "end_at": end,
+               "key": ext, "feishu_assessment_id": None, "external_id": ext, "candidate": f"Candidate {i:06d}",
+               "position": "Backend Engineer", "round": f"Round {1 + i % 3}", "start_at": start, "end_at": end,
                "recruiter": _interviewer(people + i % 50), "application_id": f"{6_000_000_000_000_000_000 + i // 3}",
                "remind_at": None, "first_reminded_at": None, "submitted_at": None, "stopped": None,
                "escalated_at": None, "created_at": min(start, now) - 7 * DAY, "updated_at": min(start, now) - DAY}
         if end > now:
             row["remind_at"] = end + 1800
-            planned.append({"kind": "remind", "assessment_id": None, "version": None,
+            planned.append({"kind": "remind", "assessment_key": None, "version": None,
                             "payload": json.dumps({"assignment": i + 1, "at": end + 1800}), "status": "pending",
                             "stage": "start", "attempts": 0, "run_after": end + 1800, "lease_until": None,
                             "lease_owner": None, "last_error": None, "log_id": None, "created_at": row["created_at"],
@@ -319,7 +319,7 @@ def fill_schedule(store: Store, n: int, people: int, now: float) -> tuple[str, i
             fate = rand.random()
             if fate < 0.85:
                 row["submitted_at"] = min(end + rand.uniform(600, 2 * DAY), now - 60)
-                row["assessment_id"] = f"7{i:018d}"
+                row["feishu_assessment_id"] = f"7{i:018d}"
             elif fate < 0.9:
                 row["stopped"] = "not_mine"
             else:

@@ -24,8 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot import processes
-from bot.sandbox import push
+from bot.sandbox import processes, push
 
 PATH = "/feishu/events"
 SENDER = "ou_bench00000000000000000000000000"
@@ -51,6 +50,11 @@ class Outcome:
     statuses: dict[int, int] = field(default_factory=dict)  # 0 counts connection errors
     elapsed: float = 0.0
     exhausted: bool = False  # a closed loop ran out of prepared requests before its time was up
+    cpu: float | None = None  # CPU seconds the server's processes used during the run (set by the lab)
+
+    @property
+    def cpu_per_request(self) -> float | None:
+        return self.cpu / self.count if self.cpu is not None and self.count else None
 
     @property
     def count(self) -> int:

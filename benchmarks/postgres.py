@@ -7,19 +7,19 @@ created when missing); every run starts from empty tables. Without a reachable s
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, text
 
 from benchmarks import load, procs
+from benchmarks.lab import ack_row, drain_figures, patches
 from benchmarks.report import Row
 from bot.store import Store, make_engine, metadata
 from bot.store.migrations import VERSION_TABLE
 
 if TYPE_CHECKING:
-    from benchmarks.scenarios import Lab
+    from benchmarks.lab import Lab
 
 URL = os.environ.get("ASSESSBOT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/assessbot_bench")
 RATES = (50, 200)
@@ -59,8 +59,7 @@ def fresh(url: str = URL) -> None:
         store.dispose()
 
 
-def run(lab: Lab, ack_row: Callable[[str, float | None, load.Outcome], Row],
-        drain_row: Callable[[str, list[dict], int, int], Row]) -> None:
+def run(lab: Lab) -> None:
     """The PostgreSQL rows: ack @ 50/s and 200/s, and the drain by two instances on one database."""
     reason = unreachable()
     if reason:
@@ -94,8 +93,6 @@ def run(lab: Lab, ack_row: Callable[[str, float | None, load.Outcome], Row],
         for name in ("pg-drain-a", "pg-drain-b"):
             both.enter_context(procs.server(procs.BOT_APP, lab.workdir, name, openapi_url=lab.api.url,
                                             database_url=URL, workers=1))
-        from benchmarks.scenarios import _patches
-
-        calls = _patches(lab.api, n)
-    lab.rows.append(drain_row(f"backlog drain, PostgreSQL, two instances on one database ({n} queued writes)",
+        calls = patches(lab.api, n)
+    lab.rows.append(drain_figures(f"backlog drain, PostgreSQL, two instances on one database ({n} queued writes)",
                               calls, n, pushed.failed))

@@ -1,11 +1,12 @@
 """The benchmark's processes: the bot or the floor under gunicorn with the benchmark's keys, and their memory.
 
-Starting, waiting for and stopping them is bot.processes; the local Open API is bot.sandbox.openapi.process.
+Starting, waiting for and stopping them is bot.sandbox.processes; the local Open API is bot.sandbox.openapi.process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import statistics
 import subprocess
 import sys
@@ -13,9 +14,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot import processes
-from bot.processes import BOT_APP, GUNICORN_CONF, Gunicorn
+from bot.sandbox import processes
 from bot.sandbox.openapi.process import OpenAPIProcess
+from bot.sandbox.processes import BOT_APP, GUNICORN_CONF, Gunicorn
 
 __all__ = ["BOT_APP", "FLOOR_APP", "GUNICORN_CONF", "OpenAPIProcess", "import_seconds", "memory", "server", "worker"]
 
@@ -65,6 +66,20 @@ def _settings(openapi_url: str, database_url: str, **extra: str | int | float) -
     """The bot's environment with the benchmark's keys, pointed at `openapi_url` and `database_url`."""
     return processes.bot_env(openapi_url=openapi_url, database_url=database_url, app_id=APP_ID,
                              app_secret=APP_SECRET, encrypt_key=ENCRYPT_KEY, token=TOKEN, pythonpath=[ROOT], **extra)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the processes have used so far, from /proc/<pid>/stat (0 for one gone)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state is field 3, utime 14, stime 15
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def memory(pid: int) -> tuple[int, int]:

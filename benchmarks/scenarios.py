@@ -15,46 +15,31 @@ import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from benchmarks import load, procs, report
+from benchmarks.lab import (
+    MB,
+    QUICK,
+    RATES,
+    SLOW_API_SECONDS,
+    Lab,
+    Sizes,
+    ack_row,
+    cpu_row,
+    drain_figures,
+    label,
+    patches,
+    ratio,
+)
 from benchmarks.report import Row, duration, megabytes
-from bot.processes import Gunicorn
+from bot.sandbox.processes import Gunicorn
 
 # the table's order
 SCENARIOS = ("floor", "ack", "worker", "slow", "interactive", "drain", "growth", "postgres", "memory")
 # start-ups first
 RUN_ORDER = ("memory", "floor", "interactive", "drain", "ack", "worker", "growth", "slow", "postgres")
-RATES = (50, 200)
-SLOW_API_SECONDS = 5
-MB = 2**20
-
-
-@dataclass(frozen=True)
-class Sizes:
-    """How much each scenario does: the full run, or a few requests each for the test suite (--quick)."""
-
-    duration: float = 30.0  # each fixed-rate run
-    saturation: float = 10.0
-    submissions: int = 200
-    backlog: int = 1000
-    warmup: int = 400
-    workers: tuple[int, ...] = (1, 2, 4)
-    shared: bool = False  # one bot server for every scenario (quick mode: start-ups dominate otherwise)
-    import_runs: int = 3
-    dedup_records: int = 1_000_000  # growth: a week of acknowledgements' dedup records
-    finished_jobs: int = 100_000  # growth: a week of finished jobs
-    assignments: int = 100_000  # growth: the schedule the reminder scan and the inbox read
-    interviewers: int = 2000
-    repeats: int = 200  # growth: timed calls of the reminder scan and of the inbox
-
-
-QUICK = Sizes(duration=0.5, saturation=0.5, submissions=5, backlog=25, warmup=20, shared=True, import_runs=1,
-              dedup_records=10_000, finished_jobs=1000, assignments=1000, interviewers=20, repeats=20)
-
-
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="a few requests per scenario (seconds, not minutes)")
     parser.add_argument("--duration", type=float, help="seconds of each fixed-rate run (default 30)")
@@ -131,76 +116,6 @@ def _say(text: str) -> None:
     print(f"[bench {datetime.now():%H:%M:%S}] {text}", file=sys.stderr, flush=True)
 
 
-# -- the lab: processes and results shared by the scenarios -------------------------------------------------
-
-@dataclass
-class Lab:
-    """The working directory, the local Open API, the results so far, and (quick mode) one shared bot."""
-
-    workdir: Path
-    sizes: Sizes
-    rows: list[Row] = field(default_factory=list)
-    floor: dict[str, load.Outcome] = field(default_factory=dict)
-    fast: dict[str, load.Outcome] = field(default_factory=dict)
-    api: procs.OpenAPIProcess | None = None
-    _shared: Gunicorn | None = None
-    _names: Iterator[int] = field(default_factory=lambda: iter(range(1, 1000)))
-
-    def __enter__(self) -> Lab:
-        self.api = procs.OpenAPIProcess(self.workdir, patch_rate_limit=20)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._shared is not None:
-            self._shared.stop()
-        if self.api is not None:
-            self.api.stop()
-
-    @property
-    def keys(self) -> load.Keys:
-        return load.Keys(procs.ENCRYPT_KEY, procs.TOKEN)
-
-    def start_bot(self, workers: int = 2) -> Gunicorn:
-        assert self.api is not None
-        return procs.server(procs.BOT_APP, self.workdir, f"bot{next(self._names)}", openapi_url=self.api.url,
-                            workers=workers)
-
-    @contextlib.contextmanager
-    def bot(self) -> Iterator[Gunicorn]:
-        """A bot under the shipped gunicorn config: fresh (and a fresh database) unless sizes.shared."""
-        if self.sizes.shared:
-            if self._shared is None:
-                self._shared = self.start_bot()
-            yield self._shared
-            return
-        with self.start_bot() as server:
-            yield server
-
-    def load(self, url: str, rate: float | None, seconds: float, **plan: object) -> load.Outcome:
-        """Offer `rate` requests a second (None: saturate) for `seconds`."""
-        shape = {"processes": 2, "threads": 16} if rate is not None else {"processes": 4, "threads": 4}
-        if self.sizes.shared:
-            shape["processes"] = 1  # quick: starting generator processes would take longer than the run
-        return load.run(load.Plan(url, self.keys, load.unique_tag(), seconds, rate, **{**shape, **plan}))
-
-
-def _label(rate: float | None) -> str:
-    return f"{rate:g}/s" if rate is not None else "saturation"
-
-
-def _ack_row(name: str, rate: float | None, outcome: load.Outcome) -> Row:
-    lags = load.percentiles(outcome.lags)
-    note = f"; sent ≤ {duration(lags['p99'])} late (p99)" if lags else ""
-    if outcome.exhausted:
-        note += "; ran out of prepared requests"
-    return Row(f"{name} @ {_label(rate)}", f"{outcome.rate:,.0f} req/s", load.percentiles(outcome.latencies),
-               outcome.failed, note.removeprefix("; "))
-
-
-def _ratio(ours: float, base: float) -> str:
-    return f"{ours / base:.2f}×" if base > 0 else "—"
-
-
 # -- scenarios --------------------------------------------------------------------------------------------
 
 def _floor(lab: Lab) -> None:
@@ -210,9 +125,9 @@ def _floor(lab: Lab) -> None:
     config = gunicorn_config(procs.GUNICORN_CONF, lab.workdir)
     with procs.server(procs.FLOOR_APP, lab.workdir, "floor", config=config) as server:
         for rate in (*RATES, None):
-            outcome = lab.load(server.url, rate, lab.sizes.duration if rate else lab.sizes.saturation)
-            lab.floor[_label(rate)] = outcome
-            row = _ack_row("floor: signature + INSERT", rate, outcome)
+            outcome = lab.load(server.url, rate, lab.sizes.duration if rate else lab.sizes.saturation, server)
+            lab.floor[label(rate)] = outcome
+            row = ack_row("floor: signature + INSERT", rate, outcome)
             row.target = "reference"
             lab.rows.append(row)
 
@@ -222,7 +137,7 @@ def _ack(lab: Lab) -> None:
     assert lab.api is not None
     lab.api.clear_faults()
     with lab.bot() as server:
-        _ack_rows(lab, "ack", server.url, lab.fast)
+        _ack_rows(lab, "ack", server, lab.fast)
 
 
 def _worker(lab: Lab) -> None:
@@ -233,22 +148,23 @@ def _worker(lab: Lab) -> None:
     with (procs.server(procs.BOT_APP, lab.workdir, "worker-web", openapi_url=lab.api.url,
                        ASSESSBOT_RUNNER_THREADS=0) as server,  # on a fresh worker-web.db
           procs.worker(lab.workdir, "worker", openapi_url=lab.api.url, database=lab.workdir / "worker-web.db")):
-        _ack_rows(lab, "ack, job runner in its own process (`assessbot worker`)", server.url, {})
+        _ack_rows(lab, "ack, job runner in its own process (`assessbot worker`)", server, {})
 
 
-def _ack_rows(lab: Lab, name: str, url: str, outcomes: dict) -> None:
-    """The fixed-rate and saturation rows of acknowledgements against `url`, each beside the floor's."""
+def _ack_rows(lab: Lab, name: str, server: Gunicorn, outcomes: dict) -> None:
+    """The fixed-rate and saturation rows of acknowledgements against `server`, each beside the floor's, and the
+    CPU each acknowledgement cost the server's processes beside the floor's."""
     for rate in (*RATES, None):
-        outcome = lab.load(url, rate, lab.sizes.duration if rate else lab.sizes.saturation)
-        outcomes[_label(rate)] = outcome
-        row = _ack_row(name, rate, outcome)
-        floor = lab.floor.get(_label(rate))
+        outcome = lab.load(server.url, rate, lab.sizes.duration if rate else lab.sizes.saturation, server)
+        outcomes[label(rate)] = outcome
+        row = ack_row(name, rate, outcome)
+        floor = lab.floor.get(label(rate))
         ours = load.percentiles(outcome.latencies)
         if rate is not None:
             row.target = "p99 ≤ 1.5× floor, 0 non-2xx"
             if floor and ours:
                 base = load.percentiles(floor.latencies)["p99"]
-                row.figure = f"p99 {_ratio(ours['p99'], base)} floor; " + row.figure
+                row.figure = f"p99 {ratio(ours['p99'], base)} floor; " + row.figure
                 row.met = ours["p99"] <= 1.5 * base and outcome.failed == 0
         else:
             row.target = "≥ 50 % of floor's req/s"
@@ -257,6 +173,7 @@ def _ack_rows(lab: Lab, name: str, url: str, outcomes: dict) -> None:
                 row.met = outcome.rate >= 0.5 * floor.rate and outcome.failed == 0
         row.figure = row.figure.rstrip("; ")
         lab.rows.append(row)
+        lab.rows.append(cpu_row(name, rate, outcome, floor))
 
 
 def _slow(lab: Lab) -> None:
@@ -268,12 +185,12 @@ def _slow(lab: Lab) -> None:
         with lab.bot() as server:
             for rate in (*RATES, None):
                 outcome = lab.load(server.url, rate, lab.sizes.duration if rate else lab.sizes.saturation)
-                row = _ack_row(f"ack, Open API answering in {SLOW_API_SECONDS} s", rate, outcome)
+                row = ack_row(f"ack, Open API answering in {SLOW_API_SECONDS} s", rate, outcome)
                 row.target = "p99 ≤ 1.5× fast API, 0 non-2xx"
-                fast, ours = lab.fast.get(_label(rate)), load.percentiles(outcome.latencies)
+                fast, ours = lab.fast.get(label(rate)), load.percentiles(outcome.latencies)
                 if fast and ours:
                     base = load.percentiles(fast.latencies)["p99"]
-                    row.figure = (f"p99 {_ratio(ours['p99'], base)} fast API; " + row.figure).rstrip("; ")
+                    row.figure = (f"p99 {ratio(ours['p99'], base)} fast API; " + row.figure).rstrip("; ")
                     row.met = ours["p99"] <= 1.5 * base and outcome.failed == 0
                 lab.rows.append(row)
     finally:
@@ -301,7 +218,7 @@ def _drain(lab: Lab) -> None:
         with lab.bot() as server:
             lab.api.reset()
             pushed = lab.load(server.url, None, 600.0, limit=n, processes=2, threads=4)
-            calls = _patches(lab.api, n)
+            calls = patches(lab.api, n)
     else:
         database = lab.workdir / "drain.db"
         with procs.server(procs.BOT_APP, lab.workdir, "drain-queue", openapi_url=lab.api.url, database=database,
@@ -309,38 +226,8 @@ def _drain(lab: Lab) -> None:
             pushed = lab.load(queueing.url, None, 600.0, limit=n, processes=2, threads=4)
         lab.api.reset()
         with procs.server(procs.BOT_APP, lab.workdir, "drain", openapi_url=lab.api.url, database=database):
-            calls = _patches(lab.api, n)
-    lab.rows.append(_drain_figures(f"backlog drain ({n} queued writes)", calls, n, pushed.failed))
-
-
-def _drain_figures(name: str, calls: list[dict], n: int, failed: int) -> Row:
-    """The drain row from the PATCHes the local Open API saw: rate, busiest second, refusals."""
-    times = sorted(c["monotonic"] for c in calls)[:n]
-    refused = sum(1 for c in calls[:n] if c["status"] == 429)
-    rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
-    busiest = max((_in_window(times, i) for i in range(len(times))), default=0)
-    return Row(name, f"{rate:.1f} PATCH/s", {}, failed,
-               f"{len(times)} PATCHes; at most {busiest} in any 1 s; {refused} refused (429)",
-               "≥ 18.5 PATCH/s, ≤ 20 in any 1 s, 0 × 429",
-               len(times) == n and rate >= 18.5 and busiest <= 20 and refused == 0)
-
-
-def _patches(api: procs.OpenAPIProcess, n: int) -> list[dict]:
-    """The PATCHes the local Open API has seen, once there are `n` (or after a generous wait)."""
-    deadline = time.monotonic() + n / 10 + 60
-    while True:
-        calls = api.calls("patch")
-        if len(calls) >= n or time.monotonic() > deadline:
-            return calls
-        time.sleep(1.0)
-
-
-def _in_window(times: list[float], i: int) -> int:
-    """How many of the sorted `times` fall in the second starting at times[i]."""
-    j = i
-    while j < len(times) and times[j] < times[i] + 1.0:
-        j += 1
-    return j - i
+            calls = patches(lab.api, n)
+    lab.rows.append(drain_figures(f"backlog drain ({n} queued writes)", calls, n, pushed.failed))
 
 
 def _memory(lab: Lab) -> None:
@@ -392,13 +279,13 @@ def _memory_row(lab: Lab, server: Gunicorn, bare: float, totals: dict[int, int])
 def _growth(lab: Lab) -> None:
     from benchmarks import growth
 
-    growth.run(lab, _ack_row)
+    growth.run(lab)
 
 
 def _postgres(lab: Lab) -> None:
     from benchmarks import postgres
 
-    postgres.run(lab, _ack_row, _drain_figures)
+    postgres.run(lab)
 
 
 SCENARIO_RUNS = {"memory": _memory, "floor": _floor, "ack": _ack, "worker": _worker, "slow": _slow,
@@ -424,8 +311,9 @@ NOTES = [
     "the whole round trip, PATCH included. The first 3 (tenant token, first connections) are not counted.",
     "**backlog drain**: the writes are acknowledged by a bot without job runners, then a bot with the shipped "
     "settings starts on that database and drains them; PATCH times are those the local Open API saw (it "
-    "refuses more than 20 in a sliding second with 429). ASSESSBOT_PATCH_RATE=20 per 1.08 s caps it at 18.5 a "
-    "second; slots are at least 50 ms apart (never a burst) and reserved ahead, each caller sleeping until its own.",
+    "refuses more than 20 in a sliding second with 429). ASSESSBOT_PATCH_RATE=20 per 1.02 s: a call starts "
+    "only while fewer than 20 calls are in flight or ended within the last 1.02 s, which caps the drain a little "
+    "under 20 a second (less the calls' round trip).",
     "**growth**: ack @ 50/s on a SQLite file filled before the bot starts (plain sqlite3, big transactions) with "
     "10^6 dedup records (`event:`/`message:` + 32 hex) and 10^5 finished `write` jobs (~300-byte payloads, one "
     "in twenty dead), all created within the last 7 days so nothing is purged; compared with the empty "

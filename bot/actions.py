@@ -1,155 +1,151 @@
-"""The values carried by buttons and forms: small typed actions with one encoder and one decoder.
+"""The values carried by buttons and forms: typed actions, one discriminated union with one encoder and decoder.
 
-On the wire a value is a JSON object whose `a` names the action; cards already sent keep working as long as
-these names and fields stay the same.
+On the wire a value is a JSON object whose `a` names the action, with short keys; cards already sent keep
+working as long as these names and keys stay the same.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass
+
+_WIRE = ConfigDict(extra="ignore", populate_by_name=True)
+Count = Annotated[StrictInt, Field(ge=0)]  # an assignment's row id, a page: never a bool, a string or negative
+Text = Annotated[str, Field(min_length=1)]
 
 
-@dataclass(frozen=True)
-class OpenForm:
+def _job_or_none(value: object) -> object:
+    """An unusable draft job id is dropped rather than refused: the form still opens, without the draft."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class _Value:
+    """An action's wire form: `encode()` gives the value a button or a form carries."""
+
+    def encode(self) -> dict:
+        return encode(self)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, config=_WIRE)
+class OpenForm(_Value):
     """"Edit" and "Try again": open the form for an assessment, with a kept draft from job `draft_job`."""
 
-    kind: ClassVar[str] = "form"
-    assessment_id: str
-    draft_job: int | None = None
-
-    def encode(self) -> dict:
-        value: dict = {"a": self.kind, "id": self.assessment_id}
-        if self.draft_job is not None:
-            value["job"] = self.draft_job
-        return value
+    assessment_key: Text = Field(alias="id")
+    draft_job: Annotated[int | None, BeforeValidator(_job_or_none)] = Field(default=None, alias="job")
+    kind: Literal["form"] = Field(default="form", alias="a")
 
 
-@dataclass(frozen=True)
-class SubmitForm:
-    """The form's submit button: which assessment, whose form, signed so it cannot be forged (see bot.auth)."""
+@dataclass(frozen=True, config=_WIRE)
+class SubmitForm(_Value):
+    """The form's submit button: which assessment, whose form, signed so it cannot be forged (see bot.auth).
 
-    kind: ClassVar[str] = "submit"
-    assessment_id: str
-    opened_for: str
-    nonce: str
-    sig: str
+    Missing parts decode as empty: bot.auth refuses the form then, with a message that says to open it again.
+    """
 
-    def encode(self) -> dict:
-        return {"a": self.kind, "id": self.assessment_id, "for": self.opened_for, "n": self.nonce, "sig": self.sig}
+    assessment_key: str = Field(default="", alias="id")
+    opened_for: str = Field(default="", alias="for")
+    nonce: str = Field(default="", alias="n")
+    sig: str = ""
+    form: str | None = Field(default=None, alias="f")  # the Hire form version shown (unsigned: only to show it again)
+    kind: Literal["submit"] = Field(default="submit", alias="a")
 
 
-@dataclass(frozen=True)
-class Snooze:
+@dataclass(frozen=True, config=_WIRE)
+class Snooze(_Value):
     """"Remind me later" on a reminder: the next working morning, or three hours, whichever is sooner."""
 
-    kind: ClassVar[str] = "later"
-    assignment: int
-
-    def encode(self) -> dict:
-        return {"a": self.kind, "as": self.assignment}
+    assignment: Count = Field(alias="as")
+    kind: Literal["later"] = Field(default="later", alias="a")
 
 
-@dataclass(frozen=True)
-class NotMine:
-    """"Not my interview" on a reminder: the recruiter is told and the reminders stop."""
+@dataclass(frozen=True, config=_WIRE)
+class NotMine(_Value):
+    """"Not my interview" on a reminder: asked to confirm first (`sure` unset); confirmed, the recruiter is told and
+    the reminders stop."""
 
-    kind: ClassVar[str] = "notmine"
-    assignment: int
-
-    def encode(self) -> dict:
-        return {"a": self.kind, "as": self.assignment}
+    assignment: Count = Field(alias="as")
+    sure: bool | None = Field(default=None, alias="ok")
+    kind: Literal["notmine"] = Field(default="notmine", alias="a")
 
 
-@dataclass(frozen=True)
-class Nudge:
+@dataclass(frozen=True, config=_WIRE)
+class Nudge(_Value):
     """"Remind the missing ones" on a panel's progress card: the reminder now, to those still due."""
 
-    kind: ClassVar[str] = "nudge"
-    application: str
-
-    def encode(self) -> dict:
-        return {"a": self.kind, "app": self.application}
+    application: Text = Field(alias="app")
+    kind: Literal["nudge"] = Field(default="nudge", alias="a")
 
 
-@dataclass(frozen=True)
-class Share:
+@dataclass(frozen=True, config=_WIRE)
+class Share(_Value):
     """"Share with the panel" on a calibration summary: its interviewers may see it from now on."""
 
-    kind: ClassVar[str] = "share"
-    application: str
-
-    def encode(self) -> dict:
-        return {"a": self.kind, "app": self.application}
+    application: Text = Field(alias="app")
+    kind: Literal["share"] = Field(default="share", alias="a")
 
 
-@dataclass(frozen=True)
-class ShowSummary:
+@dataclass(frozen=True, config=_WIRE)
+class ShowSummary(_Value):
     """A page of an application's calibration summary (the first is 0)."""
 
-    kind: ClassVar[str] = "summary"
-    application: str
-    page: int = 0
-    fresh: bool = False  # send it as a new message (from the list or the progress card), not in place
-
-    def encode(self) -> dict:
-        value: dict = {"a": self.kind, "app": self.application, "p": self.page}
-        if self.fresh:
-            value["new"] = 1
-        return value
+    application: Text = Field(alias="app")
+    page: Count = Field(default=0, alias="p")
+    fresh: bool | None = Field(default=None, alias="new")  # send it as a new message, not in place
+    kind: Literal["summary"] = Field(default="summary", alias="a")
 
 
-@dataclass(frozen=True)
-class OpenComment:
+@dataclass(frozen=True, config=_WIRE)
+class OpenComment(_Value):
     """One interviewer's comments on a summary, in full."""
 
-    kind: ClassVar[str] = "comment"
-    assignment: int
-
-    def encode(self) -> dict:
-        return {"a": self.kind, "as": self.assignment}
+    assignment: Count = Field(alias="as")
+    kind: Literal["comment"] = Field(default="comment", alias="a")
 
 
-Action = OpenForm | SubmitForm | Snooze | NotMine | Nudge | Share | ShowSummary | OpenComment
+@dataclass(frozen=True, config=_WIRE)
+class ImportFile(_Value):
+    """"Import" (or "Import the valid rows") on a schedule file's preview."""
+
+    upload: Text = Field(alias="u")
+    valid_only: bool = Field(default=False, alias="v")
+    kind: Literal["import"] = Field(default="import", alias="a")
+
+
+@dataclass(frozen=True, config=_WIRE)
+class DropFile(_Value):
+    """"Cancel" on a schedule file's preview: nothing is imported."""
+
+    upload: Text = Field(alias="u")
+    kind: Literal["drop"] = Field(default="drop", alias="a")
+
+
+Action = (OpenForm | SubmitForm | Snooze | NotMine | Nudge | Share | ShowSummary | OpenComment | ImportFile
+          | DropFile)
+_ACTIONS: TypeAdapter[Action] = TypeAdapter(Annotated[Action, Field(discriminator="kind")])
 
 
 class Stale(Exception):
     """A value no action of this version understands (an old card, a crafted value): ask to start again."""
 
 
-def decode(value: dict) -> Action:
-    """The action a clicked value carries; raises Stale for anything else."""
-    kind = value.get("a")
-    if kind == OpenForm.kind:
-        job = value.get("job")
-        return OpenForm(_text(value, "id"), job if isinstance(job, int) and not isinstance(job, bool) else None)
-    if kind == SubmitForm.kind:
-        return SubmitForm(*(_text(value, key, required=False) for key in ("id", "for", "n", "sig")))
-    if kind in (Snooze.kind, NotMine.kind, OpenComment.kind):
-        assignment = _number(value, "as")
-        return {Snooze.kind: Snooze, NotMine.kind: NotMine, OpenComment.kind: OpenComment}[kind](assignment)
-    if kind in (Nudge.kind, Share.kind):
-        return (Nudge if kind == Nudge.kind else Share)(_text(value, "app"))
-    if kind == ShowSummary.kind:
-        return ShowSummary(_text(value, "app"), _number(value, "p") if "p" in value else 0, value.get("new") == 1)
-    raise Stale(kind)
-
-
-def _number(value: dict, key: str) -> int:
-    found = value.get(key)
-    if not isinstance(found, int) or isinstance(found, bool) or found < 0:
-        raise Incomplete(key)
-    return found
-
-
-def _text(value: dict, key: str, *, required: bool = True) -> str:
-    found = value.get(key)
-    if isinstance(found, str) and found:
-        return found
-    if required:
-        raise Incomplete(key)
-    return ""
-
-
 class Incomplete(Stale):
     """A known action missing a field it needs."""
+
+
+def encode(action: Action) -> dict:
+    """The value a button or a form carries."""
+    return _ACTIONS.dump_python(action, by_alias=True, exclude_none=True)
+
+
+def decode(value: object) -> Action:
+    """The action a clicked value carries; raises Stale for anything else, Incomplete for a known one with a
+    field missing or wrong."""
+    try:
+        return _ACTIONS.validate_python(value)
+    except ValidationError as exc:
+        kinds = {error["type"] for error in exc.errors()}
+        if kinds & {"union_tag_invalid", "union_tag_not_found", "model_attributes_type", "dataclass_type"}:
+            raise Stale(value.get("a") if isinstance(value, dict) else None) from None
+        raise Incomplete(", ".join(str(error["loc"][-1]) for error in exc.errors())) from None

@@ -8,9 +8,9 @@ from enum import IntEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.rubric import Dimension, DimensionType, Rubric
+from bot.rubric import Dimension, DimensionType, Rubric, Value, fold
 
-Value = int | str | tuple[str, ...]
+__all__ = ["Value"]
 
 MAX_TEXT = 10_000  # characters kept for one free-text field; Feishu documents no limit, cards need one
 CLEAR_WORDS = ("", "-")  # a text dimension or the comment given as one of these is cleared (`comment=""`, `comment=-`)
@@ -150,14 +150,18 @@ def parse_conclusion(word: str) -> Conclusion | None:
     return CONCLUSION_WORDS.get(word.strip().casefold())
 
 
-def validate(raw: RawFields, rubric: Rubric, *, complete: bool = False, kept: frozenset[str] = frozenset()
-             ) -> Submission:
+def validate(raw: RawFields, rubric: Rubric, *, complete: bool = False, kept: frozenset[str] = frozenset(),
+             known: Mapping[str, Value] | None = None) -> Submission:
     """Check entered values against the rubric; raise InvalidFields listing every problem.
 
     `complete` is for the form: every required dimension and the conclusion must be present, except the
     dimensions in `kept` (already recorded, and left empty in the form to keep them as they are). In the form
     an empty field clears only what was recorded (`kept`, with "content" for the comment): an empty field
     that showed nothing is simply not given.
+
+    A form's conditions are evaluated on the answers `known` (what is recorded) with the entered ones on top: a
+    dimension not asked is required of nobody; typed, a value for it is refused (saying when it is asked), and in
+    the form it is left out, as Hire's own form hides the question.
     """
     errors: list[FieldError] = []
     conclusion = None
@@ -175,17 +179,19 @@ def validate(raw: RawFields, rubric: Rubric, *, complete: bool = False, kept: fr
         errors.append(FieldError(field="conclusion", zh="请选择结论", en="Choose a conclusion"))
 
     values: dict[str, Value] = {}
+    named: dict[str, str] = {}  # dimension key -> the word that named it first
     for word, raw_value in raw.dimensions:
-        dim = rubric.find(word)
+        dim = rubric.find(word) or rubric.dimension(word)
         if dim is None:
-            hint = suggest(word, rubric.all_names)
-            errors.append(FieldError(
-                field=word,
-                zh=f"没有名为“{word}”的评价维度" + (f"，是否想输入 {hint}？" if hint else ""),
-                en=f"There is no dimension called '{word}'" + (f"; did you mean {hint}?" if hint else ""),
-                suggestion=hint,
-            ))
+            errors.append(unknown_dimension(word, rubric))
             continue
+        if dim.key in named and not complete:
+            first = named[dim.key]
+            errors.append(FieldError(
+                field=dim.key, zh=f"“{first}”和“{word}”是同一项，只能给一次",
+                en=f"'{first}' and '{word}' are the same field; give it once"))
+            continue
+        named.setdefault(dim.key, word)
         if complete and _clears(raw_value) and dim.key not in kept:
             continue
         try:
@@ -195,19 +201,55 @@ def validate(raw: RawFields, rubric: Rubric, *, complete: bool = False, kept: fr
             continue
         if value is not None:
             values[dim.key] = value
+    answers = {**(known or {}), **{k: v for k, v in values.items() if v != ""}}
+    asked = rubric.asked(answers)
+    for key in [k for k in values if k not in asked]:
+        dim = rubric.get(key)
+        if complete:
+            del values[key]  # hidden by its condition, as Hire's own form hides it: not sent
+            continue
+        zh, en = rubric.when(dim) or ("", "")
+        errors.append(FieldError(field=key, zh=f"“{dim.title}”只在{zh}时填写",
+                                 en=f"'{dim.label_en}' is only asked when {en}"))
+        del values[key]
     if complete:
         for dim in rubric.dimensions:
             missing = dim.key not in values and dim.key not in kept
-            if dim.required and missing and not any(e.field == dim.key for e in errors):
+            if (dim.required and dim.key in asked and missing and not dim.computed
+                    and not any(e.field == dim.key for e in errors)):
                 errors.append(FieldError(field=dim.key, zh=f"“{dim.title}”为必填项",
                                          en=f"'{dim.label_en}' is required"))
 
+    notes_zh, notes_en = (rubric.notes.title, rubric.notes.title_en or rubric.notes.title) if rubric.notes else \
+        ("综合记录", "Overall comment")
     content = None if complete and _clears(raw.content) and "content" not in kept else \
-        _text(raw.content, "content", "综合记录", "Overall comment", errors, clearable=True)
+        _text(raw.content, "content", notes_zh, notes_en, errors, clearable=True)
+    if (complete and rubric.notes is not None and rubric.notes.required and not content and "content" not in kept
+            and not any(e.field == "content" for e in errors)):
+        errors.append(FieldError(field="content", zh=f"“{notes_zh}”为必填项", en=f"'{notes_en}' is required"))
     username = _text(raw.username, "username", "面试官姓名", "Interviewer name", errors, limit=100)
     if errors:
         raise InvalidFields(errors)
     return Submission(conclusion=conclusion, dimensions=values, content=content, username=username)
+
+
+def unknown_dimension(word: str, rubric: Rubric) -> FieldError:
+    """A word that names no dimension of this rubric, with the nearest name of it (another form's dimension is
+    refused the same way: the interview's form is the only one it may write)."""
+    hint = suggest(word, rubric.all_names)
+    if rubric.hire:
+        return FieldError(
+            field=word,
+            zh=f"评价表“{rubric.name}”中没有名为“{word}”的维度" + (f"，是否想输入 {hint}？" if hint else ""),
+            en=f"The form '{rubric.label_en}' has no dimension called '{word}'" + (f"; did you mean {hint}?"
+                                                                                    if hint else ""),
+            suggestion=hint)
+    return FieldError(
+        field=word,
+        zh=f"没有名为“{word}”的评价维度" + (f"，是否想输入 {hint}？" if hint else ""),
+        en=f"There is no dimension called '{word}'" + (f"; did you mean {hint}?" if hint else ""),
+        suggestion=hint,
+    )
 
 
 def _clears(raw: str | tuple[str, ...] | None) -> bool:
@@ -216,7 +258,14 @@ def _clears(raw: str | tuple[str, ...] | None) -> bool:
 
 
 def check_value(dim: Dimension, raw: str | tuple[str, ...]) -> Value | None:
-    """Turn one entered value into the dimension's type; "" clears a text dimension (see `CLEAR_WORDS`)."""
+    """Turn one entered value into the dimension's type; "" clears a text dimension (see `CLEAR_WORDS`).
+
+    Options are named by their label in either language; a score picked by option by its label or its score."""
+    if dim.computed:
+        zh, en = "、".join(("总分", "得分")), "the total"
+        raise InvalidFields([FieldError(
+            field=dim.key, zh=f"“{dim.title}”由评价表中的各项分数计算得出（如{zh}），不能直接填写",
+            en=f"'{dim.label_en}' is computed from the form's scores ({en}); it cannot be given")])
     if _clears(raw):
         if dim.type is DimensionType.TEXT:
             return ""
@@ -228,19 +277,21 @@ def check_value(dim: Dimension, raw: str | tuple[str, ...]) -> Value | None:
                "give a new value to change it",
         )])
     if dim.type is DimensionType.MULTI:
-        items = split_options(raw)
+        items = split_options(raw, dim.options + dim.options_en)
         if not items:
             return None
-        unknown = [i for i in items if i not in dim.options]
+        picked = [_option(dim, i) for i in items]
+        unknown = [i for i, o in zip(items, picked, strict=True) if o is None]
         if unknown:
-            hint = suggest(unknown[0], dim.options)
+            hint = suggest(unknown[0], dim.options + dim.options_en)
             raise InvalidFields([FieldError(
                 field=dim.key,
                 zh=f"“{dim.title}”没有选项 {'、'.join(unknown)}；可选：{'、'.join(dim.options)}",
-                en=f"'{dim.label_en}' has no option {', '.join(unknown)}; choose from {', '.join(dim.options)}",
+                en=f"'{dim.label_en}' has no option {', '.join(unknown)}; choose from "
+                   f"{', '.join(map(dim.option_en, dim.options))}",
                 suggestion=hint,
             )])
-        return tuple(dict.fromkeys(items))
+        return tuple(dict.fromkeys(o for o in picked if o is not None))
     text = raw if isinstance(raw, str) else ",".join(raw)
     if dim.type is DimensionType.TEXT:
         if not text.strip():
@@ -254,17 +305,29 @@ def check_value(dim: Dimension, raw: str | tuple[str, ...]) -> Value | None:
     if not text:
         return None
     if dim.type is DimensionType.SINGLE:
-        if text in dim.options:
-            return text
-        folded = {o.casefold(): o for o in dim.options}
-        if text.casefold() in folded:
-            return folded[text.casefold()]
-        hint = suggest(text, dim.options)
+        chosen = _option(dim, text)
+        if chosen is not None:
+            return chosen
+        hint = suggest(text, dim.options + dim.options_en)
         raise InvalidFields([FieldError(
             field=dim.key,
             zh=f"“{dim.title}”没有选项“{text}”；可选：{'、'.join(dim.options)}",
-            en=f"'{dim.label_en}' has no option '{text}'; choose one of {', '.join(dim.options)}",
+            en=f"'{dim.label_en}' has no option '{text}'; choose one of {', '.join(map(dim.option_en, dim.options))}",
             suggestion=hint,
+        )])
+    if dim.by_option:
+        chosen = _option(dim, text)
+        number = _integer(text)
+        if chosen is not None:
+            return dim.scores[dim.options.index(chosen)]
+        if number is not None and number in dim.scores:
+            return number
+        listed = [(o, dim.option_en(o), s) for o, s in zip(dim.options, dim.scores, strict=True)]
+        raise InvalidFields([FieldError(
+            field=dim.key,
+            zh=f"“{dim.title}”请选择：{'、'.join(f'{o}（{s}）' for o, _, s in listed)}，收到“{text}”",
+            en=f"'{dim.label_en}' takes one of {', '.join(f'{e} ({s})' for _, e, s in listed)}, not '{text}'",
+            suggestion=suggest(text, dim.options + dim.options_en),
         )])
     # score
     number = _integer(text)
@@ -275,6 +338,17 @@ def check_value(dim: Dimension, raw: str | tuple[str, ...]) -> Value | None:
             en=f"'{dim.label_en}' takes a whole number from {dim.min} to {dim.max}, not '{text}'",
         )])
     return number
+
+
+def _option(dim: Dimension, word: str) -> str | None:
+    """The option (its label as sent) a word names: its label in either language, case and width ignored."""
+    if word in dim.options:
+        return word
+    folded = fold(word)
+    for index, label in enumerate(dim.options):
+        if fold(label) == folded or (dim.options_en and fold(dim.options_en[index]) == folded):
+            return label
+    return None
 
 
 def _integer(text: str) -> int | None:
@@ -289,11 +363,30 @@ def _integer(text: str) -> int | None:
 FULLWIDTH_NUMERALS = str.maketrans("０１２３４５６７８９＋－．", "0123456789+-.")  # as Chinese input methods type
 
 
-def split_options(raw: str | tuple[str, ...] | None) -> list[str]:
-    """The options of a multi value: a list from a form, or text separated by `,` `，` or `、` as typed."""
-    parts = [] if raw is None else [raw] if isinstance(raw, str) else list(raw)
-    return [piece.strip() for part in parts for piece in part.replace("，", ",").replace("、", ",").split(",")
-            if piece.strip()]
+def split_options(raw: str | tuple[str, ...] | None, options: tuple[str, ...] = ()) -> list[str]:
+    """The options of a multi value: a list from a form, or text separated by `,` `，` or `、` as typed; an option
+    whose own label holds one of those (a form's "沟通、协作") is kept whole."""
+    if raw is None:
+        return []
+    if not isinstance(raw, str):
+        return [item.strip() for item in raw if item.strip()]
+    whole = sorted((o for o in options if any(c in o for c in _SEPARATORS)), key=len, reverse=True)
+    kept: list[str] = []
+    for label in whole:
+        if label in raw:
+            raw = raw.replace(label, f"\0{len(kept)}\0")
+            kept.append(label)
+    pieces = [piece.strip() for piece in raw.replace("，", ",").replace("、", ",").split(",") if piece.strip()]
+    return [_restored(piece, kept) for piece in pieces]
+
+
+_SEPARATORS = (",", "，", "、")
+
+
+def _restored(piece: str, kept: list[str]) -> str:
+    for index, label in enumerate(kept):
+        piece = piece.replace(f"\0{index}\0", label)
+    return piece
 
 
 def _text(value: str | None, field: str, zh: str, en: str, errors: list[FieldError],
@@ -310,7 +403,8 @@ def _text(value: str | None, field: str, zh: str, en: str, errors: list[FieldErr
 
 
 def dimension_item(dim: Dimension, value: Value) -> dict:
-    """One entry of `assessment_dimension_list`, with only the field its type uses."""
+    """One entry of `assessment_dimension_list`, with only the field its type uses (a score picked by option
+    sends its score; the labels stay on the cards)."""
     item: dict = {"assessment_type": dim.type.assessment_type, "title": dim.title}
     if dim.description:
         item["description"] = dim.description
@@ -324,7 +418,9 @@ def patch_body(change: Submission, known: Mapping[str, Value], rubric: Rubric) -
     """The PATCH body: exactly the fields given; a given dimension sends the whole known list, changed.
 
     Feishu does not document whether a list replaces or merges the stored one, so the list is always the
-    complete list the bot knows (its last successful write) with the given values on top, in rubric order.
+    complete list the bot knows (its last successful write) with the given values on top, in rubric order;
+    dimensions whose condition no longer holds are left out, and a form's computed score is sent as the score
+    the bot computes (the external assessment computes nothing).
     """
     body: dict = {}
     if change.username is not None:
@@ -333,9 +429,15 @@ def patch_body(change: Submission, known: Mapping[str, Value], rubric: Rubric) -
         body["conclusion"] = int(change.conclusion)
     if change.dimensions:
         merged = {**known, **change.dimensions}
-        body["assessment_dimension_list"] = [
-            dimension_item(dim, merged[dim.key]) for dim in rubric.dimensions if dim.key in merged
-        ]
+        answered = {k: v for k, v in merged.items() if v != ""}
+        asked, total = rubric.asked(answered), rubric.total(answered)
+        items = []
+        for dim in rubric.dimensions:
+            if dim.computed and total is not None and dim.key in asked:
+                items.append(dimension_item(dim, round(total)))
+            elif dim.key in merged and dim.key in asked and not dim.computed:
+                items.append(dimension_item(dim, merged[dim.key]))
+        body["assessment_dimension_list"] = items
     if change.content is not None:
         body["content"] = change.content
     return body
@@ -362,7 +464,7 @@ def changes(before: Assessment, after: Assessment, rubric: Rubric) -> dict[str, 
         old, new = before.dimensions.get(key), after.dimensions.get(key)
         if old == new:
             continue
-        dim = rubric.find(key)
+        dim = rubric.dimension(key) or rubric.find(key)
         free_text = dim is None or dim.type is DimensionType.TEXT
         out[key] = "changed" if free_text else [_plain(old), _plain(new)]
     for name in ("content", "username"):
@@ -371,9 +473,70 @@ def changes(before: Assessment, after: Assessment, rubric: Rubric) -> dict[str, 
     return out
 
 
+def shown(dim: Dimension, value: Value) -> tuple[str, str]:
+    """A recorded value as cards show it (zh, en): options by their labels, a score picked by option with its
+    label, a typed score out of its maximum."""
+    if isinstance(value, tuple | list):
+        return "、".join(map(str, value)), ", ".join(dim.option_en(str(v)) for v in value)
+    if dim.type is DimensionType.SCORE and isinstance(value, int):
+        label = dim.score_label(value) if dim.by_option else None
+        if label is not None:
+            return f"{label}（{value}）", f"{dim.option_en(label)} ({value})"
+        return f"{value} / {dim.max}", f"{value} / {dim.max}"
+    if dim.type is DimensionType.SINGLE:
+        return str(value), dim.option_en(str(value))
+    return str(value), str(value)
+
+
+def number(value: float) -> str:
+    """A form's total as people write it: 17, 3.5, 3.67."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def _plain(value: object) -> object:
     if isinstance(value, Conclusion):
         return int(value)
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+def read_back(held: Mapping[str, object], rubric: Rubric) -> tuple[Assessment, int]:
+    """What Feishu holds for one assessment (an item of `interview_assessments` from external_interviews/batch_query)
+    as the bot's state under `rubric`, and how many of its dimension values fit no question of that rubric.
+
+    Dimensions are matched by title; a value the rubric could not accept is left out (and counted)."""
+    conclusion = held.get("conclusion")
+    found = Conclusion(conclusion) if conclusion in (1, 2, 3) else None
+    by_title = {dim.title: dim for dim in rubric.dimensions}
+    values: dict[str, Value] = {}
+    misfits = 0
+    for item in held.get("assessment_dimension_list") or ():
+        dim = by_title.get(item.get("title")) if isinstance(item, dict) else None
+        if dim is not None and dim.computed:
+            continue  # the form's total: the bot computes it again from the scores
+        value = _held_value(dim, item) if dim is not None else None
+        if dim is None or value is None:
+            misfits += 1
+        else:
+            values[dim.key] = value
+    text = {k: v if isinstance(v, str) else None for k in ("content", "username") for v in [held.get(k)]}
+    return Assessment(conclusion=found, dimensions=values, content=text["content"] or None,
+                      username=text["username"] or None), misfits
+
+
+def _held_value(dim: Dimension, item: dict) -> Value | None:
+    """One held dimension value, if it is one the dimension accepts."""
+    field = {DimensionType.SCORE: "score", DimensionType.SINGLE: "option",
+             DimensionType.MULTI: "options", DimensionType.TEXT: "content"}[dim.type]
+    if item.get("assessment_type") not in (None, dim.type.assessment_type):
+        return None
+    raw = item.get(field)
+    if raw is None or raw == "" or raw == []:
+        return None
+    try:
+        if dim.type is DimensionType.MULTI:
+            return check_value(dim, tuple(str(o) for o in raw)) if isinstance(raw, list) else None
+        return check_value(dim, number(raw) if isinstance(raw, int | float) else str(raw))
+    except InvalidFields:
+        return None

@@ -1,4 +1,4 @@
-"""Structured logs, one record per line (JSON, or text for a terminal), with secrets and tokens scrubbed.
+"""Structured logs, one record per line (text on a terminal, JSON otherwise), with secrets and tokens scrubbed.
 
 gunicorn's own logs go through the same handler (`GunicornLogger`, named in config/gunicorn.conf.py), so a
 deployment writes one format to stderr (gunicorn's log-file options are not used); its access log is off
@@ -22,7 +22,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 _TOKENS = re.compile(r"(Bearer\s+\S+|\b[tuc]-[A-Za-z0-9_\-]{8,})")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _BARE = re.compile(r"[^\s\"'=\x00-\x1f\x7f\x85\u2028\u2029]+")
-FORMATS = ("json", "text")
+FORMATS = ("auto", "json", "text")
 
 
 class Scrubber(logging.Filter):
@@ -46,6 +46,22 @@ class Scrubber(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = self.clean(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
+        return True
+
+
+class LostConnections(logging.Filter):
+    """SQLAlchemy's pool logs a connection the server dropped while it was checked out, found when the pool rolls
+    it back on its return, as an error with a traceback; the pool then discards it and nothing is lost (the request
+    that used it was answered or refused already). Said as one warning with the driver's reason instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        lost = any(kind.__name__ == "OperationalError" for kind in type(exc).__mro__)  # AdminShutdown is one too
+        if lost and record.getMessage().startswith("Exception during reset"):
+            record.msg, record.args = "database connection lost while in use; the pool dropped it", ()
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            record.exc_info = record.exc_text = None
         return True
 
 
@@ -95,10 +111,16 @@ def setup(level: str = "INFO", secrets: Iterable[str] = (), stream=None,  # type
           fmt: str | None = None) -> logging.Handler:
     """Send every logger (lark-oapi's and gunicorn's included) through one scrubbing handler.
 
-    `fmt` is json or text; None means as configured (ASSESSBOT_LOG_FORMAT, from the environment or .env).
+    `fmt` is auto (text when the stream is a terminal, JSON otherwise), json or text; None means as configured
+    (ASSESSBOT_LOG_FORMAT, from the environment or .env).
     """
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(TextFormatter() if (fmt or _configured_format()) == "text" else JsonFormatter())
+    stream = stream or sys.stderr
+    fmt = fmt or _configured_format()
+    if fmt == "auto":
+        fmt = "text" if _is_terminal(stream) else "json"
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(TextFormatter() if fmt == "text" else JsonFormatter())
+    handler.addFilter(LostConnections())
     handler.addFilter(Scrubber(secrets))
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_assessbot", False)]:
@@ -121,7 +143,15 @@ def _configured_format() -> str:
     try:
         return settings.load_server().assessbot_log_format
     except settings.SettingsError:  # the app's own settings check names the bad value and stops
-        return "json"
+        return "auto"
+
+
+def _is_terminal(stream) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a person is likely reading the stream as it is written."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or already closed
+        return False
 
 
 class GunicornLogger(glogging.Logger):
@@ -136,7 +166,7 @@ class GunicornLogger(glogging.Logger):
             server, secrets = settings.load_server(), settings.credentials().secret_values()
             level, fmt = server.assessbot_log_level, server.assessbot_log_format
         except settings.SettingsError:  # the app's own settings check names the bad value and stops
-            level, fmt, secrets = "INFO", "json", ()
+            level, fmt, secrets = "INFO", "auto", ()
         setup(level, secrets, fmt=fmt)
         for log in (self.error_log, self.access_log):
             log.handlers = []

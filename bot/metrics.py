@@ -8,13 +8,10 @@ kind and state are read from the database at scrape time (they are shared by eve
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-
-if TYPE_CHECKING:
-    from bot.store import Store
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -30,20 +27,30 @@ REMINDERS = Counter("assessbot_reminders_sent_total", "Reminder cards sent to in
 DEDUP_HITS = Counter("assessbot_dedup_hits_total", "Pushes already handled (Feishu's re-pushes), not redone")
 
 
-class _Jobs:
-    """assessbot_jobs{kind, state}: the jobs table at scrape time."""
+class JobCounts(Protocol):
+    """Where the jobs are counted (the store): the metrics import nothing of the bot's."""
 
-    def __init__(self, store: Store):
+    def jobs_by_kind_and_state(self) -> dict[tuple[str, str], int]: ...
+    def backlog(self) -> tuple[int, float]: ...
+
+
+class _Jobs:
+    """assessbot_jobs{kind, state} and the longest wait of a due job: the jobs table at scrape time."""
+
+    def __init__(self, store: JobCounts):
         self.store = store
 
     def collect(self):  # type: ignore[no-untyped-def]
-        family = GaugeMetricFamily("assessbot_jobs", "Jobs by kind and state", labels=["kind", "state"])
+        family = GaugeMetricFamily("assessbot_jobs", "Jobs by kind and state (scheduled: planned for later)",
+                                   labels=["kind", "state"])
         for (kind, state), count in sorted(self.store.jobs_by_kind_and_state().items()):
             family.add_metric([kind, state], count)
         yield family
+        yield GaugeMetricFamily("assessbot_jobs_oldest_due_seconds", "How long the job waiting longest since its run "
+                                "time has waited (0: none waits)", value=self.store.backlog()[1])
 
 
-def render(store: Store) -> bytes:
+def render(store: JobCounts) -> bytes:
     """The exposition text: this process's (or every worker's) counters, then the jobs from the database."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

@@ -2,7 +2,8 @@
 
 Every view of a panel — the progress card, the calibration summary, /panel, a comment opened in full — is built
 from `view()`, which asks `auth.may_see_panel` once and drops what the person may not see: a card cannot show
-a value that is not in the panel it was given.
+a value that is not in the panel it was given. People are named by the `names` a caller passes: the cache at
+request time, Feishu too in a job (bot/display.py).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot import auth
-from bot.assessment import Assessment, Conclusion
-from bot.rubric import DimensionType, Rubric
+from bot.assessment import Assessment, Conclusion, number, shown
+from bot.rubric import Dimension, DimensionType, Rubric, Value, fold
 from bot.store import Assignment, PanelState
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 SPREAD = 2  # a score dimension whose scores differ by this much or more is a disagreement
+NUDGE_EVERY = 3600.0  # one "remind the missing ones" an hour per application
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Seat:
     start: float
     end: float
     submitted_at: float | None
-    stopped: bool
+    stopped: str | bool | None  # why its reminders stopped: not_mine, withdrawn or cancelled (None/False: running)
     assessment: Assessment | None = None
 
     def status(self, now: float) -> str:
@@ -54,7 +56,7 @@ class Panel:
 
     application_id: str
     candidate: str
-    job: str | None
+    position: str | None
     recruiters: tuple[str, ...]
     seats: tuple[Seat, ...]
     state: PanelState
@@ -81,22 +83,21 @@ class Panel:
         return tuple(s for s in self.seats if s.status(now) == "due")
 
 
-def load(ctx: Context, application_id: str) -> Panel | None:
+def load(ctx: Context, application_id: str, names: Callable[[str], str]) -> Panel | None:
     """The whole panel, as the recruiter sees it; None for an unknown application."""
     rows = ctx.store.application(application_id)
     if not rows:
         return None
-    return build(rows, ctx.store.panel_state(application_id), lambda key: ctx.store.known(key).state,
-                 lambda person: ctx.feishu.user_name(person) or person)
+    return build(rows, ctx.store.panel_state(application_id), lambda key: ctx.store.known(key).state, names)
 
 
 def build(rows: list[Assignment], state: PanelState, known: Callable[[str], Assessment],
           name: Callable[[str], str]) -> Panel:
     """A panel from its assignments, the known assessments (by key) and people's names (pure but for those)."""
     seats = tuple(Seat(a.id, a.key, a.interviewer, name(a.interviewer), a.round, a.start_at, a.end_at, a.submitted_at,
-                       a.stopped is not None, known(a.key) if a.submitted_at is not None else None) for a in rows)
+                       a.stopped, known(a.key) if a.submitted_at is not None else None) for a in rows)
     recruiters = tuple(dict.fromkeys(a.recruiter for a in rows if a.recruiter))
-    return Panel(rows[0].application_id or "", rows[0].candidate, rows[0].job, recruiters, seats, state)
+    return Panel(rows[0].application_id or "", rows[0].candidate, rows[0].position, recruiters, seats, state)
 
 
 def view(settings: Settings, actor: str, panel: Panel) -> Panel | None:
@@ -145,28 +146,63 @@ class Summary:
         return tuple(r for r in self.rows if r.split)
 
 
-def summarise(panel: Panel, rubric: Rubric) -> Summary:
-    """Tally, table and comments of what the panel's viewer may see."""
+def summarise(panel: Panel, rubric: Rubric | Callable[[Seat], Rubric]) -> Summary:
+    """Tally, table and comments of what the panel's viewer may see; `rubric`: every seat's, or each seat's own
+    (interviewers of different rounds may use different forms: they are compared per shared dimension title)."""
+    rubric_of: Callable[[Seat], Rubric] = (lambda seat: rubric) if isinstance(rubric, Rubric) else rubric
     seen = [s.assessment for s in panel.seats]
+    rubrics = [rubric_of(s) if s.assessment is not None else None for s in panel.seats]
     tally = Counter(a.conclusion for a in seen if a is not None and a.conclusion is not None)
+    order: dict[str, Dimension] = {}  # folded title -> the first dimension so titled, in the forms' order
+    for used in dict.fromkeys(r.id for r in rubrics if r is not None):
+        for dim in next(r for r in rubrics if r is not None and r.id == used).dimensions:
+            if dim.type is not DimensionType.TEXT and not dim.computed:
+                order.setdefault(fold(dim.title), dim)
     rows = []
-    for dim in rubric.dimensions:
-        if dim.type is DimensionType.TEXT or not any(a is not None and dim.key in a.dimensions for a in seen):
+    for title, first in order.items():
+        found = [_answer(a, r, title) if a is not None and r is not None else None
+                 for a, r in zip(seen, rubrics, strict=True)]
+        if not any(f is not None for f in found):
             continue
-        values = [a.dimensions.get(dim.key) if a is not None else None for a in seen]
-        scores = [v for v in values if isinstance(v, int)]
-        spread = max(scores) - min(scores) if dim.type is DimensionType.SCORE and len(scores) > 1 else None
-        cells = tuple("—" if v is None else "、".join(v) if isinstance(v, tuple) else str(v) for v in values)
-        rows.append(Row(dim.key, dim.title, dim.label_en, cells, spread))
+        scores = [v for _, v in (f for f in found if f is not None) if isinstance(v, int)]
+        scored = all(d.type is DimensionType.SCORE for d, _ in (f for f in found if f is not None))
+        spread = max(scores) - min(scores) if scored and len(scores) > 1 else None
+        cells = tuple("—" if f is None else _cell(*f) for f in found)
+        rows.append(Row(first.key, first.title, first.label_en, cells, spread))
+    totals = [r.total(a.dimensions) if a is not None and r is not None else None
+              for a, r in zip(seen, rubrics, strict=True)]
+    if any(t is not None for t in totals):
+        named = next(r.total_title for r, t in zip(rubrics, totals, strict=True) if r is not None and t is not None)
+        rows.append(Row("total", *named, tuple("—" if t is None else number(t) for t in totals)))
     comments = []
-    for seat in panel.seats:
-        if seat.assessment is None:
+    for seat, used in zip(panel.seats, rubrics, strict=True):
+        if seat.assessment is None or used is None:
             continue
         parts = [seat.assessment.content or ""]
-        parts += [f"{d.title}: {seat.assessment.dimensions[d.key]}" for d in rubric.dimensions
+        parts += [f"{d.title}: {seat.assessment.dimensions[d.key]}" for d in used.dimensions
                   if d.type is DimensionType.TEXT and seat.assessment.dimensions.get(d.key)]
         text = "\n".join(p for p in parts if p)
         if text:
             comments.append((seat, text))
     ordered = {c: tally[c] for c in (Conclusion.PASS, Conclusion.FAIL, Conclusion.PENDING) if tally[c]}
     return Summary(ordered, tuple(rows), tuple(comments))
+
+
+def _answer(assessment: Assessment, rubric: Rubric, title: str) -> tuple[Dimension, Value] | None:
+    """A seat's answer to the dimension with this (folded) title in its own rubric."""
+    dim = next((d for d in rubric.dimensions if fold(d.title) == title), None)
+    value = assessment.dimensions.get(dim.key) if dim is not None else None
+    return (dim, value) if dim is not None and value is not None else None
+
+
+def _cell(dim: Dimension, value: Value) -> str:
+    if isinstance(value, tuple):
+        return "、".join(value)
+    if dim.by_option or dim.options_en:
+        return shown(dim, value)[0]
+    return str(value)
+
+
+def recipients(ctx: Context, found: Panel) -> list[str]:
+    """Who follows an application: its recruiter(s) and the admins."""
+    return list(dict.fromkeys([*found.recruiters, *ctx.settings.assessbot_admins]))

@@ -34,7 +34,7 @@ class ServerSettings(BaseSettings):
     web_concurrency: int = Field(default=2, ge=1, le=64)
     gunicorn_threads: int = Field(default=8, ge=1, le=256)
     assessbot_access_log: bool = False
-    assessbot_log_format: str = "json"
+    assessbot_log_format: str = "auto"  # text on a terminal, JSON lines otherwise (a service's journal, a file)
     assessbot_log_level: str = "INFO"
 
     @field_validator("assessbot_log_level")
@@ -47,8 +47,9 @@ class ServerSettings(BaseSettings):
     @field_validator("assessbot_log_format")
     @classmethod
     def _format_is_known(cls, value: str) -> str:
-        if value.lower() not in {"json", "text"}:
-            raise ValueError("must be json (one JSON object per line) or text (for a terminal)")
+        if value.lower() not in {"auto", "json", "text"}:
+            raise ValueError("must be auto (text on a terminal, JSON otherwise), json (one JSON object per line) or "
+                             "text (for a terminal)")
         return value.lower()
 
 
@@ -91,6 +92,10 @@ class Settings(ServerSettings):
     feishu_bot_open_id: str = ""
     database_url: str = DEFAULT_DATABASE_URL
     assessbot_rubric: Path = ROOT / "config" / "rubric.toml"
+    # Which Hire feedback form an interview uses when its schedule row names none (absent: no mapping).
+    assessbot_forms: Path = ROOT / "config" / "forms.toml"
+    # How often the forms are read from Feishu Hire (besides at start and `assessbot forms sync`); 0: never.
+    assessbot_forms_sync_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     assessbot_admins: IdList = ()
     assessbot_allowed_users: IdList = ()
     assessbot_allowed_chats: IdList = ()
@@ -104,9 +109,9 @@ class Settings(ServerSettings):
     assessbot_dedup_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=24 * 3600)
     assessbot_job_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=3600)
     assessbot_patch_rate: int = Field(default=20, ge=1, le=1000)
-    # Calls are counted over a little more than a second: the time between taking a slot and the request
-    # reaching Feishu varies, and Feishu must never see more than the rate in any one second.
-    assessbot_patch_window: float = Field(default=1.08, ge=1.0, le=60.0)
+    # A call counts from its start until this long after its answer (bot/store/ratelimit.py): a second, and a
+    # little more for the clocks of several hosts sharing the database, which may differ by a few milliseconds.
+    assessbot_patch_window: float = Field(default=1.02, ge=1.0, le=60.0)
     assessbot_timezone: str = "Asia/Shanghai"
     assessbot_runner_threads: int = Field(default=4, ge=0, le=64)
     assessbot_api_timeout: float = Field(default=10.0, gt=0, le=10.0)
@@ -118,13 +123,53 @@ class Settings(ServerSettings):
     assessbot_digest_at: str = "10:00"
     assessbot_remind_days: int = Field(default=5, ge=1, le=60)
     assessbot_intake_token: str = Field(default="", repr=False)
+    # People who may load schedules (import, /assign, a file sent in chat) without being admins: open_ids or emails.
+    assessbot_schedulers: IdList = ()
+    # A schedule file sent in chat is downloaded up to this size (Feishu serves files up to 100 MB).
+    assessbot_schedule_file_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    # Bitables (…/base/<app_token>?table=<table_id>, or a wiki link to one) the bot follows, read every few minutes.
+    assessbot_schedule_bitable: Annotated[tuple[str, ...], NoDecode] = ()
+    assessbot_schedule_sync_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
-    @field_validator("assessbot_admins", "assessbot_allowed_users", "assessbot_allowed_chats", mode="before")
+    @field_validator("assessbot_admins", "assessbot_allowed_users", "assessbot_allowed_chats", "assessbot_schedulers",
+                     mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
         return value
+
+    @field_validator("assessbot_schedule_bitable", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part for part in value.replace(",", " ").split() if part)
+        return value
+
+    @field_validator("assessbot_schedule_bitable")
+    @classmethod
+    def _bitables_are_readable(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from bot.schedule.bitable import NotATable, table_of
+
+        for url in value:
+            try:
+                table_of(url)
+            except NotATable as exc:
+                raise ValueError(f"has a link that {exc}") from None
+        return value
+
+    @field_validator("assessbot_schedulers")
+    @classmethod
+    def _schedulers_are_people(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from bot.schedule.model import Invalid, read_person
+
+        people = []
+        for item in value:
+            try:
+                people.append(read_person(item, ("open_id", "email")))
+            except Invalid:
+                raise ValueError(f"{item!r} is neither an open_id (ou_…) nor an email") from None
+        return tuple(people)
 
     @field_validator("feishu_event_mode", mode="before")
     @classmethod
@@ -189,8 +234,13 @@ class Settings(ServerSettings):
         return self
 
     def secret_values(self) -> tuple[str, ...]:
-        """Every secret the logs must never show, the previous ones and the intake token included."""
-        return (*_secret_values(self), *((self.assessbot_intake_token,) if self.assessbot_intake_token else ()))
+        """Every secret the logs must never show, the previous ones, the intake token and followed bases' tokens
+        included."""
+        from bot.schedule.bitable import table_of
+
+        bases = tuple(token for url in self.assessbot_schedule_bitable
+                      for token in (table_of(url).app_token, table_of(url).wiki) if token)
+        return (*_secret_values(self), *((self.assessbot_intake_token,) if self.assessbot_intake_token else ()), *bases)
 
 
 def _secret_values(values: Credentials | Settings) -> tuple[str, ...]:
@@ -238,6 +288,37 @@ def load_database_url(env_file: str | Path | None = ".env") -> str:
         return DatabaseSettings(_env_file=env_file).database_url  # type: ignore[call-arg]
     except ValidationError as exc:
         raise SettingsError(describe(exc)) from None
+
+
+class CommandSettings(DatabaseSettings):
+    """What `assessbot jobs`, `export` and `forms` read besides the database: the time zone, the rubric and the
+    form mapping (no credentials)."""
+
+    assessbot_timezone: str = "Asia/Shanghai"
+    assessbot_rubric: Path = ROOT / "config" / "rubric.toml"
+    assessbot_forms: Path = ROOT / "config" / "forms.toml"
+
+    @field_validator("assessbot_timezone")
+    @classmethod
+    def _zone_is_known(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone (write one like Asia/Shanghai)") from None
+        return value
+
+
+def command_settings_for(command: str) -> CommandSettings | None:
+    """The settings of an operator's command, or None after saying on stderr what is wrong with them."""
+    import sys
+
+    try:
+        return CommandSettings(_env_file=".env")  # type: ignore[call-arg]
+    except ValidationError as exc:
+        print(f"assessbot {command}: the configuration has problems:\n{describe(exc)}", file=sys.stderr)
+        return None
 
 
 def database_url_for(command: str) -> str | None:

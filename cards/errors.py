@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.assessment import FieldError
 from cards.elements import Element, button, card, fit, header, note, text, user_text
+from cards.reminder import Interview, about, subtitle
 
 MAX_ERRORS_SHOWN = 30
 _LIMITS = (600, 300, 150, 60)  # characters of each message that quotes typed text, fullest first
@@ -14,7 +15,7 @@ _LIMITS = (600, 300, 150, 60)  # characters of each message that quotes typed te
 def error_line(error: FieldError, limit: int) -> Element:
     """One wrong value in red, both languages, with the suggestion when the message does not already ask."""
     zh, en = error.zh, error.en
-    if error.suggestion and "did you mean" not in en:
+    if error.suggestion and "did you mean" not in en.casefold():
         zh += f"（是否想输入“{error.suggestion}”？）"
         en += f" (did you mean '{error.suggestion}'?)"
     return text(user_text(zh, limit), user_text(en, limit), size="notation", color="red")
@@ -37,14 +38,18 @@ def problem_card(zh: str, en: str, *, usage_zh: str | None = None, usage_en: str
     return fit(build, len(_LIMITS))
 
 
-def invalid_card(assessment_id: str, errors: Sequence[FieldError], *, usage_zh: str | None = None,
-                 usage_en: str | None = None) -> dict:
-    """Values that do not fit the rubric, one line each; nothing was written."""
-    head = header("有些值不符合评分表", "Some values don't fit the rubric", "orange", assessment_id)
+def invalid_card(reference: str, errors: Sequence[FieldError], *, usage_zh: str | None = None,
+                 usage_en: str | None = None, interview: Interview | None = None) -> dict:
+    """Values that do not fit the rubric, one line each; nothing was written. For a scheduled interview it
+    leads with the candidate, job, round and time."""
+    head = header("有些值不符合评分表", "Some values don't fit the rubric", "orange",
+                  subtitle(interview) if interview else reference)
+    lead = about(interview) if interview else []
 
     def build(level: int) -> dict:
         limit = _LIMITS[level]
-        elements = [text("未写入任何内容，请修改后重新发送。", "Nothing was written; fix these values and send again.")]
+        elements = [*lead, text("未写入任何内容，请修改后重新发送。",
+                                "Nothing was written; fix these values and send again.")]
         elements += [error_line(e, limit) for e in errors[:MAX_ERRORS_SHOWN]]
         if len(errors) > MAX_ERRORS_SHOWN:
             more = len(errors) - MAX_ERRORS_SHOWN
@@ -54,11 +59,11 @@ def invalid_card(assessment_id: str, errors: Sequence[FieldError], *, usage_zh: 
     return fit(build, len(_LIMITS))
 
 
-def write_failed_card(assessment_id: str, *, code: int | None, msg: str, log_id: str | None, retryable: bool,
+def write_failed_card(reference: str, *, code: int | None, msg: str, log_id: str | None, retryable: bool,
                       retry_value: dict | None, advice: tuple[str, str] | None = None) -> dict:
     """Feishu refused or failed the write: what it said, what to do next (`advice` when the error table has
     words for it), and a Try again button only when `retry_value` is given (when trying again can help)."""
-    head = header("面评未能保存", "The assessment was not saved", "red", assessment_id)
+    head = header("面评未能保存", "The assessment was not saved", "red", reference)
     if advice is not None:
         advice_text = text(*advice)
     elif retryable:

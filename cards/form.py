@@ -1,5 +1,9 @@
 """The assessment form, prefilled with what is known or was entered, and its way back to RawFields.
 
+A Hire feedback form shows as it does in Hire: its name, its modules as sections, its required marks, each
+option in the reader's language; a question asked only on a condition says when; the form's computed score and
+the questions an external assessment cannot hold are named, never asked.
+
 Form container: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/form-container
 A submitted form arrives as `action.form_value` (strings, lists of strings for multi selects); `form_values_to_raw`
 turns it into the same RawFields a typed command produces, so both go through one validation and write.
@@ -19,7 +23,7 @@ from bot.assessment import (
     parse_conclusion,
     split_options,
 )
-from bot.rubric import Dimension, DimensionType, Rubric
+from bot.rubric import Dimension, DimensionType, Rubric, Section, Slot
 from cards.elements import Element, button, buttons, card, fit, header, note, plain, text, too_big_card, user_text
 from cards.errors import error_line
 from cards.reminder import Interview, about, small_print, subtitle
@@ -63,16 +67,20 @@ TOO_BIG = ("评分表太大，无法在一张飞书卡片中显示表单。请�
            "The rubric is too large for a Feishu card to show the form. Type the values instead, "
            "e.g. /assess {id} dimension=value …")
 _CONCLUSIONS = (Conclusion.FAIL, Conclusion.PASS, Conclusion.PENDING)
+_HOW = {"total": ("各项分数之和", "the sum of the scores"), "average": ("各项分数的平均", "the scores' average"),
+        "weighted": ("各项分数按权重的平均", "the scores' weighted average")}
 
 
-def form_card(assessment_id: str, rubric: Rubric, entered: RawFields, *, submit_value: dict,
+def form_card(reference: str, rubric: Rubric, entered: RawFields, *, submit_value: dict,
               errors: Sequence[FieldError] = (), interviewer_hint: str | None = None,
-              interview: Interview | None = None) -> dict:
+              interview: Interview | None = None, notice: tuple[str, str] | None = None) -> dict:
     """The form, every control prefilled from `entered`, with a red line after each field in `errors`; for a
-    scheduled interview it leads with the candidate, job, round and time, the id in small print."""
-    head = header("填写面评", "Fill in the assessment", "blue", subtitle(interview) if interview else assessment_id)
-    shown = user_text(assessment_id, 80, one_line=True)
-    lead = about(interview) if interview else []
+    scheduled interview it leads with the candidate, job, round and time, the id in small print; `notice`
+    (zh, en) is said above the fields."""
+    head = header("填写面评", "Fill in the assessment", "blue", subtitle(interview) if interview else reference)
+    shown = user_text(reference, 80, one_line=True)
+    lead = [*(about(interview) if interview else []),
+            *([text(*notice, size="notation", color="orange")] if notice else [])]
     tail = [small_print(interview)] if interview else []
     return fit(lambda level: card(head, [*lead, *_Form(rubric, entered, errors, interviewer_hint, submit_value,
                                                        _LIMITS[level]).elements(), *tail]), len(_LIMITS),
@@ -87,6 +95,8 @@ def form_values_to_raw(form_value: dict, rubric: Rubric) -> RawFields:
     """
     dimensions: list[tuple[str, str | tuple[str, ...]]] = []
     for dim in rubric.dimensions:
+        if dim.computed:
+            continue
         sent = form_value.get(_name(dim))
         value = _submitted(sent)
         if value is None and dim.type in (DimensionType.TEXT, DimensionType.MULTI) and _emptied(sent):
@@ -133,7 +143,7 @@ class _Form:
         self.rubric, self.submit_value, self.at = rubric, submit_value, limits
         self.entered: dict[str, str | tuple[str, ...]] = {}
         for word, value in entered.dimensions:
-            dim = rubric.find(word)
+            dim = rubric.find(word) or rubric.dimension(word)
             if dim is not None:
                 self.entered[dim.key] = value
         self.conclusion, self.content = entered.conclusion, entered.content
@@ -144,11 +154,19 @@ class _Form:
         self.count = len(errors)
 
     def elements(self) -> list[Element]:
-        inside = [*self.label("conclusion", "结论", "Conclusion", required=True), self.conclusion_select(),
-                  *self.error_lines("conclusion")]
-        for dim in self.rubric.dimensions:
+        rubric = self.rubric
+        said = rubric.conclusion
+        inside = [*self.label("conclusion", *_slot(said, "结论", "Conclusion"), required=True),
+                  self.conclusion_select(), *self.error_lines("conclusion")]
+        section = None
+        for dim in rubric.dimensions:
+            if dim.section != section and (heading := rubric.section_of(dim)) is not None:
+                inside += self.heading(heading)
+            section = dim.section
             inside += self.dimension(dim)
-        inside += [*self.label("content", "综合记录", "Overall comment"),
+        notes = rubric.notes
+        inside += [*self.label("content", *_slot(notes, "综合记录", "Overall comment"),
+                               required=bool(notes and notes.required)),
                    self.input("content", self.content, self.at.typed, multiline=True, cap=MAX_INPUT),
                    *self.error_lines("content"),
                    *self.label("username", "面试官姓名", "Interviewer name"),
@@ -157,7 +175,38 @@ class _Form:
                    buttons(button("提交", "Submit", self.submit_value, "primary", name="submit",
                                   form_action_type="submit"),
                            button("重置", "Reset", None, name="reset", form_action_type="reset"))]
-        return [*self.summary(), {"tag": "form", "name": FORM_NAME, "elements": inside}]
+        return [*self.about(), *self.summary(), {"tag": "form", "name": FORM_NAME, "elements": inside},
+                *self.left_out()]
+
+    def about(self) -> list[Element]:
+        """Which Hire form this is, and its version (the local rubric goes unnamed)."""
+        rubric = self.rubric
+        if not rubric.hire:
+            return []
+        name, name_en = (user_text(n, self.at.title * 2, one_line=True) for n in (rubric.name, rubric.label_en))
+        version = f"（第 {rubric.version} 版）" if rubric.version else ""
+        version_en = f" (version {rubric.version})" if rubric.version else ""
+        return [note(f"评价表：{name}{version}", f"Feedback form: {name_en}{version_en}")]
+
+    def left_out(self) -> list[Element]:
+        """The form's questions an external assessment cannot hold: named, so nobody wonders where they went."""
+        if not self.rubric.unsupported:
+            return []
+        names = user_text("、".join(self.rubric.unsupported), self.at.title * 3, one_line=True)
+        names_en = user_text(", ".join(self.rubric.unsupported), self.at.title * 3, one_line=True)
+        return [note(f"外部面评无法记录以下题目，未列出：{names}",
+                     f"Not listed (an external assessment cannot hold them): {names_en}")]
+
+    def heading(self, section: Section) -> list[Element]:
+        """A module of the form, as a heading; its description when there is room."""
+        at = self.at
+        title = user_text(section.title, at.title, one_line=True)
+        title_en = user_text(section.title_en or section.title, at.title, one_line=True)
+        shown = [text(title, title_en, size="heading")]
+        if section.description and at.description and at.own_line:
+            shown.append(note(user_text(section.description, at.description),
+                              user_text(section.description_en or section.description, at.description)))
+        return shown
 
     def summary(self) -> list[Element]:
         if not self.count:
@@ -176,8 +225,14 @@ class _Form:
         return lines
 
     def label(self, field: str, zh: str, en: str, *, required: bool = False,
-              below: tuple[str, str] = ("", "")) -> list[Element]:
+              below: tuple[str, str] = ("", ""), when: tuple[str, str] | None = None) -> list[Element]:
         mark = " *" if required else ""
+        if when is not None:  # asked (and required) only on a condition: said, and never enforced by the card
+            limit = self.at.description or self.at.title * 2
+            said, said_en = user_text(when[0], limit, one_line=True), user_text(when[1], limit, one_line=True)
+            zh += f"{mark}（仅当{said}时{'必填' if required else '填写'}）"
+            en += f"{mark} (only when {said_en}{'; required then' if required else ''})"
+            mark = ""
         wrong = bool(self.errors[field]) and not self.at.error
         under_zh, under_en = ("\n" + b if b else "" for b in below)
         return [text(zh + mark + under_zh, en + mark + under_en, color="red" if wrong else None)]
@@ -196,49 +251,65 @@ class _Form:
         at = self.at
         described = user_text(dim.description, at.description) if dim.description and at.description else ""
         described_en = user_text(dim.description_shown_en or "", at.description) if described else ""
+        when = self.rubric.when(dim)
         shown = self.label(dim.key, user_text(dim.title, at.title, one_line=True),
-                           user_text(dim.label_en, at.title, one_line=True), required=dim.required,
-                           below=("", "") if at.own_line else (described, described_en))
+                           user_text(dim.label_en, at.title, one_line=True), required=dim.required and not dim.computed,
+                           below=("", "") if at.own_line else (described, described_en), when=when)
         if described and at.own_line:
             shown.append(note(described, described_en if dim.description_en else None))
+        if dim.computed:
+            how = _HOW.get(self.rubric.scoring or "", ("", ""))
+            shown.append(note(f"提交后由机器人按评价表计算（{how[0]}），无需填写。",
+                              f"Computed by the bot when you submit ({how[1]}); nothing to fill in."))
+            return shown
         raw = self.entered.get(dim.key)
         name = _name(dim)
         low, high = dim.min or 0, dim.max or 0
-        if dim.type is DimensionType.SCORE and at.score_selects and high - low + 1 <= MAX_SELECT:
+        required = dim.required and when is None  # a conditional question is checked when submitted, not here
+        if dim.by_option and (at.choice_selects or len(dim.options) <= 1):
+            options = [{"text": plain(*_choice(dim, o, at.option, score)), "value": o}
+                       for o, score in zip(dim.options, dim.scores, strict=True)]
+            shown.append(self.select(name, options, required=required, initial=_valid(dim, raw)))
+        elif dim.by_option:
+            shown.append(self.typed_choice(dim, raw, required))
+        elif dim.type is DimensionType.SCORE and at.score_selects and high - low + 1 <= MAX_SELECT:
             values = [str(n) for n in range(low, high + 1)]
             shown.append(self.select(name, [{"text": plain(v), "value": v} for v in values],
-                                     required=dim.required, initial=_valid(dim, raw)))
+                                     required=required, initial=_valid(dim, raw)))
         elif dim.type in (DimensionType.SINGLE, DimensionType.MULTI) and not at.choice_selects:
-            shown.append(self.typed_choice(dim, raw))
+            shown.append(self.typed_choice(dim, raw, required))
         elif dim.type is DimensionType.SINGLE:
-            options = [{"text": plain(user_text(o, at.option, one_line=True)), "value": o} for o in dim.options]
-            shown.append(self.select(name, options, required=dim.required, initial=_valid(dim, raw)))
+            options = [{"text": plain(*_choice(dim, o, at.option)), "value": o} for o in dim.options]
+            shown.append(self.select(name, options, required=required, initial=_valid(dim, raw)))
         elif dim.type is DimensionType.MULTI:
-            multi: Element = {"tag": "multi_select_static", "name": name, "required": dim.required, "width": "fill"}
+            multi: Element = {"tag": "multi_select_static", "name": name, "required": required, "width": "fill"}
             if at.placeholders:
                 multi["placeholder"] = plain("请选择（可多选）", "Choose any")
-            multi["options"] = [{"text": plain(user_text(o, at.option, one_line=True)), "value": o}
-                                for o in dim.options]
-            multi["selected_values"] = [o for o in dict.fromkeys(split_options(raw)) if o in dim.options]
+            multi["options"] = [{"text": plain(*_choice(dim, o, at.option)), "value": o} for o in dim.options]
+            multi["selected_values"] = [o for o in dict.fromkeys(split_options(raw, dim.options)) if o in dim.options]
             shown.append(multi)
         else:
             value = raw if isinstance(raw, str) or raw is None else ",".join(raw)
             if dim.type is DimensionType.TEXT:
-                shown.append(self.input(name, value, at.typed, multiline=True, cap=MAX_INPUT, required=dim.required))
+                shown.append(self.input(name, value, at.typed, multiline=True, cap=MAX_INPUT, required=required))
             else:
                 hint = (f"{dim.min} 到 {dim.max} 的整数", f"A whole number from {dim.min} to {dim.max}")
                 # a typed score longer than this is not a score: cutting it loses nothing
                 cut = user_text(value, MAX_SCORE_TEXT, one_line=True) if value else None
-                shown.append(self.input(name, cut, MAX_SCORE_TEXT, cap=MAX_SCORE_TEXT, required=dim.required,
+                shown.append(self.input(name, cut, MAX_SCORE_TEXT, cap=MAX_SCORE_TEXT, required=required,
                                         placeholder=hint))
         return [*shown, *self.error_lines(dim.key)]
 
-    def typed_choice(self, dim: Dimension, raw: str | tuple[str, ...] | None) -> Element:
+    def typed_choice(self, dim: Dimension, raw: str | tuple[str, ...] | None, required: bool) -> Element:
         """A single or multi choice typed into an input (one element instead of one per option)."""
-        listed = user_text(" / ".join(dim.options), MAX_PLACEHOLDER, one_line=True)
+        labels = [o if not dim.by_option else f"{o}（{s}）" for o, s in zip(dim.options, dim.scores or dim.options,
+                                                                         strict=True)]
+        listed = user_text(" / ".join(labels), MAX_PLACEHOLDER, one_line=True)
+        if raw is not None and dim.by_option:
+            raw = _valid(dim, raw)
         value = None if raw is None else raw if isinstance(raw, str) else ",".join(raw)
         cut = user_text(value, MAX_INPUT, one_line=True) if value else None
-        return self.input(_name(dim), cut, MAX_INPUT, cap=MAX_INPUT, required=dim.required, placeholder=(listed, None))
+        return self.input(_name(dim), cut, MAX_INPUT, cap=MAX_INPUT, required=required, placeholder=(listed, None))
 
     def select(self, name: str, options: list[dict], *, required: bool, initial: str | None,
                placeholder: tuple[str, str] = ("请选择", "Choose one")) -> Element:
@@ -278,4 +349,22 @@ def _valid(dim: Dimension, raw: str | tuple[str, ...] | None) -> str | None:
         value = check_value(dim, raw)
     except InvalidFields:
         return None
+    if dim.by_option and isinstance(value, int):
+        return dim.score_label(value)
     return None if value is None else str(value)
+
+
+def _choice(dim: Dimension, option: str, limit: int, score: int | None = None) -> tuple[str, str | None]:
+    """An option as a select shows it (zh, en): its label in each language (one label: the same in every
+    language), a score picked by option with its score."""
+    zh, en = user_text(option, limit, one_line=True), user_text(dim.option_en(option), limit, one_line=True)
+    if score is not None:
+        return f"{zh}（{score}）", f"{en} ({score})"
+    return zh, en if dim.options_en else None
+
+
+def _slot(slot: Slot | None, zh: str, en: str) -> tuple[str, str]:
+    """A field's label as the form names it (its conclusion, its notes), else the bot's own words."""
+    if slot is None:
+        return zh, en
+    return user_text(slot.title, 40, one_line=True), user_text(slot.title_en or slot.title, 40, one_line=True)

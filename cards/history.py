@@ -10,10 +10,17 @@ from cards.elements import Element, card, fit, header, note, text, user_text, wh
 from cards.reminder import Interview, about, small_print, subtitle
 
 MAX_SHOWN = 40
-_ACTIONS = {"write": ("保存", "save"), "assess": ("面评", "assess"), "form": ("打开表单", "open form"),
-            "edit": ("修改", "edit"), "transfer": ("转交", "hand over"), "history": ("查看记录", "view history")}
-_RESULTS = {"ok": ("成功", "ok"), "failed": ("失败", "failed"), "denied": ("无权限", "denied"),
-            "pending": ("处理中", "pending")}
+# what each action is, as (zh, en) for "did it" and for "to do it" (refused or failed)
+_DONE = {"write": ("保存了面评", "saved the assessment"), "assess": ("提交了面评", "submitted the assessment"),
+         "form": ("打开了表单", "opened the form"), "edit": ("修改了面评", "edited the assessment"),
+         "transfer": ("转交了面评", "handed the assessment over"), "history": ("查看了记录", "viewed the history"),
+         "not_mine": ("表示这不是自己的面试", "said it was not their interview"),
+         "remind": ("处理了提醒", "answered a reminder")}
+_TRIED = {"write": ("保存面评", "save the assessment"), "assess": ("提交面评", "submit the assessment"),
+          "form": ("打开表单", "open the form"), "edit": ("修改面评", "edit the assessment"),
+          "transfer": ("转交面评", "hand the assessment over"), "history": ("查看记录", "view the history"),
+          "not_mine": ("标记为不是自己的面试", "mark it as not their interview"),
+          "remind": ("处理提醒", "answer a reminder")}
 # characters of (changes, names) and how many entries, fullest first
 # (0 changes: the rows alone, without their details)
 _LIMITS = ((600, 60, MAX_SHOWN), (200, 40, MAX_SHOWN), (80, 24, MAX_SHOWN), (30, 16, MAX_SHOWN), (16, 10, MAX_SHOWN),
@@ -32,12 +39,12 @@ class HistoryEntry:
     log_id: str | None = None
 
 
-def history_card(assessment_id: str, entries: Sequence[HistoryEntry], *, owner: str | None,
+def history_card(reference: str, entries: Sequence[HistoryEntry], *, owner: str | None,
                  unchanged: int = 0, interview: Interview | None = None) -> dict:
     """The newest entries first, at most 40, saying how many older ones (and saves that changed nothing, folded
     away by the caller) are not shown; for a scheduled interview it leads with the candidate, job, round and
     time, the id in small print."""
-    head = header("面评记录", "Assessment history", "blue", subtitle(interview) if interview else assessment_id)
+    head = header("面评记录", "Assessment history", "blue", subtitle(interview) if interview else reference)
     newest = sorted(entries, key=lambda e: e.at, reverse=True)
 
     def build(level: int) -> dict:
@@ -64,19 +71,28 @@ def history_card(assessment_id: str, entries: Sequence[HistoryEntry], *, owner: 
 
 
 def _entry(entry: HistoryEntry, changes: int, names: int) -> list[Element]:
+    """One entry as a sentence (when, who, what), what it changed below in the form's order; Feishu's log id only
+    where something went wrong (what support asks for)."""
     actor = user_text(entry.actor, names, one_line=True)
     action = user_text(entry.action, names, one_line=True)
     result = user_text(entry.result, names, one_line=True)
-    action_zh, action_en = _ACTIONS.get(entry.action, (action, action))
-    result_zh, result_en = _RESULTS.get(entry.result, (result, result))
+    done_zh, done_en = _DONE.get(entry.action, (action, action))
+    tried_zh, tried_en = _TRIED.get(entry.action, (action, action))
+    said_zh, said_en = {
+        "ok": (f"{actor} {done_zh}", f"{actor} {done_en}"),
+        "failed": (f"{actor} {tried_zh}未成功", f"{actor} tried to {tried_en}; it failed"),
+        "denied": (f"{actor} 无权{tried_zh}", f"{actor} was not allowed to {tried_en}"),
+        "retry": (f"{tried_zh}未成功，自动重试中", f"Could not {tried_en} yet; trying again"),
+        "pending": (f"{actor} {tried_zh}（处理中）", f"{actor} is waiting to {tried_en}"),
+    }.get(entry.result, (f"{actor} {tried_zh}：{result}", f"{actor} {tried_en}: {result}"))
     stamp = when(entry.at)
-    line = text(f"{stamp} · {actor} · {action_zh} · {result_zh}", f"{stamp} · {actor} · {action_en} · {result_en}",
+    line = text(f"{stamp} · {said_zh}", f"{stamp} · {said_en}",
                 color="red" if entry.result in ("failed", "denied") else None)
     zh = [user_text(c[0], changes) for c in entry.changes]
     en = [user_text(c[1], changes) for c in entry.changes]
-    if entry.log_id:
-        shown = "log_id: " + user_text(entry.log_id, 100, one_line=True)
-        zh, en = [*zh, shown], [*en, shown]
+    if entry.log_id and entry.result != "ok":
+        shown = user_text(entry.log_id, 100, one_line=True)
+        zh, en = [*zh, f"飞书日志 ID：{shown}"], [*en, f"Feishu log id: {shown}"]
     if not zh or not changes:
         return [line]
     return [line, note(user_text("\n".join(zh), changes * 2), user_text("\n".join(en), changes * 2))]

@@ -53,10 +53,14 @@ def delayed_update_body(card: dict, token: str) -> dict:
     return {"token": token, "card": card}
 
 
-def callback_answer(card: dict, toast: dict | None = None) -> dict:
-    """The answer to a card callback that replaces the card: https://open.feishu.cn/document/feishu-cards/card-callback-communication"""
+def callback_answer(card: dict | None = None, toast: dict | None = None) -> dict:
+    """A card callback's answer: a toast, a card that replaces the clicked one, or both.
+
+    https://open.feishu.cn/document/feishu-cards/card-callback-communication
+    """
     answer: dict = {"toast": toast} if toast is not None else {}
-    answer["card"] = {"type": "raw", "data": card}
+    if card is not None:
+        answer["card"] = {"type": "raw", "data": card}
     return answer
 
 

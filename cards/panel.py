@@ -36,10 +36,15 @@ def _name(seat: Seat, limit: int = 24) -> str:
     return user_text(seat.name, limit, one_line=True)
 
 
+def _job(panel: Panel) -> str | None:
+    """The header's subtitle: the job (its title already names the candidate)."""
+    return user_text(panel.position, 60, one_line=True) if panel.position else None
+
+
 def _about(panel: Panel) -> Element:
     candidate = user_text(panel.candidate, 60, one_line=True)
-    job = user_text(panel.job, 60, one_line=True) if panel.job else "—"
-    return text(f"候选人：{candidate}\n职位：{job}", f"Candidate: {candidate}\nJob: {job}")
+    position = user_text(panel.position, 60, one_line=True) if panel.position else "—"
+    return text(f"候选人：{candidate}\n职位：{position}", f"Candidate: {candidate}\nJob: {position}")
 
 
 def _status(seat: Seat, now: float, zone: tzinfo) -> tuple[str, str, str | None]:
@@ -52,6 +57,10 @@ def _status(seat: Seat, now: float, zone: tzinfo) -> tuple[str, str, str | None]
             return f"已提交 {at}", f"submitted {at}", "green"
         return f"已提交 {at} · 结论：{conclusion.zh}", f"submitted {at} · {conclusion.en}", "green"
     if state == "stopped":
+        if seat.stopped == "withdrawn":
+            return "已撤回（不再参加这场面试）", "withdrawn from the interview", "grey"
+        if seat.stopped == "cancelled":
+            return "面试已取消", "interview cancelled", "grey"
         return "表示不是自己的面试", "said it was not their interview", "grey"
     at = when(datetime.fromtimestamp(seat.end, zone))
     if state == "due":
@@ -66,9 +75,9 @@ def progress_card(panel: Panel, *, now: float, zone: tzinfo, nudge: dict | None,
     template = "green" if panel.complete else "orange" if due else "blue"
     head = header(f"面试进度：{user_text(panel.candidate, 40, one_line=True)}",
                   f"Panel progress: {user_text(panel.candidate, 40, one_line=True)}", template,
-                  " · ".join(p for p in (panel.candidate, panel.job) if p))
+                  _job(panel))
     count = len(panel.seats)
-    elements: list[Element] = [_about(panel), md(f"**已提交 {panel.submitted}/{count}**",
+    elements: list[Element] = [md(f"**已提交 {panel.submitted}/{count}**",
                                                  f"**Submitted {panel.submitted} of {count}**")]
     for seat in panel.seats:
         zh, en, color = _status(seat, now, zone)
@@ -116,8 +125,7 @@ def summary_card(panel: Panel, summary: Summary, *, page: int, zone: tzinfo, sha
     """
     head = header(f"校准汇总：{user_text(panel.candidate, 40, one_line=True)}",
                   f"Calibration summary: {user_text(panel.candidate, 40, one_line=True)}",
-                  "red" if summary.mixed or summary.splits else "green",
-                  " · ".join(p for p in (panel.candidate, panel.job) if p))
+                  "red" if summary.mixed or summary.splits else "green", _job(panel))
     for per_page in _PAGES:
         for preview in _PREVIEW:
             built = _summary(head, panel, summary, page, per_page, preview, zone, share, comment, turn)
@@ -135,7 +143,7 @@ def _summary(head: dict, panel: Panel, summary: Summary, page: int, per_page: in
     elements: list[Element] = []
     if preview < _PREVIEW[0]:
         elements.append(note(*SHORTENED))
-    elements += [_about(panel), *_tally(panel, summary)]
+    elements += _tally(panel, summary)
     if summary.splits:
         names = "、".join(r.title for r in summary.splits)
         names_en = ", ".join(r.title_en for r in summary.splits)
@@ -145,7 +153,7 @@ def _summary(head: dict, panel: Panel, summary: Summary, page: int, per_page: in
     if pages > 1:
         elements.append(note(f"第 {page + 1}/{pages} 页：维度较多，分页显示。",
                              f"Page {page + 1} of {pages}: too many dimensions for one card."))
-    names = [_name(s, 12) for s in panel.seats]
+    names = [_name(s) for s in panel.seats]
     for row in shown:
         mark = f" ⚠ 相差 {row.spread}" if row.split else ""
         mark_en = f" ⚠ {row.spread} apart" if row.split else ""
@@ -164,7 +172,8 @@ def _summary(head: dict, panel: Panel, summary: Summary, page: int, per_page: in
         elements += [hr(), md("**评语**", "**Comments**")]
         for seat, said in summary.comments:
             folded = user_text(said, preview, one_line=True) if preview else ""
-            elements.append(text(_name(seat) + (f"：{folded}" if folded else "")))
+            elements.append(text(_name(seat) + (f"：{folded}" if folded else ""),
+                                 _name(seat) + (f": {folded}" if folded else "")))
             elements.append(button("查看全文", "Read in full", comment(seat)))
     elements.append(hr())
     if panel.state.shared_at is not None:
@@ -181,7 +190,7 @@ def _summary(head: dict, panel: Panel, summary: Summary, page: int, per_page: in
 def comment_card(panel: Panel, seat: Seat, said: str) -> dict:
     """One interviewer's comments in full (as much as a card holds)."""
     head = header(f"评语：{_name(seat)}", f"Comments: {_name(seat)}", "blue",
-                  " · ".join(p for p in (panel.candidate, panel.job) if p))
+                  " · ".join(p for p in (panel.candidate, panel.position) if p))
     for limit in (8000, 4000, 1000):
         built = card(head, [_about(panel), text(user_text(said, limit))])
         if fits(built):
@@ -200,7 +209,7 @@ def panels_card(panels: Sequence[Panel], *, now: float, open_value: Callable[[Pa
         elements = [] if panels else elements
         for panel in shown:
             due = len(panel.due(now))
-            what = " · ".join(user_text(p, 40, one_line=True) for p in (panel.candidate, panel.job) if p)
+            what = " · ".join(user_text(p, 40, one_line=True) for p in (panel.candidate, panel.position) if p)
             elements += [text(what), note(f"已提交 {panel.submitted}/{len(panel.seats)} · 待提交 {due}",
                                           f"{panel.submitted} of {len(panel.seats)} submitted · {due} due"),
                          button("查看汇总", "Open summary", open_value(panel))]

@@ -18,21 +18,43 @@ _LIMITS = (40, 20, 10)  # interviews listed in full, fullest first; the rest are
 class Interview:
     """One interview as an interviewer's cards show it."""
 
-    key: str  # the assessment the form writes
+    key: str  # the bot's key of the assessment the form writes
     assignment: int
     candidate: str
-    job: str | None
+    position: str | None
     round: str | None
     start: datetime
     end: datetime
     submitted: datetime | None = None
     interview_id: str = ""  # Feishu Hire's external interview
-    assessment_id: str | None = None  # Feishu's id of the assessment, once it exists
+    feishu_assessment_id: str | None = None  # Feishu's id of the assessment, once it exists
+    form: tuple[str, str] | None = None  # the Hire feedback form it uses (zh, en), where a card names it
 
     @property
     def reference(self) -> str:
         """The id a person could quote: Feishu's assessment id, or the interview's until it exists."""
-        return self.assessment_id or self.interview_id or self.key
+        return self.feishu_assessment_id or self.interview_id or self.key
+
+
+def not_mine_question_card(interview: Interview, *, sure: dict, fill: dict, later: dict) -> dict:
+    """"Not my interview" asked once more: the recruiter would be told and the reminders stop."""
+    head = header("不是你的面试？", "Not your interview?", "orange", subtitle(interview))
+    said = text("确认后，招聘负责人会收到通知，这场面试不再提醒你。",
+                "If you confirm, the recruiter is told and you get no more reminders for this interview.")
+    elements = [*about(interview), said,
+                buttons(button("确认不是我的", "Yes, not mine", sure, "danger"),
+                        button("填写反馈", "Fill in feedback", fill, "primary"),
+                        button("稍后提醒", "Remind me later", later)),
+                small_print(interview)]
+    return card(head, elements)
+
+
+def not_mine_done_card(interview: Interview) -> dict:
+    """Confirmed: whose interview it was, and that the recruiter knows."""
+    head = header("已记录：不是你的面试", "Noted: not your interview", "grey", subtitle(interview))
+    said = text("招聘负责人已收到通知，不会再提醒你。如有误，请联系招聘负责人。",
+                "The recruiter has been told; no more reminders. If this was a mistake, tell the recruiter.")
+    return card(head, [*about(interview), said, small_print(interview)])
 
 
 def reminder_card(interview: Interview, *, fill: dict, later: dict, not_mine: dict) -> dict:
@@ -97,27 +119,30 @@ def _name(interview: Interview) -> str:
 
 def subtitle(interview: Interview) -> str:
     """Candidate · job · round, for a card's header."""
-    return " · ".join(p for p in (interview.candidate, interview.job, interview.round) if p)
+    return " · ".join(p for p in (interview.candidate, interview.position, interview.round) if p)
 
 
 def about(interview: Interview) -> list[Element]:
     """Who, for what, which round and when: the lines a card about an interview leads with."""
     zh = [f"候选人：{_name(interview)}"]
     en = [f"Candidate: {_name(interview)}"]
-    if interview.job:
-        zh.append(f"职位：{user_text(interview.job, 60, one_line=True)}")
-        en.append(f"Job: {user_text(interview.job, 60, one_line=True)}")
+    if interview.position:
+        zh.append(f"职位：{user_text(interview.position, 60, one_line=True)}")
+        en.append(f"Job: {user_text(interview.position, 60, one_line=True)}")
     if interview.round:
         zh.append(f"轮次：{user_text(interview.round, 40, one_line=True)}")
         en.append(f"Round: {user_text(interview.round, 40, one_line=True)}")
     zh.append(f"时间：{when(interview.start)} – {interview.end:%H:%M}")
     en.append(f"Time: {when(interview.start)} – {interview.end:%H:%M}")
+    if interview.form is not None:
+        zh.append(f"评价表：{user_text(interview.form[0], 60, one_line=True)}")
+        en.append(f"Feedback form: {user_text(interview.form[1], 60, one_line=True)}")
     return [text("\n".join(zh), "\n".join(en))]
 
 
 def _line(item: Interview, now: datetime) -> list[Element]:
     """One interview in a list: who, what, when, and how long ago it ended (or when it starts)."""
-    what = " · ".join(user_text(p, 40, one_line=True) for p in (item.candidate, item.job, item.round) if p)
+    what = " · ".join(user_text(p, 40, one_line=True) for p in (item.candidate, item.position, item.round) if p)
     if item.submitted is not None:
         zh, en = f"已提交 {when(item.submitted)}", f"submitted {when(item.submitted)}"
     elif item.end <= now:
@@ -142,7 +167,7 @@ def _ago(delta, lang: str) -> str:  # type: ignore[no-untyped-def]
 def small_print(interview: Interview) -> Element:
     """The id a person could quote, in small print under a card about people."""
     shown = user_text(interview.reference, 80, one_line=True)
-    if interview.assessment_id:
+    if interview.feishu_assessment_id:
         return note(f"面评 {shown}", f"Assessment {shown}")
     return note(f"面试 {shown}", f"Interview {shown}")
 

@@ -13,6 +13,8 @@ from tests.support.feishu_http import FeishuHttp
 from tests.support.ids import ENCRYPT_KEY, TOKEN, make_settings
 from tests.support.push import Push
 
+pytest_plugins = ("tests.support.skips", "tests.support.processguard")  # why skipped; processes: system only
+
 
 @pytest.fixture(params=database_urls())
 def database_url(request, tmp_path) -> str:
@@ -46,9 +48,13 @@ def settings(database_url) -> Settings:
     return make_settings(database_url)
 
 
-# Strings that must never reach a log line: the secrets, tenant tokens, and feedback text the tests type.
+# Strings that must never reach a log line: the secrets, tenant tokens, and feedback text the tests type; the
+# intake token and a followed Bitable's base token (tests/test_intake_api.py, tests/test_schedule_bitable.py); raw
+# cells of the schedule files sent in chat (tests/test_schedule_chat.py: a start time as the file writes it, the
+# round and the position) and of the hostile files the fuzz tests send.
 NEVER_LOGGED = ("app-secret-value", ENCRYPT_KEY, TOKEN, "t-testtoken", "Bearer ", "c-callbacktoken", "clear thinker",
-                "思路清晰", "Asked good questions", "Alice Zhang")
+                "思路清晰", "Asked good questions", "Alice Zhang", "intake-token-0123456789abcdef",
+                "bascnAbCdEfGhIjKlMnOpQrStUv", "2026-12-07 10:00", "技术一面", "后端工程师", "=HYPERLINK(")
 
 
 @pytest.fixture

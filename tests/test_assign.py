@@ -4,18 +4,18 @@ the message's acknowledgement."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.commands import registry
 from bot.commands.base import CommandProblem
+from bot.contract import Remind
 from bot.store.schedule import external_id
 from cards.errors import denied_card, problem_card
 from cards.notice import text_card
-from tests.support.ids import ADMIN, ALICE, BOB, make_settings
+from tests.support.ids import ADMIN, ALICE, BOB, SHANGHAI, make_settings
+from tests.support.jobs import pending_work
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 INTERVIEW = "7412358746023518273"
 BOB_MENTION = [{"key": "@_user_2", "id": {"open_id": BOB}, "name": "Bob"}]
 
@@ -37,13 +37,13 @@ def test_an_admin_assigns_an_interviewer_and_the_reminder_is_planned(push, ctx, 
     push.message(f'/assign {INTERVIEW} @_user_2 candidate=张伟 end=2026-12-07 15:00 job="Backend Engineer" '
                  "round=技术一面", sender=ADMIN, mentions=BOB_MENTION)
     (assignment,) = ctx.store.assignments_of(BOB)
-    assert (assignment.interview_id, assignment.candidate, assignment.job, assignment.round) == (
+    assert (assignment.interview_id, assignment.candidate, assignment.position, assignment.round) == (
         INTERVIEW, "张伟", "Backend Engineer", "技术一面")
     assert (assignment.start_at, assignment.end_at) == (at("2026-12-07 14:00"), at("2026-12-07 15:00"))
     assert assignment.key == external_id(INTERVIEW, BOB) and ctx.store.owner_of(assignment.key) == BOB
     assert assignment.remind_at == at("2026-12-07 16:00")  # an hour after the end, a Monday afternoon
     reminders = [ctx.store.job(n) for n in range(1, 4) if (ctx.store.job(n) or {}).get("kind") == "remind"]
-    assert [job["payload"] for job in reminders] == [{"assignment": assignment.id, "at": at("2026-12-07 16:00")}]
+    assert [job["payload"] for job in reminders] == [Remind(assignment=assignment.id, at=at("2026-12-07 16:00"))]
     ctx.runner.drain()
     assert cards(feishu_http) == [text_card(
         "已安排：张伟（Backend Engineer · 技术一面），2026-12-07 14:00–15:00。"
@@ -81,11 +81,12 @@ def test_someone_who_is_not_an_admin_is_refused_and_audited(push, ctx, feishu_ht
     push.message(f"/assign {INTERVIEW} @_user_2 candidate=张伟 end=2026-12-07 15:00", sender=ALICE,
                  mentions=BOB_MENTION)
     ctx.runner.drain()
-    assert ctx.store.assignments_of(BOB) == [] and ctx.store.jobs_by_status() == {"done": 1}
-    assert cards(feishu_http) == [denied_card("只有管理员可以安排面试官。",
-                                              "Only an administrator can assign interviewers.")]
+    assert ctx.store.assignments_of(BOB) == [] and pending_work(ctx.store) == {"done": 1}
+    assert cards(feishu_http) == [denied_card("只有管理员和负责排期的人可以安排面试官。请联系管理员。",
+                                              "Only administrators and the people who schedule interviews can "
+                                              "assign interviewers. Ask an administrator.")]
     assert [(e.actor, e.action, e.result, e.detail) for e in ctx.store.history(actor=ALICE)] == [
-        (ALICE, "assign", "denied", {"reason": "not an admin", "via": "message"})]
+        (ALICE, "assign", "denied", {"reason": "not a scheduler", "via": "message"})]
 
 
 def test_fields_that_cannot_be_used_are_named(push, ctx, feishu_http):

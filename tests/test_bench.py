@@ -9,8 +9,10 @@ from benchmarks.scenarios import main
 pytestmark = pytest.mark.system  # starts processes
 
 RATES = ("50/s", "200/s", "saturation")
-ROWS = (*(f"floor: signature + INSERT @ {rate}" for rate in RATES), *(f"ack @ {rate}" for rate in RATES),
-        *(f"ack, job runner in its own process (`assessbot worker`) @ {rate}" for rate in RATES),
+WORKER = "ack, job runner in its own process (`assessbot worker`)"
+ROWS = (*(f"floor: signature + INSERT @ {rate}" for rate in RATES),
+        *(row for rate in RATES for row in (f"ack @ {rate}", f"ack, CPU per ack @ {rate}")),
+        *(row for rate in RATES for row in (f"{WORKER} @ {rate}", f"{WORKER}, CPU per ack @ {rate}")),
         *(f"ack, Open API answering in 5 s @ {rate}" for rate in RATES),
         "form submit → confirmation card", "backlog drain (25 queued writes)",
         "ack, 10,000 dedup records and 1,000 finished jobs stored @ 50/s",

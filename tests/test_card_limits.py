@@ -23,9 +23,9 @@ from cards.errors import invalid_card, problem_card, write_failed_card
 from cards.form import form_card, form_values_to_raw
 from cards.help import help_card
 from cards.history import HistoryEntry, history_card
+from tests.support.ids import AID
 from tests.support.rubrics import thirty_dimensions
 
-AID = "6930815272790114324"
 AT = datetime(2024, 5, 1, 6, 30, tzinfo=UTC)
 SUBMIT = {"do": "submit", "id": AID, "nonce": "n1"}
 UUID = "u" * 50

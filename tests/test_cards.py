@@ -6,12 +6,11 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.assessment import Assessment, Conclusion, FieldError, InvalidFields, RawFields, validate
-from bot.rubric import Rubric, load, parse
+from bot.rubric import DimensionType, Rubric, load, parse
 from bot.sandbox.cardcheck import count_components, problems
 from cards.confirmation import confirmation_card, saving_card
 from cards.elements import SHORTENED, note, toast, user_text, when
@@ -20,12 +19,11 @@ from cards.form import form_card, form_values_to_raw
 from cards.help import help_card
 from cards.history import HistoryEntry, history_card
 from cards.notice import group_notice_card, text_card
+from tests.support.ids import AID, SHANGHAI
 from tests.support.rubrics import thirty_dimensions as huge_rubric
 
 ROOT = Path(__file__).parents[1]
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 AT = datetime(2024, 5, 1, 14, 30, tzinfo=SHANGHAI)
-AID = "6930815272790114324"
 
 SMALL = parse({"dimensions": [
     {"key": "coding", "title": "编码能力", "title_en": "Coding", "type": "score", "min": 1, "max": 5,
@@ -256,7 +254,9 @@ def test_form_prefills_every_control_from_what_was_entered() -> None:
     assert got["dim_strengths"] == {
         "tag": "multi_select_static", "name": "dim_strengths", "required": False, "width": "fill",
         "placeholder": plain("请选择（可多选）", "Choose any"),
-        "options": [{"text": plain(o), "value": o} for o in ("算法", "工程质量", "架构", "业务理解", "学习能力")],
+        "options": [{"text": plain(o, en), "value": o} for o, en in (
+            ("算法", "Algorithms"), ("工程质量", "Engineering quality"), ("架构", "Architecture"),
+            ("业务理解", "Business sense"), ("学习能力", "Learning ability"))],
         "selected_values": ["算法", "架构"],
     }
     assert got["dim_notes"] == {
@@ -579,23 +579,24 @@ def test_help_card_for_the_default_and_a_huge_rubric_is_valid() -> None:
 
 
 def test_history_card_lists_newest_first_with_changes() -> None:
-    """Entries are sorted newest first; failures are red; changes and the log id follow each line."""
+    """Entries are sentences, newest first; failures are red with Feishu's log id; a success's changes follow it
+    without one."""
     older = HistoryEntry(at=AT, actor="张三", action="write", result="ok",
                          changes=(("结论：待定 → 通过", "Conclusion: Pending → Pass"),
                                   ("综合记录：已修改", "Overall comment: changed")), log_id="log1")
-    newer = HistoryEntry(at=AT + timedelta(hours=1), actor="李四", action="write", result="failed")
+    newer = HistoryEntry(at=AT + timedelta(hours=1), actor="李四", action="write", result="failed", log_id="log2")
     card = history_card(AID, [older, newer], owner="王五")
     assert problems(card) == []
     assert card["header"] == {"title": plain("面评记录", "Assessment history"), "template": "blue",
                               "subtitle": plain(AID)}
     assert card["body"]["elements"] == [
         grey("负责人：王五", "Owner: 王五"),
-        div("2024-05-01 15:30 CST (UTC+08:00) · 李四 · 保存 · 失败",
-            "2024-05-01 15:30 CST (UTC+08:00) · 李四 · save · failed", text_color="red"),
-        div("2024-05-01 14:30 CST (UTC+08:00) · 张三 · 保存 · 成功",
-            "2024-05-01 14:30 CST (UTC+08:00) · 张三 · save · ok"),
-        grey("结论：待定 → 通过\n综合记录：已修改\nlog_id: log1",
-             "Conclusion: Pending → Pass\nOverall comment: changed\nlog_id: log1"),
+        div("2024-05-01 15:30 CST (UTC+08:00) · 李四 保存面评未成功",
+            "2024-05-01 15:30 CST (UTC+08:00) · 李四 tried to save the assessment; it failed", text_color="red"),
+        grey("飞书日志 ID：log2", "Feishu log id: log2"),
+        div("2024-05-01 14:30 CST (UTC+08:00) · 张三 保存了面评",
+            "2024-05-01 14:30 CST (UTC+08:00) · 张三 saved the assessment"),
+        grey("结论：待定 → 通过\n综合记录：已修改", "Conclusion: Pending → Pass\nOverall comment: changed"),
     ]
 
 
@@ -645,3 +646,21 @@ def test_text_card_is_a_short_bilingual_message() -> None:
     assert card["header"] == {"title": plain("面评助手", "Assessment bot"), "template": "green"}
     assert card["body"]["elements"] == [div("已转交面评 123", "Assessment 123 handed over")]
     assert problems(card) == []
+
+
+def test_every_choice_of_the_shipped_rubric_reads_in_english():
+    """An English reader never meets a Chinese-only option: options_en, or options that read the same in both."""
+    for dim in DEFAULT.dimensions:
+        if dim.type in (DimensionType.SINGLE, DimensionType.MULTI):
+            english = [dim.option_en(o) for o in dim.options]
+            assert all(label.isascii() for label in english), (dim.key, english)
+
+
+def test_an_english_card_shows_english_options_and_the_chinese_one_is_sent():
+    from bot.assessment import RawFields, validate
+
+    strengths = DEFAULT.get("strengths")
+    assert [strengths.option_en(o) for o in strengths.options][:3] == ["Algorithms", "Engineering quality",
+                                                                       "Architecture"]
+    typed = validate(RawFields(dimensions=(("strengths", "Algorithms, Architecture"),)), DEFAULT)
+    assert typed.dimensions["strengths"] == ("算法", "架构")  # Feishu gets the form's own labels

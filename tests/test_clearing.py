@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from bot import auth
 from tests.support.cards import shown
+from tests.support.ids import AID, ALICE, SUCCESS
 
-AID = "6930815272790114324"
-ALICE = "ou_alice000000000000000000000000000"
-SUCCESS = (200, {"code": 0, "msg": "success", "data": {"external_interview_assessment": {"id": "x"}}})
 FORM = {"conclusion": "2", "dim_coding": "4", "dim_design": "3", "dim_notes": "Solid.", "content": "clear thinker"}
 
 

@@ -18,15 +18,17 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from benchmarks.crash.databases import postgres_database
-from bot.processes import Gunicorn, wait_until
 from bot.sandbox.openapi.process import OpenAPIProcess as OpenAPI
+from bot.sandbox.processes import Gunicorn, wait_until
 from tests.support import outage
+from tests.support.databases import NO_POSTGRES
 from tests.support.processes import bot_env, deliver, message
 from tests.support.tcpproxy import TcpProxy
 
 SERVER = os.environ.get("TEST_DATABASE_URL")
-needs_postgres = pytest.mark.skipif(not SERVER, reason="TEST_DATABASE_URL is not set (a PostgreSQL server)")
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")]
+needs_postgres = pytest.mark.skipif(not SERVER, reason=NO_POSTGRES)
+pytestmark = [pytest.mark.slow, pytest.mark.system,
+              pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")]
 OUTAGE = 10.0
 
 

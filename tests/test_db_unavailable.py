@@ -18,14 +18,14 @@ from sqlalchemy.engine import make_url
 from bot import auth, create_app
 from bot.actions import OpenForm
 from bot.jobs.runner import Runner
-from bot.store import NewJob, Store, Unavailable, errors, make_engine
+from bot.store import Store, Unavailable, errors, make_engine, misconfigured
 from cards.elements import toast
 from cards.form import form_card, form_values_to_raw
-from tests.support.databases import drop_everything
-from tests.support.ids import ALICE, SUCCESS, make_settings
+from tests.support.databases import drop_everything, needs_postgres
+from tests.support.ids import AID, ALICE, SUCCESS, make_settings
+from tests.support.jobs import send_job
 from tests.support.tcpproxy import TcpProxy
 
-AID = "6930815272790114324"
 FORM = {"conclusion": "2", "dim_coding": "4", "dim_design": "3", "dim_communication": "5", "dim_level": "P6",
         "dim_strengths": ["算法"], "content": "clear thinker", "username": "Alice Zhang"}
 NOT_SAVED = toast("error", "暂时无法保存你的提交，请稍后再试一次。",
@@ -209,13 +209,13 @@ class _Flaky:
 
 
 def _runner(store: Store, executor) -> Runner:
-    return Runner(store, {"probe": executor}, threads=0, rand=lambda low, high: 0.0)
+    return Runner(store, {"send": executor}, threads=0, rand=lambda low, high: 0.0)
 
 
 def test_a_job_whose_result_cannot_be_recorded_is_settled_once_the_database_returns(database_url):
     store = Store(database_url)
     try:
-        [job_id] = store.accept(["k"], [NewJob("probe", {})])
+        [job_id] = store.accept(["k"], [send_job()])
         executor = _Flaky(store, "finish", fail=3)
         assert _runner(store, executor).run_once() is True
         assert (store.job(job_id)["status"], executor.runs) == ("done", 1)
@@ -226,7 +226,7 @@ def test_a_job_whose_result_cannot_be_recorded_is_settled_once_the_database_retu
 def test_a_job_cut_short_by_the_database_is_handed_back_at_once_without_counting_an_attempt(database_url):
     store = Store(database_url)
     try:
-        [job_id] = store.accept(["k"], [NewJob("probe", {})])
+        [job_id] = store.accept(["k"], [send_job()])
         executor = _Flaky(store, "retry_later", fail=2, raise_in_run=True)
         runner = _runner(store, executor)
         assert runner.run_once() is True
@@ -241,8 +241,8 @@ def test_the_runner_loop_survives_an_outage_and_resumes_by_itself(database_url):
     store = Store(database_url)
     try:
         executor = _Flaky(store, "claim", fail=4)
-        [job_id] = store.accept(["k"], [NewJob("probe", {})])
-        runner = Runner(store, {"probe": executor}, threads=1, poll=0.05)
+        [job_id] = store.accept(["k"], [send_job()])
+        runner = Runner(store, {"send": executor}, threads=1, poll=0.05)
         runner.start()
         try:
             deadline = time.monotonic() + 10
@@ -292,7 +292,7 @@ def test_sqlite_locked_by_another_program_past_the_timeout_is_unavailable_and_wa
 
 # -- start without a database; schema created once, by whoever comes first ---------------------------------------
 
-@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL is not set")
+@needs_postgres
 def test_the_app_starts_without_its_database_and_creates_the_tables_when_it_answers(clock, feishu_http):
     server = make_url(os.environ["TEST_DATABASE_URL"])
     engine = make_engine(os.environ["TEST_DATABASE_URL"])
@@ -309,6 +309,44 @@ def test_the_app_starts_without_its_database_and_creates_the_tables_when_it_answ
             assert client.get("/readyz").get_json()["database"] == "ok"
         finally:
             app.extensions["assessbot"].store.dispose()
+
+
+@needs_postgres
+def test_the_app_stops_at_start_with_one_line_when_its_database_does_not_exist(clock, feishu_http):
+    url = make_url(os.environ["TEST_DATABASE_URL"]).set(database="assessbot_misspelt")
+    with pytest.raises(SystemExit) as stopped:
+        create_app(make_settings(url.render_as_string(hide_password=False)), clock=clock, start_runner=False)
+    assert str(stopped.value) == (f"assessbot cannot start: the database {url.render_as_string(hide_password=True)} "
+                                  "cannot be used: database \"assessbot_misspelt\" does not exist; correct "
+                                  "DATABASE_URL or the server's set-up")
+
+
+def test_the_app_stops_at_start_with_one_line_when_the_sqlite_directory_cannot_be_made(tmp_path, clock, feishu_http):
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    with pytest.raises(SystemExit) as stopped:
+        create_app(make_settings(f"sqlite:///{tmp_path / 'a-file' / 'bot.db'}"), clock=clock, start_runner=False)
+    assert str(stopped.value) == (f"assessbot cannot start: the SQLite database's directory {tmp_path / 'a-file'} "
+                                  f"cannot be created ({tmp_path / 'a-file'} is a file); correct DATABASE_URL")
+
+
+@pytest.mark.parametrize(("said", "expected"), [
+    ('connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  password authentication '
+     'failed for user "bot"', 'password authentication failed for user "bot"'),
+    ('connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  no pg_hba.conf entry for host '
+     '"10.0.0.9", user "bot", database "assessbot", no encryption', 'no pg_hba.conf entry for host "10.0.0.9", user '
+     '"bot", database "assessbot", no encryption'),
+    ('connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  role "bot" does not exist',
+     'role "bot" does not exist'),
+    ('connection failed: connection to server at "10.0.0.5", port 5432 failed: Connection refused', None),
+    ("connection failed: connection to server at \"10.0.0.5\", port 5432 failed: timeout expired", None),
+    ('connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  the database system is '
+     'starting up', None),
+])
+def test_a_refused_connection_is_a_setting_to_correct_only_when_waiting_cannot_help(said, expected):
+    assert misconfigured(Unavailable("the database stayed locked past its timeout")) is None
+    failure = Unavailable("OperationalError")
+    failure.__cause__ = psycopg.OperationalError(said)
+    assert misconfigured(failure) == expected
 
 
 def test_many_processes_creating_the_schema_at_once_end_with_one_schema(database_url):
@@ -330,7 +368,7 @@ def test_many_processes_creating_the_schema_at_once_end_with_one_schema(database
         thread.join()
     try:
         assert failures == []
-        assert stores[0].accept(["k"], [NewJob("probe", {})]) == [1]
+        assert stores[0].accept(["k"], [send_job()]) == [1]
     finally:
         for store in stores:
             store.dispose()

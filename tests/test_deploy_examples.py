@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
+from tests.support.ids import ROOT
 
-pytestmark = pytest.mark.system  # starts processes
-
-ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"
 GUIDE = ROOT / "docs" / "deploy.md"
+README = ROOT / "README.md"
+PUBLIC = {"/feishu/events", "/healthz", "/api/interviews"}  # what Feishu, an uptime check and an ATS call
 BIN = Path(sys.executable).parent
 
 
@@ -27,6 +27,7 @@ def need(tool: str) -> str:
     return path
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("unit", ["assessbot-web", "assessbot-worker"])
 def test_the_systemd_units_verify(unit, tmp_path):
     systemd_analyze = need("systemd-analyze")
@@ -41,6 +42,7 @@ def test_the_systemd_units_verify(unit, tmp_path):
     assert result.returncode == 0 and about_unit == [], result.stdout + result.stderr
 
 
+@pytest.mark.system
 def test_the_caddyfile_validates(tmp_path):
     caddy = need("caddy")
     command = [caddy, "validate", "--adapter", "caddyfile", "--config", str(CONFIG / "Caddyfile.example")]
@@ -50,6 +52,7 @@ def test_the_caddyfile_validates(tmp_path):
     assert "Valid configuration" in result.stdout + result.stderr
 
 
+@pytest.mark.system
 def test_the_nginx_config_passes_nginx_t(tmp_path):
     nginx = need("nginx")
     openssl = need("openssl")  # nginx -t loads the certificate, so the test makes a throw-away one
@@ -74,6 +77,7 @@ def test_the_readme_links_the_guide():
     assert "(docs/deploy.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.system
 def test_the_guide_names_only_commands_and_settings_that_exist():
     text = GUIDE.read_text(encoding="utf-8")
     help_text = subprocess.run([sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True,
@@ -89,3 +93,39 @@ def test_the_guide_links_only_files_that_exist():
     text = GUIDE.read_text(encoding="utf-8")
     for target in re.findall(r"\]\((\.\./[^)#]+)", text):
         assert (GUIDE.parent / target).exists(), target
+
+
+def test_both_proxies_pass_exactly_what_the_docs_call_on_the_public_url():
+    caddy = (CONFIG / "Caddyfile.example").read_text(encoding="utf-8")
+    nginx = (CONFIG / "nginx.conf.example").read_text(encoding="utf-8")
+    by_caddy = {path for paths in re.findall(r"^\s*@\w+ path (.+)$", caddy, re.M) for path in paths.split()}
+    by_nginx = set(re.findall(r"^\s*location = (\S+) \{", nginx, re.M))
+    called = {path for doc in (README, GUIDE)
+              for path in re.findall(r"https://bot\.example\.com(/[^\s`'\")]*)", doc.read_text(encoding="utf-8"))}
+    assert by_caddy == by_nginx == PUBLIC
+    assert called and called <= PUBLIC, called - PUBLIC
+
+
+def test_one_body_limit_everywhere_and_it_is_the_bots_own():
+    """A proxy with a smaller limit drops a long pasted comment with no answer to the interviewer."""
+    caddy = (CONFIG / "Caddyfile.example").read_text(encoding="utf-8")
+    nginx = (CONFIG / "nginx.conf.example").read_text(encoding="utf-8")
+    example = (CONFIG / "assessbot.env.example").read_text(encoding="utf-8")
+    [by_caddy] = re.findall(r"^\s*max_size (\d+)([KMG]i?B)?$", caddy, re.M)
+    [by_nginx] = re.findall(r"^\s*client_max_body_size (\d+)([kmg]?);", nginx, re.M)
+    [by_example] = re.findall(r"^# ASSESSBOT_MAX_BODY_BYTES=(\d+)\b", example, re.M)
+    caddy_units = {"": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
+    nginx_units = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+    limits = {int(by_caddy[0]) * caddy_units[by_caddy[1]], int(by_nginx[0]) * nginx_units[by_nginx[1]],
+              int(by_example)}
+    assert limits == {Settings.model_fields["assessbot_max_body_bytes"].default}
+
+
+def test_the_readme_commands_table_names_every_command():
+    import bot.commands  # noqa: F401  (registers them)
+    from bot.commands import registry
+
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("## Commands"):text.index("\n\n", text.index("| command |"))]
+    listed = set(re.findall(r"^\| `/(\w+)", table, re.M))
+    assert listed == {declared.name for declared in registry.declarations()}

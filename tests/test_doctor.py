@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from bot import doctor
+from bot.cli import doctor
 from bot.feishu import client as feishu
 from bot.sandbox.openapi import serve
 from tests.support.ids import ENCRYPT_KEY, TOKEN
@@ -102,7 +102,10 @@ def test_a_good_deployment_passes_every_check_it_can_make(monkeypatch, database_
     assert any(line.endswith("rubric.toml: 6 dimensions (coding, design, communication, level, strengths, notes)")
                for line in lines)
     checklist = lines[lines.index(next(x for x in lines if x.startswith("Developer console"))) + 1:]
-    assert [line[:3] for line in checklist[:9]] == ["  ✓", "  ✓", "  ·", "  ·", "  ·", "  ·", "  ·", "  ✓", "  ·"]
+    assert [line[:3] for line in checklist[:9]] == ["  ✓", "  ✓", "  ·", "  ·", "  ·", "  ·", "  ·", "  ·", "  ·"]
+    assert checklist[7] == ("  · Events & Callbacks → Encryption Strategy (事件与回调 → 加密策略): the Encrypt Key and "
+                            "Verification Token there are the values of FEISHU_ENCRYPT_KEY / FEISHU_VERIFICATION_TOKEN "
+                            "(set here; only the console shows its own)")
     assert f"request URL {stack.url}/feishu/events; subscribe to card.action.trigger" in checklist[9]
     assert lines[-1] == "Everything that could be checked from here is fine; tick the · items off by hand."
 
@@ -144,8 +147,30 @@ def test_with_a_schedule_the_scopes_it_needs_are_tried(monkeypatch, tmp_path):
         feishu._cache.drop()
         status, lines = diagnose()
     assert status == 1
-    assert any(line.startswith("  ✗ hire:external_application: reading interview 6960000000000000001 failed with "
+    assert any(line.startswith("  ✗ hire:external_application: reading interview 6960000000000000001 failed: "
                                "code 99991672") for line in lines)
+
+
+def test_without_url_the_request_url_is_said_to_be_unchecked_and_made_up_keys_get_no_tick(monkeypatch):
+    with serve() as openapi:
+        configure(monkeypatch, openapi.url, FEISHU_ENCRYPT_KEY="made-up", FEISHU_VERIFICATION_TOKEN="made-up too")
+        status, lines = diagnose()
+    assert status == 0
+    assert lines[lines.index("Request URL") + 1] == ("  · not checked: run again with --url https://<your host> to "
+                                                     "send Feishu's URL check to the running bot")
+    assert not [line for line in lines if line.startswith("  ✓") and "Encrypt Key" in line]
+
+
+def test_a_database_that_does_not_exist_is_named_in_one_line(monkeypatch, tmp_path):
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'a-file' / 'x.db'}")
+    with serve() as openapi:
+        configure(monkeypatch, openapi.url)
+        status, lines = diagnose()
+    assert status == 1
+    assert lines[lines.index("Database") + 1:lines.index("Database") + 3] == [
+        f"  ✗ the SQLite database's directory {tmp_path / 'a-file'} cannot be created ({tmp_path / 'a-file'} is a "
+        "file); correct DATABASE_URL", ""]
 
 
 def test_without_a_schedule_no_schedule_check_is_made(monkeypatch):
@@ -153,3 +178,65 @@ def test_without_a_schedule_no_schedule_check_is_made(monkeypatch):
         configure(monkeypatch, openapi.url)
         _, lines = diagnose()
     assert "Schedule" not in lines
+
+
+def test_the_forms_scope_is_tried_and_every_mapping_or_schedule_row_naming_a_missing_form_is_named(monkeypatch,
+                                                                                                tmp_path):
+    from bot.sandbox.openapi import FakeOpenAPI
+    from bot.store import Store
+
+    (tmp_path / "forms.toml").write_text('[[map]]\njob = "销售*"\nform = "销售岗位面评表"\n\n'
+                                         '[[map]]\nround = "终面"\nform = "终面评价表"\n', encoding="utf-8")
+    monkeypatch.setenv("ASSESSBOT_FORMS", str(tmp_path / "forms.toml"))
+    store = Store(f"sqlite:///{tmp_path / 'doctor.db'}")
+    store.create_schema()
+    row = {"interview_id": "6960000000000000001", "interviewer": "ou_alice", "candidate": "张三", "start_at": 1.0,
+           "end_at": 2.0, "form": "7400000000000099999"}
+    store.upsert_assignments([row], lambda after, before: (None, []))
+    store.dispose()
+    api = FakeOpenAPI()
+    with serve(api=api) as openapi:
+        configure(monkeypatch, openapi.url)
+        status, lines = diagnose()
+        forms = lines[lines.index("Feedback forms (Feishu Hire)") + 1:lines.index("Feedback forms (Feishu Hire)") + 5]
+        api.fault("forms", "no_scope")
+        feishu._cache.drop()
+        _, without = diagnose()
+    assert status == 1
+    assert forms == [
+        f"  ✓ {tmp_path / 'forms.toml'}: 2 mapping rules",
+        "  ✓ hire:interview:readonly: 3 feedback forms in Feishu Hire: 工程师面试评价表, 销售岗位面评表, HR 面试评价表",
+        f"  ✗ {tmp_path / 'forms.toml'} [[map]] #2 (job '*', round '终面') names the form '终面评价表', which "
+        "Feishu Hire does not have: those interviews use the local rubric",
+        "  ✗ 1 interview of the schedule names the form '7400000000000099999', which Feishu Hire does not have: "
+        "import them again with a form that exists (an interview already opened keeps the version it had)"]
+    assert ("  · hire:interview:readonly is not granted: every interview uses the local rubric (add the scope to use "
+            "the tenant's own feedback forms from Feishu Hire)") in without
+
+
+def test_each_followed_bitable_is_read_and_a_base_not_shared_says_how_to_share_it(monkeypatch):
+    from bot.sandbox.openapi import FakeOpenAPI
+
+    api = FakeOpenAPI()
+    names = ("面试ID", "面试官", "候选人", "开始时间", "结束时间", "面评状态")
+    fields = [{"field_name": name, "type": 1} for name in names]
+    api.put_table("bascnGood", "tblGood", fields, {"rec1": {"面试ID": "1"}})
+    api.put_table("bascnShort", "tblShort", fields[:3], {})
+    api.put_table("bascnClosed", "tblClosed", fields, {}, shared=False)
+    links = " ".join(f"https://x.feishu.cn/base/bascn{name}?table=tbl{name}" for name in ("Good", "Short", "Closed"))
+    with serve(api=api) as running:
+        configure(monkeypatch, running.url, ASSESSBOT_SCHEDULE_BITABLE=links)
+        status, lines = diagnose()
+    section = lines[lines.index("Followed Bitables (ASSESSBOT_SCHEDULE_BITABLE)") + 1:][:5]
+    assert status == 1
+    assert section == [
+        "  ✓ table tblGood: readable (1 record on the first page); columns 面试ID, 面试官, 候选人, 开始时间, 结束时间",
+        "  · table tblGood: the state is written to '面评状态', which needs the scope bitable:app (not tried: it "
+        "would write)",
+        "  ✗ table tblShort: readable, but the required columns start, end (or the Chinese names) are missing",
+        "  · table tblShort: no status column (面评状态 or feedback status): each row's state is not written back",
+        "  ✗ table tblClosed: Feishu refused to read the table (code 91403, log id "
+        f"{api.calls('fields')[-1]['log_id']}): the base is not shared with the app. To share it, in the base, open "
+        "… → More → Add document app (… → 更多 → 添加文档应用) and add this app (you must be the base's owner or a "
+        "manager; with advanced permissions on, give the app manage permission), or add a group the bot is in as a "
+        "collaborator."]

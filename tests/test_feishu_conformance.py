@@ -23,10 +23,10 @@ from bot.feishu.security import legacy_card_signature
 from bot.jobs.form import refused_form_card
 from cards.confirmation import saved_card
 from cards.notice import group_notice_card, text_only_card
+from cards.schedule import not_a_schedule_card
+from tests.support.ids import AID, ALICE, BOB
 from tests.support.refusals import is_card, refuse
 
-AID = "6930815272790114324"
-ALICE = "ou_alice000000000000000000000000000"  # the pushes' default sender
 ADMIN = "ou_admin000000000000000000000000000"
 SUCCESS = (200, {"code": 0, "msg": "success", "data": {}})
 PAYLOADS = __import__("pathlib").Path(__file__).parent / "payloads"
@@ -52,7 +52,6 @@ def bot(ctx, n: int) -> dict:
     return person(n, ctx.settings.feishu_bot_open_id, "面评助手")
 
 
-BOB = "ou_bob00000000000000000000000000000"
 
 
 @pytest.mark.parametrize(("text", "bot_key"), [
@@ -109,8 +108,10 @@ def test_other_message_types_get_a_short_answer_in_private_and_silence_in_groups
     group["event"]["message"]["content"] = json.dumps(contents[kind], ensure_ascii=False)
     push.post(group)
     ctx.runner.drain()
-    assert [(s["url"], s["card"]) for s in feishu_http.sent_cards()] == [
-        ("/open-apis/im/v1/messages/om_img/reply", text_only_card())]
+    # a file that is not a schedule (the sample's test.txt) is told what the bot does with files
+    answer = not_a_schedule_card(contents[kind]["file_name"]) if kind == "file" else text_only_card()
+    assert [(s["url"], s["card"]) for s in feishu_http.sent_cards()] == [("/open-apis/im/v1/messages/om_img/reply",
+                                                                           answer)]
 
 
 def menu_payload(ctx, key: str, operator: str = ALICE) -> dict:

@@ -6,13 +6,15 @@ import argparse
 import io
 import re
 import shutil
+import socket
 
 import pytest
 
-from bot import importing
+from bot.cli import importing
 from bot.store import Store
 from tests.support.clock import FakeClock
 from tests.support.ids import DOMAIN, ROOT
+from tests.support.jobs import pending_work
 
 EXAMPLE = ROOT / "config" / "schedule.example.csv"
 LI_NA, CHEN_JIE, MOBILE, RECRUITING = "ou_lina0001", "ou_chenjie0001", "ou_mobile0001", "ou_recruiting0001"
@@ -57,12 +59,12 @@ class Tty(io.StringIO):
         return True
 
 
-def run_import(env, *argv: str, err: io.StringIO | None = None) -> tuple[int, str]:
+def run_import(env, *argv: str, err: io.StringIO | None = None, clock: FakeClock | None = None) -> tuple[int, str]:
     parser = argparse.ArgumentParser()
     importing.configure(parser)
     args = parser.parse_args([*argv, "--env-file", str(env / "absent.env")])
     out = io.StringIO()
-    code = importing.run(args, out, err or io.StringIO(), FakeClock())
+    code = importing.run(args, out, err or io.StringIO(), clock or FakeClock())
     return code, out.getvalue()
 
 
@@ -77,7 +79,7 @@ def test_the_example_schedule_imports_as_is_with_emails_and_mobiles_resolved(env
         ("张伟", "Technical 1", RECRUITING), ("Maria Rossi", "Hiring manager", "ou_1f6b9a0c2e3d4f5a6b7c8d9e0f1a2b3c")]
     assert store.assignments_of(MOBILE)[0].round == "Technical 2"
     # one reminder after each interview, and one refresh of the recruiter's card per candidate and end time
-    assert store.jobs_by_status() == {"pending": 9}
+    assert pending_work(store) == {"pending": 9}
 
 
 def test_re_importing_never_duplicates_and_counts_what_changed(env, store, feishu_http):
@@ -89,7 +91,7 @@ def test_re_importing_never_duplicates_and_counts_what_changed(env, store, feish
     assert run_import(env, str(changed))[1].splitlines()[0] == "changed.csv: 0 new, 2 updated, 3 unchanged."
     assert run_import(env, str(changed))[1].splitlines()[0] == "changed.csv: 0 new, 0 updated, 5 unchanged."
     assert len(feishu_http.lookups()) == 1  # the people were cached
-    assert store.jobs_by_status() == {"pending": 11}  # the changed rows refresh their candidate's card, no reminder
+    assert pending_work(store) == {"pending": 11}  # the changed rows refresh their candidate's card, no reminder
 
 
 def test_a_file_with_ten_kinds_of_bad_rows_lists_them_all_and_imports_nothing(env, store, feishu_http):
@@ -136,21 +138,77 @@ def test_skip_invalid_imports_the_good_rows(env, store, feishu_http):
     assert [a.interview_id for a in store.assignments_of(LI_NA)] == ["1001"]
 
 
-def test_a_dry_run_counts_but_writes_nothing(env, store, feishu_http):
-    feishu_http.people(KNOWN)
+def test_a_dry_run_counts_and_names_who_would_be_looked_up_without_asking_feishu(env, store, feishu_http):
     code, out = run_import(env, str(EXAMPLE), "--dry-run")
-    assert (code, out.splitlines()[0]) == (0, "schedule.example.csv: dry run, nothing written; importing would give "
-                                              "5 new, 0 updated, 0 unchanged.")
+    assert (code, out.splitlines()) == (0, [
+        "schedule.example.csv: dry run, nothing written; importing would give 5 new, 0 updated, 0 unchanged.",
+        "  schedule.example.csv：试运行，未写入任何内容；若导入将会：新增 5，更新 0，未变 0。",
+        "The dry run asked Feishu nothing. Importing will look up 4 people by email or mobile in Feishu (scope "
+        "contact:user.id:readonly): chen.jie@example.com, li.na@example.com, recruiting@example.com, +8613800138000.",
+        "  试运行没有连接飞书。正式导入时将在飞书中查询（需要 contact:user.id:readonly 权限）：chen.jie@example.com, "
+        "li.na@example.com, recruiting@example.com, +8613800138000。"])
+    assert len(feishu_http.mock.calls) == 0
     assert store.assignments_of(LI_NA) == [] and store.jobs_by_status() == {}
     assert store.people(KNOWN, 0) == {}
 
 
-def test_feishu_refusing_the_lookup_imports_nothing(env, store, feishu_http):
+def test_a_dry_run_after_an_import_counts_people_the_bot_resolved_before_as_unchanged(env, store, feishu_http):
+    feishu_http.people(KNOWN)
+    run_import(env, str(EXAMPLE))
+    calls = len(feishu_http.mock.calls)
+    later = FakeClock()
+    later.advance(30 * 86400)  # every cached lookup is stale: importing would ask again
+    code, out = run_import(env, str(EXAMPLE), "--dry-run", clock=later)
+    assert (code, out.splitlines()[0]) == (0, "schedule.example.csv: dry run, nothing written; importing would give "
+                                              "0 new, 0 updated, 5 unchanged.")
+    assert "Importing will look up 4 people" in out and len(feishu_http.mock.calls) == calls
+
+
+def test_a_dry_run_of_open_ids_only_says_nothing_about_lookups(env, store, feishu_http):
+    path = env / "ids.csv"
+    path.write_text("interview_id,interviewer,candidate,start,end\n1,ou_a,张伟,2026-12-07 10:00,2026-12-07 11:00\n",
+                    encoding="utf-8")
+    assert run_import(env, str(path), "--dry-run")[1].splitlines()[2:] == []
+
+
+def test_feishu_refusing_the_lookup_imports_nothing_and_names_the_scope(env, store, feishu_http):
     feishu_http.mock.post(f"{DOMAIN}/open-apis/contact/v3/users/batch_get_id",
                           json={"code": 99991672, "msg": "Access denied"})
     code, out = run_import(env, str(EXAMPLE))
-    assert code == 1 and "nothing was imported. The app needs the contact:user.id:readonly scope." in out
+    assert (code, out.splitlines()) == (1, [
+        "Feishu refused to look up emails and mobiles: the app lacks the contact:user.id:readonly scope (code "
+        "99991672); nothing was imported. Grant the scope, or give people as open_ids (ou_…).",
+        "  飞书拒绝查询邮箱和手机号：应用缺少 contact:user.id:readonly 权限（code 99991672），没有导入任何内容。"
+        "请开通该权限，或改用 open_id（ou_…）。"])
     assert store.jobs_by_status() == {}
+
+
+def test_an_unreachable_feishu_is_named_by_its_host_without_nones_or_scope_advice(env, store, feishu_http):
+    code, out = run_import(env, str(EXAMPLE))  # nothing answers at the domain
+    assert (code, out.splitlines()) == (1, [
+        "Cannot reach open.feishu.test (ConnectionError) to look up emails and mobiles; nothing was imported. Check "
+        "this machine's network and FEISHU_DOMAIN, then import again.",
+        "  无法连接 open.feishu.test（ConnectionError），未能查询邮箱和手机号，没有导入任何内容。"
+        "请检查本机网络和 FEISHU_DOMAIN 后重新导入。"])
+
+
+@pytest.mark.parametrize("where", ["postgresql", "sqlite"])
+def test_a_database_that_cannot_be_used_is_one_line_and_nothing_is_imported(env, monkeypatch, where):
+    if where == "postgresql":
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            closed = probe.getsockname()[1]
+        monkeypatch.setenv("DATABASE_URL", f"postgresql://bot:secret@127.0.0.1:{closed}/assessbot")
+        expected = (f"assessbot import: the database postgresql://bot:***@127.0.0.1:{closed}/assessbot cannot be "
+                    "reached now: Connection refused; nothing was imported\n")
+    else:
+        (env / "a-file").write_text("", encoding="utf-8")
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{env / 'a-file' / 'assessbot.db'}")
+        expected = (f"assessbot import: the SQLite database's directory {env / 'a-file'} cannot be created "
+                    f"({env / 'a-file'} is a file); correct DATABASE_URL; nothing was imported\n")
+    err = io.StringIO()
+    assert run_import(env, str(EXAMPLE), err=err) == (1, "")
+    assert err.getvalue() == expected
 
 
 def test_a_large_file_shows_a_progress_bar_on_a_terminal_only(env, store, feishu_http):

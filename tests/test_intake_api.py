@@ -7,9 +7,9 @@ import json
 import pytest
 
 from bot.flows.interviews import authorized
-from tests.support.ids import DOMAIN, make_settings
+from tests.support.ids import DOMAIN, INTAKE, make_settings
+from tests.support.jobs import pending_work
 
-INTAKE = "intake-token-0123456789abcdef"
 LI_NA = "ou_lina0001"
 GOOD = [{"interview_id": "7412358746023518273", "interviewer": "li.na@example.com", "candidate": "张伟",
          "job": "Backend Engineer", "round": "Technical 1", "start": "2026-12-07 10:00", "end": "2026-12-07 11:00"},
@@ -34,11 +34,12 @@ def test_interviews_are_taken_in_and_counted(app, ctx, feishu_http, logs):
     client = app.test_client()
     response = post(client, GOOD)
     assert (response.status_code, response.get_json()) == (
-        200, {"new": 2, "updated": 0, "unchanged": 0, "warnings": []})
+        200, {"new": 2, "updated": 0, "unchanged": 0, "withdrawn": [], "cancelled": [], "warnings": []})
     assert [a.candidate for a in ctx.store.assignments_of(LI_NA)] == ["张伟", "王芳"]
-    assert ctx.store.jobs_by_status() == {"pending": 2}
+    assert pending_work(ctx.store) == {"pending": 2}
     changed = [GOOD[0] | {"round": "Technical 2"}, GOOD[1]]
-    assert post(client, changed).get_json() == {"new": 0, "updated": 1, "unchanged": 1, "warnings": []}
+    assert post(client, changed).get_json() == {"new": 0, "updated": 1, "unchanged": 1, "withdrawn": [],
+                                                "cancelled": [], "warnings": []}
     assert len(feishu_http.lookups()) == 1
     assert INTAKE not in logs.getvalue() and "张伟" not in logs.getvalue()
 
@@ -106,7 +107,48 @@ def test_feishu_failing_the_lookup_is_503_and_nothing_is_taken_in(app, ctx, feis
     assert ctx.store.jobs_by_status() == {}
 
 
+def logged(logs, msg: str) -> list[dict]:
+    """The fields of each JSON log record with this message (time, level and logger left out)."""
+    records = [json.loads(line) for line in logs.getvalue().splitlines()]
+    return [{k: v for k, v in r.items() if k not in ("ts", "level", "logger", "msg")}
+            for r in records if r["msg"] == msg]
+
+
+def test_a_refused_lookup_is_logged_with_feishus_code_and_words(app, ctx, feishu_http, logs):
+    feishu_http.mock.post(f"{DOMAIN}/open-apis/contact/v3/users/batch_get_id",
+                          json={"code": 99991672, "msg": "Access denied"}, headers={"X-Tt-Logid": "LOGDENIED"})
+    assert post(app.test_client(), GOOD).status_code == 503
+    assert logged(logs, "people lookup failed") == [
+        {"reason": "Access denied", "code": 99991672, "status": 200, "log_id": "LOGDENIED"}]
+
+
+def test_an_unreachable_feishu_is_logged_with_the_reason_and_no_empty_code(app, ctx, feishu_http, logs):
+    assert post(app.test_client(), GOOD).status_code == 503  # nothing answers batch_get_id
+    assert logged(logs, "people lookup failed") == [{"reason": "cannot reach Feishu: ConnectionError"}]
+
+
 def test_the_token_is_compared_whole_and_only_as_a_bearer():
     assert authorized("s3cret", "Bearer s3cret") and authorized("s3cret", "bearer  s3cret ")
     assert not authorized("s3cret", "Bearer s3cre") and not authorized("", "Bearer ")
     assert not authorized("s3cret", "Bearer s3crét") and not authorized("s3cret", None)
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000 + b"]" * 100_000,  # deeper than the JSON parser recurses: it was a 500
+    b'[{"n": ' + b"9" * 5000 + b"}]",  # more digits than Python turns into an integer
+], ids=["nested", "digits"])
+def test_json_too_deep_or_too_long_to_read_is_a_problem_not_a_crash(app, body):
+    response = post(app.test_client(), body)
+    assert response.status_code == 400
+    assert response.get_json()["problems"][0]["en"] == (
+        "the JSON is nested too deep or holds a number too long to read.")
+
+
+def test_a_lone_surrogate_in_a_field_is_a_problem_and_nothing_is_taken_in(app, ctx, logs):
+    # "\ud800" in the candidate's name was stored, and then the answer, which names the value, failed to encode: a
+    # 500 after the write, so the sender tried again
+    body = json.dumps([{**GOOD[1], "候选人": "王\ud800芳"}]).encode()
+    response = post(app.test_client(), body)
+    assert response.status_code == 400
+    assert ctx.store.assignments_of(LI_NA) == []
+    assert "Exception on" not in logs.getvalue()

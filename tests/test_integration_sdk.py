@@ -10,11 +10,9 @@ import pytest
 from bot.sandbox.console.render import render
 from bot.sandbox.openapi.checks import card_problems
 from bot.sandbox.push import card_action
-from tests.support.ids import ALICE, TOKEN
+from tests.support.ids import AID, ALICE, CODING, TOKEN
 from tests.support.stack import CHAT, Stack
 
-AID = "6930815272790114324"
-CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力", "score": 4}
 VALID = {"conclusion": "2", "dim_coding": "4", "dim_design": "3", "dim_communication": "5", "dim_level": "P6",
          "dim_strengths": ["算法", "架构"], "dim_notes": "Solid.", "content": "clear thinker",
          "username": "Alice Zhang"}

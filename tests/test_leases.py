@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.longconn_mode import LEASE, Elector, status
+from bot.adapters.longconn import LEASE, Elector, status
 from bot.store import Store
 
 T0 = 1_795_600_000.0

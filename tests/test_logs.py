@@ -62,6 +62,22 @@ def test_json_records_stay_as_they_were(root_handlers):
         "level": "WARNING", "logger": "assessbot", "msg": "request rejected", "status": 401, "reason": "[secret]"}
 
 
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_by_default_a_terminal_gets_text_and_anything_else_json(root_handlers, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ASSESSBOT_LOG_FORMAT", raising=False)
+    assert isinstance(logs.setup("INFO", stream=Terminal()).formatter, logs.TextFormatter)
+    assert isinstance(logs.setup("INFO", stream=io.StringIO()).formatter, logs.JsonFormatter)
+    monkeypatch.setenv("ASSESSBOT_LOG_FORMAT", "json")  # a terminal piped to a collector, say
+    assert isinstance(logs.setup("INFO", stream=Terminal()).formatter, logs.JsonFormatter)
+    monkeypatch.setenv("ASSESSBOT_LOG_FORMAT", "text")
+    assert isinstance(logs.setup("INFO", stream=io.StringIO()).formatter, logs.TextFormatter)
+
+
 def test_the_format_defaults_to_the_configured_one(root_handlers, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ASSESSBOT_LOG_FORMAT", "text")
@@ -121,3 +137,63 @@ def test_gunicorn_lines_follow_the_text_format_too(root_handlers, monkeypatch, t
     line = buffer.getvalue().split(" ", 1)[1]
     assert line == ("INFO    gunicorn.access: request  method=POST path=/feishu/events status=201 "
                     "duration_ms=12.3 bytes=42\n")
+
+
+def test_not_learning_the_bots_open_id_is_logged_with_why(monkeypatch, caplog):
+    """Feishu unreachable, then refusing: each attempt's line says why, never an empty code."""
+    from types import SimpleNamespace
+
+    import bot
+    from bot.feishu.errors import FeishuError
+
+    answers = [FeishuError(None, "cannot reach Feishu: ConnectionError"),
+               FeishuError(99991663, "tenant access token invalid", log_id="LOG1", status=400), "ou_bot"]
+
+    def bot_open_id() -> str:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    ctx = SimpleNamespace(feishu=SimpleNamespace(bot_open_id=bot_open_id), bot_open_id=None)
+    monkeypatch.setattr(bot.time, "sleep", lambda seconds: None)
+    with caplog.at_level(logging.WARNING, logger="assessbot"):
+        bot._discover_bot(ctx)
+    assert ctx.bot_open_id == "ou_bot"
+    assert [(r.getMessage(), r.reason, getattr(r, "code", None), getattr(r, "log_id", None))
+            for r in caplog.records] == [
+        ("could not learn the bot's open_id yet", "cannot reach Feishu: ConnectionError", None, None),
+        ("could not learn the bot's open_id yet", "tenant access token invalid", 99991663, "LOG1")]
+    assert not hasattr(caplog.records[0], "code")
+
+
+def test_a_connection_the_server_dropped_is_one_warning_not_a_traceback():
+    """The pool's failed roll-back of a connection the server killed is said in one line with the driver's reason."""
+    import io
+    import json
+    import logging
+
+    from bot import logs
+
+    out = io.StringIO()
+    handler = logs.setup("INFO", stream=out, fmt="json")
+    try:
+        class OperationalError(Exception):
+            pass
+
+        class AdminShutdown(OperationalError):  # psycopg's, when the server terminates the connection
+            pass
+
+        try:
+            raise AdminShutdown("consuming input failed: server closed the connection unexpectedly\nmore")
+        except OperationalError:
+            logging.getLogger("sqlalchemy.pool.impl.QueuePool").error("Exception during reset or similar",
+                                                                     exc_info=True)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    [line] = out.getvalue().splitlines()
+    said = json.loads(line)
+    assert (said["level"], said["msg"], said["reason"]) == (
+        "WARNING", "database connection lost while in use; the pool dropped it",
+        "consuming input failed: server closed the connection unexpectedly")
+    assert "Traceback" not in line

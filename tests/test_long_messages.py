@@ -6,8 +6,7 @@ import json
 import logging
 
 from tests.support.cards import shown
-
-AID = "6930815272790114324"
+from tests.support.ids import AID
 
 
 def test_a_70_kb_message_is_answered_with_too_long(push, feishu_http, ctx):

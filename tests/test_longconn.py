@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.feishu.longconn import Answer, LongConnection, probe
+from bot.answer import Answer
+from bot.feishu.longconn import LongConnection, probe
 from bot.sandbox.openapi.longconn import LongConnServer, PushFailed
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -35,14 +36,17 @@ def eventually(check: Callable[[], object], timeout: float = 5.0) -> None:
 class Recorder:
     """A handler that keeps what it was given and answers callbacks with ANSWER."""
 
-    def __init__(self, after: Callable[[], None] | None = None, pause: float = 0.0):
+    def __init__(self, after: Callable[[], None] | None = None, pause: float = 0.0,
+                 before: Callable[[], object] | None = None):
         self.seen: list[dict] = []
-        self.after, self.pause = after, pause
+        self.after, self.pause, self.before = after, pause, before
 
     def __call__(self, data: dict) -> Answer:
         self.seen.append(copy.deepcopy(data))
+        if self.before is not None:
+            self.before()
         time.sleep(self.pause)
-        return Answer(ANSWER, self.after)
+        return Answer(200, ANSWER, self.after)
 
     def event_ids(self) -> list[str]:
         return [d["header"]["event_id"] for d in self.seen]
@@ -109,27 +113,24 @@ def test_the_answer_goes_back_while_the_slow_part_runs_after_it(server, connect)
         done.set()
 
     connect(Recorder(after=slow))
-    started = time.monotonic()
     assert server.push(payload("card_action_trigger.json", "cb_slow")) == ANSWER
-    assert time.monotonic() - started < 1.0
-    assert not done.is_set()
+    assert not done.is_set()  # the answer went back before the slow part ended
     assert done.wait(5)
 
 
 def test_callbacks_are_handled_side_by_side_not_one_after_another(server, connect) -> None:
-    """It handles callbacks in worker threads: three that each take 1.5 s are all answered within 3 s."""
-    handler = Recorder(pause=1.5)
+    """It handles callbacks in worker threads: three callbacks that each wait for the other two are all answered."""
+    together = threading.Barrier(3, timeout=10)  # broken, and the handler raises, unless all three run at once
+    handler = Recorder(before=together.wait)
     connect(handler)
     answers: list[dict] = []
-    started = time.monotonic()
     pushes = [threading.Thread(target=lambda i=i: answers.append(
         server.push(payload("card_action_trigger.json", f"cb_{i}")))) for i in range(3)]
     for push in pushes:
         push.start()
     for push in pushes:
         push.join()
-    assert answers == [ANSWER] * 3
-    assert time.monotonic() - started < 2.5
+    assert answers == [ANSWER] * 3 and not together.broken
 
 
 def test_after_does_not_run_when_the_answer_could_not_be_written(server, connect) -> None:
@@ -139,7 +140,7 @@ def test_after_does_not_run_when_the_answer_could_not_be_written(server, connect
     def handle(data: dict) -> Answer:
         entered.set()
         release.wait(5)
-        return Answer(ANSWER, lambda: afters.append(data["header"]["event_id"]))
+        return Answer(200, ANSWER, lambda: afters.append(data["header"]["event_id"]))
 
     conn = connect(handle)
     answer: list[dict] = []
@@ -179,9 +180,7 @@ def test_a_dropped_connection_reconnects_and_nothing_is_delivered_twice(server, 
 def test_stop_returns_within_seconds_and_leaves_no_thread(server, connect) -> None:
     """It stops within a few seconds, closes the socket, and ends every thread it started."""
     conn = connect(Recorder())
-    started = time.monotonic()
-    assert conn.stop(5.0)
-    assert time.monotonic() - started < 3.0
+    assert conn.stop(5.0)  # True: stopped within the 5 s it was given
     assert conn.state.name == "stopped"
     eventually(lambda: server.connections == 0, 2.0)
     eventually(lambda: not [t for t in threading.enumerate() if t.name.startswith("longconn")], 2.0)
@@ -253,3 +252,79 @@ def test_the_probe_asks_the_endpoint_without_connecting(server) -> None:
     server.busy = True
     assert probe(server.app_id, server.app_secret, server.domain) == "1: system busy"
     assert server.handshakes == 0
+
+
+def test_a_message_cut_mid_frames_is_pushed_again_whole_and_handled_once(server, connect) -> None:
+    """It reconnects after the gateway cut the connection one frame into a three-frame message; the push comes again
+    on the new connection, is joined and handled once."""
+    handler = Recorder()
+    connect(handler)
+    server.fault("cut", after=1)
+    click = payload("card_action_trigger.json", "cb_cut")
+    assert server.push(click, timeout=10.0, parts=3) == ANSWER
+    assert handler.seen == [click]
+    assert server.handshakes == 2
+    counts = server.faults()["counts"]
+    assert (counts["cut"], counts["pushed_again"]) == (1, 1)
+
+
+def test_a_message_delivered_twice_reaches_the_handler_twice_and_is_answered(server, connect) -> None:
+    """It hands the handler each copy of a message the gateway sent twice with the same message_id (the bot's
+    storage, not the connection, makes the second one harmless)."""
+    handler = Recorder()
+    connect(handler)
+    server.fault("duplicate")
+    event = payload("im_message_receive_v1.json", "ev_twice")
+    assert server.push(event) == {}
+    eventually(lambda: len(handler.seen) == 2)
+    assert handler.seen == [event, event] and server.faults()["counts"]["duplicated"] == 1
+
+
+@pytest.mark.parametrize("how", ["endpoint", "handshake"])
+def test_reconnects_refused_for_a_while_are_retried_until_accepted(server, connect, how) -> None:
+    """It keeps trying while the gateway refuses reconnects (busy endpoint, or refused handshake), and is connected
+    again, with the push made meanwhile answered, once the refusal ends."""
+    handler = Recorder()
+    conn = connect(handler)
+    server.fault("refuse", seconds=2.0, how=how)
+    server.fault("drop")
+    eventually(lambda: conn.state.name == "reconnecting")
+    assert server.push(payload("card_action_trigger.json", f"cb_{how}"), timeout=10.0) == ANSWER
+    assert conn.state.name == "connected" and server.handshakes == 2
+    counts = server.faults()["counts"]
+    assert counts["refused"] >= 1 and counts["dropped"] == 1
+
+
+def test_a_fault_with_an_unknown_kind_or_parameter_is_refused(server) -> None:
+    """It names what is wrong with a fault it cannot arm, and arms nothing."""
+    with pytest.raises(ValueError, match="unknown kind 'boom'"):
+        server.fault("boom")
+    with pytest.raises(ValueError, match="cut takes no parameter seconds; it takes count, after"):
+        server.fault("cut", seconds=1)
+    with pytest.raises(ValueError, match="bad value for how='sometimes'"):
+        server.fault("refuse", how="sometimes")
+    assert server.faults()["armed"] == {"cut": 0, "duplicate": 0, "refuse": None}
+
+
+
+def test_pushes_on_a_connection_cut_under_them_wait_for_the_next_without_stalling_the_gateway(server, connect) -> None:
+    """It pushes again on the next connection every push that was on a connection the gateway cut, each once more
+    (the gateway does not spin on the dead connection, which would keep the new one from being accepted)."""
+    connect(Recorder(pause=0.3))
+    answers: list[object] = []
+
+    def push(n: int) -> None:
+        try:
+            answers.append(server.push(payload("im_message_receive_v1.json", f"ev_{n}"), timeout=10.0, parts=3))
+        except Exception as exc:  # PushFailed, or no answer at all from a gateway stuck on its loop
+            answers.append(exc)
+
+    for round_ in range(3):  # twelve pushes racing the cut: some start on the connection after it was cut
+        server.fault("cut")
+        pushes = [threading.Thread(target=push, args=(round_ * 12 + n,)) for n in range(12)]
+        for thread in pushes:
+            thread.start()
+        for thread in pushes:
+            thread.join()
+    assert answers == [{}] * 36
+    assert server.faults()["counts"]["pushed_again"] <= 36 and server.handshakes == 4

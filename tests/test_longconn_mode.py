@@ -6,20 +6,21 @@ import threading
 import time
 
 import pytest
+import requests
 
 from bot.actions import OpenForm
+from bot.adapters.longconn import LEASE
 from bot.assessment import Assessment, Conclusion
-from bot.longconn_mode import LEASE
+from bot.display import when
 from bot.sandbox.console.render import render
 from bot.sandbox.openapi.checks import card_problems
 from bot.sandbox.openapi.longconn import PushFailed
-from bot.views import when
+from bot.sandbox.push import message_event
 from cards.confirmation import confirmation_card
-from tests.support.longconn import LongConnStack, threads_named, wait_until
+from tests.support.ids import AID, ALICE, CODING
+from tests.support.longconn import CHAT, LongConnStack, threads_named, wait_until
 
-AID = "6930815272790114324"
 START = 1_795_600_000.0
-CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力", "score": 4}
 VALID = {"conclusion": "2", "dim_coding": "4", "dim_design": "3", "dim_communication": "5", "dim_level": "P6",
          "dim_strengths": ["算法", "架构"], "dim_notes": "Solid.", "content": "clear thinker",
          "username": "Alice Zhang"}
@@ -156,3 +157,32 @@ def test_the_webhook_route_is_closed_without_its_secrets(stack):
     """It answers 404 at /feishu/events when long-connection mode runs without an Encrypt Key and token."""
     response = stack.app.test_client().post("/feishu/events", data=b"{}", content_type="application/json")
     assert (response.status_code, response.get_json()) == (404, {"error": "not found"})
+
+
+def test_the_gateways_faults_are_armed_over_the_admin_api_and_nothing_is_applied_twice(stack):
+    """It arms a cut and a duplicate over HTTP, pushes a command in three frames through each: both are answered,
+    each command is written and confirmed once; a bad fault is a 400 naming the problem."""
+    admin = f"{stack.openapi.url}/_sandbox/longconn"
+
+    def push(text: str, message_id: str) -> requests.Response:
+        stack.api.record_user_message(message_id, CHAT, ALICE, text)
+        event = message_event(text, token="", sender=ALICE, chat_id=CHAT, message_id=message_id)
+        return requests.post(admin, json={"payload": event, "timeout": 10, "parts": 3}, timeout=20)
+
+    assert requests.post(f"{admin}/faults", json={"kind": "cut", "after": 2}, timeout=5).json()["armed"] == {
+        "cut": 1, "duplicate": 0, "refuse": None}
+    assert push(f"/assess {AID} fail", "om_f1").json() == {"answer": {}}
+    requests.post(f"{admin}/faults", json={"kind": "duplicate"}, timeout=5).raise_for_status()
+    assert push(f"/assess {AID} pass", "om_f2").json() == {"answer": {}}
+    wait_until(lambda: len(stack.bot_messages()) == 2)
+    time.sleep(0.5)
+    assert [m["parent_id"] for m in stack.bot_messages()] == ["om_f1", "om_f2"]
+    assert [c["body"]["conclusion"] for c in stack.api.calls("patch")] == [1, 2]
+    status = requests.get(admin, timeout=5).json()
+    assert status["handshakes"] == 2 and len(status["opened"]) == 2
+    assert {k: status["counts"][k] for k in ("cut", "duplicated", "pushed_again")} == {
+        "cut": 1, "duplicated": 1, "pushed_again": 1}
+    bad = requests.post(f"{admin}/faults", json={"kind": "refuse", "seconds": -1}, timeout=5)
+    assert (bad.status_code, bad.json()) == (400, {"error": "bad value for seconds=-1"})
+    assert requests.delete(f"{admin}/faults", timeout=5).json()["armed"] == {"cut": 0, "duplicate": 0,
+                                                                             "refuse": None}

@@ -8,16 +8,14 @@ import time
 
 import pytest
 
-from bot.longconn_mode import LEASE
-from bot.processes import Gunicorn, wait_until
+from bot.adapters.longconn import LEASE
 from bot.sandbox.openapi.process import OpenAPIProcess
+from bot.sandbox.processes import Gunicorn, wait_until
 from bot.store import Store
+from tests.support.ids import AID, ALICE
 from tests.support.processes import Worker, bot_env, message
 
-ALICE = "ou_alice000000000000000000000000000"
-AID = "6930815272790114324"
-
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.system,
               pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find gunicorn's workers")]
 
 

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from bot import auth, doctor
+from bot import auth
+from bot.cli import doctor
 from bot.feishu import client as feishu
 from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.longconn import LongConnServer

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import metrics
 from tests.support.ids import SUCCESS
+from tests.support.jobs import remind_job, send_job
 
 
 def samples(app) -> dict[tuple[str, tuple], float]:
@@ -49,6 +51,7 @@ def test_metrics_are_not_served_through_a_proxy_or_to_other_hosts(app):
                       headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 404
 
 
+@pytest.mark.system  # starts worker processes
 def test_counters_from_several_processes_add_up(tmp_path):
     """What gunicorn's workers count, each in its own process, is summed by a scrape of any one of them."""
     import subprocess
@@ -60,6 +63,7 @@ def test_counters_from_several_processes_add_up(tmp_path):
         subprocess.run([sys.executable, "-c", count.format(n=n)], env=env, check=True, timeout=60)
     scrape = ("from bot import metrics\n"
               "class Empty:\n    def jobs_by_kind_and_state(self): return {('write', 'dead'): 1}\n"
+              "    def backlog(self): return (3, 42.5)\n"
               "print(metrics.render(Empty()).decode())")
     text = subprocess.run([sys.executable, "-c", scrape], env=env, check=True, timeout=60, capture_output=True,
                           text=True).stdout
@@ -68,3 +72,15 @@ def test_counters_from_several_processes_add_up(tmp_path):
     assert found[("assessbot_acknowledgements_total", (("outcome", "200"),))] == 5
     assert found[("assessbot_dedup_hits_total", ())] == 2
     assert found[("assessbot_jobs", (("kind", "write"), ("state", "dead")))] == 1
+    assert found[("assessbot_jobs_oldest_due_seconds", ())] == 42.5
+
+
+def test_jobs_planned_for_later_are_scheduled_not_pending(app, ctx, clock):
+    """A reminder for tomorrow is not a job waiting to run: an alert on pending jobs must not fire for it."""
+    ctx.store.accept([], [remind_job("T1", delay=86400), send_job("A1")])
+    clock.advance(30)
+    found = samples(app)
+    assert {key: value for key, value in found.items() if key[0].startswith("assessbot_jobs")} == {
+        ("assessbot_jobs", (("kind", "remind"), ("state", "scheduled"))): 1,
+        ("assessbot_jobs", (("kind", "send"), ("state", "pending"))): 1,
+        ("assessbot_jobs_oldest_due_seconds", ()): 30.0}

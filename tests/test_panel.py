@@ -9,6 +9,7 @@ import pytest
 from bot.actions import Nudge, Share, ShowSummary
 from bot.assessment import Conclusion
 from bot.settings import Settings
+from tests.support.hire import nothing_held
 from tests.support.ids import ADMIN, START, SUCCESS, make_settings
 from tests.support.panels import RECRUITER, STRANGER, interviewer, seed_panel, submit
 
@@ -50,6 +51,7 @@ def title(card: dict) -> str:
 def test_the_progress_card_is_sent_once_and_updated_in_place_as_submissions_arrive(ctx, clock, feishu_http, push):
     """It sends the recruiter one card when the first interview ends and PATCHes it as four submit out of order."""
     feishu_http.patch_answers(SUCCESS)
+    nothing_held(feishu_http.mock)  # the assessments' ids come with the schedule: the first write reads back
     keys = seed_panel(ctx, "app-1", PEOPLE, start=START, gap=HOUR)  # interviews end at +1h, +2h, +3h, +4h
     ctx.runner.drain()
     assert sent(feishu_http) == []  # nothing has ended yet

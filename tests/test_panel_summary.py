@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -16,9 +15,9 @@ from bot.rubric import Dimension, DimensionType, Rubric
 from bot.store import PanelState
 from cards.limits import card_problems, elements, wire_bytes
 from cards.panel import progress_card, summary_card
-from tests.support.ids import ADMIN, START, make_settings
+from tests.support.cards import shown
+from tests.support.ids import ADMIN, SHANGHAI, START, make_settings
 
-ZONE = ZoneInfo("Asia/Shanghai")
 RECRUITER = "ou_recruiter"
 SETTINGS = make_settings("sqlite://", assessbot_admins=ADMIN)
 RUBRIC = Rubric(dimensions=(
@@ -41,7 +40,7 @@ def a_panel(assessments: list[Assessment | None], shared: bool = False, **names)
 
 
 def summary_of(found: panel.Panel, rubric: Rubric = RUBRIC, page: int = 0) -> dict:
-    return summary_card(found, panel.summarise(found, rubric), page=page, zone=ZONE, share={"a": "share"},
+    return summary_card(found, panel.summarise(found, rubric), page=page, zone=SHANGHAI, share={"a": "share"},
                         comment=lambda s: {"a": "comment", "as": s.assignment}, turn=lambda n: {"a": "p", "p": n})
 
 
@@ -108,7 +107,7 @@ def test_an_eight_by_twelve_panel_fits_feishus_limits():
     assert not card_problems(card), (wire_bytes(card), elements(card))
     shown = json.dumps(card, ensure_ascii=False)
     assert shown.count("⚠") >= 1 and shown.count('"Read in full"') == 8
-    assert not card_problems(progress_card(found, now=START + 9000, zone=ZONE, nudge={}, summary={}))
+    assert not card_problems(progress_card(found, now=START + 9000, zone=SHANGHAI, nudge={}, summary={}))
 
 
 def test_a_larger_panel_is_paged_and_says_so():
@@ -167,7 +166,7 @@ def test_an_interviewer_never_sees_another_interviewers_values(drawn, who):
     assert all(s.assessment is None for s in seen.seats if s.interviewer != me)
     summary = panel.summarise(seen, RUBRIC)
     others = set().union(*(m for n, m in marks.items() if n != who))
-    views = [progress_card(seen, now=START + 9000, zone=ZONE, nudge=None, summary={}),
+    views = [progress_card(seen, now=START + 9000, zone=SHANGHAI, nudge=None, summary={}),
              summary_of(seen)]
     for card in views:
         shown = json.dumps(card, ensure_ascii=False)
@@ -185,9 +184,32 @@ def test_every_panel_card_is_well_formed_card_json():
 
     rubric = big_rubric(12)
     found = big_panel(8, rubric)
-    cards = [progress_card(found, now=START + 9000, zone=ZONE, nudge={"a": "nudge"}, summary={"a": "s"}),
+    cards = [progress_card(found, now=START + 9000, zone=SHANGHAI, nudge={"a": "nudge"}, summary={"a": "s"}),
              summary_of(found, rubric), summary_of(big_panel(20, big_rubric(40)), big_rubric(40), page=1),
              comment_card(found, found.seats[0], "评语很长。" * 5000),
              panels_card([found] * 40, now=START, open_value=lambda p: {"a": "summary"}), panels_card([], now=START,
                                                                                                      open_value=dict)]
     assert [cardcheck.problems(card) for card in cards] == [[]] * len(cards)
+
+
+def _shown(card: dict, lang: str) -> list[str]:
+    """Every line a person reads on the card in one language (not the chat list's preview in its config)."""
+    return shown({k: v for k, v in card.items() if k != "config"}, lang).splitlines()
+
+
+def test_the_panel_cards_name_the_candidate_once_and_people_in_full():
+    """The title names the candidate, the subtitle the job; interviewers' names are not cut; English reads English."""
+    long = "Sandbox Interviewer 5"
+    crafted = panel.Panel("app-1", "张伟", "Backend Engineer", (RECRUITER,), (
+        seat(0, Assessment(conclusion=Conclusion.PASS, dimensions={"coding": 4}, content="clear thinker"),
+             name=long),
+        seat(1, Assessment(conclusion=Conclusion.FAIL, dimensions={"coding": 2}), name="面试官1")),
+        PanelState("app-1"))
+    progress = progress_card(crafted, now=START + 9000, zone=SHANGHAI, nudge=None, summary=None)
+    for card in (summary_of(crafted), progress):
+        english = _shown(card, "en_us")
+        assert card["header"]["subtitle"]["content"] == "Backend Engineer"
+        assert sum("张伟" in line for line in english + _shown(card, "zh_cn")) == 2  # the title, in each language
+        assert any(long in line for line in english) and not any("…" in line for line in english)
+    english = _shown(summary_of(crafted), "en_us")
+    assert f"{long}: clear thinker" in english and not any("：" in line for line in english)

@@ -12,8 +12,10 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import event
 
-from bot.assessment import Assessment, Conclusion, Submission
-from bot.store import NewJob, Pace, Store
+from bot.assessment import Assessment, Conclusion
+from bot.contract import NewJob
+from bot.store import Pace, Store
+from tests.support.jobs import write_job
 
 SQLITE_SCAN = re.compile(r"^SCAN (\w+)$")  # SQLite's plan for reading a whole table (no index)
 
@@ -27,8 +29,7 @@ def store(database_url, clock):
 
 
 def write(aid: str) -> NewJob:
-    return NewJob("write", {"submission": Submission(conclusion=Conclusion.PASS).model_dump(mode="json"),
-                            "actor": "ou_a"}, aid, versioned=True)
+    return write_job(aid, conclusion=Conclusion.PASS)
 
 
 def statements(store: Store, call: Callable[[], object]) -> list[tuple[str, object]]:
@@ -40,10 +41,12 @@ def statements(store: Store, call: Callable[[], object]) -> list[tuple[str, obje
             caught.append((statement, parameters))
 
     event.listen(store.engine, "before_cursor_execute", catch)
+    store.hot.watch = lambda statement, parameters: catch(None, None, statement, parameters, None, False)
     try:
         call()
     finally:
         event.remove(store.engine, "before_cursor_execute", catch)
+        store.hot.watch = None
     assert caught
     return caught
 
@@ -84,15 +87,18 @@ def test_the_acknowledgement_the_claim_and_the_write_record_use_indexes(store):
     assert full_scans(store, statements(store, lambda: store.finish(job))) == []
     store.accept(["event:2"], [write("B")])
     claimed: list = []
-    paced = statements(store, lambda: claimed.append(store.claim("runner", 60, paces={"write": Pace("patch", 20, 1)})))
-    assert any("rate_hits" in sql for sql, _ in paced) and full_scans(store, paced) == []
+    claim = statements(store, lambda: claimed.append(store.claim("runner", 60)))
+    assert full_scans(store, claim) == []
     done = statements(store, lambda: store.record_write(claimed[0], Assessment(), {"actor": "ou_a"}, None, done=True))
     assert full_scans(store, done) == []
 
 
-def test_the_rate_limit_slot_uses_indexes(store):
-    assert full_scans(store, statements(store, lambda: store.take_slot("patch", 20, 1.08))) == []
-    assert full_scans(store, statements(store, lambda: store.take_slot("patch", 20, 1.08))) == []
+def test_the_rate_limit_uses_indexes(store):
+    pace = Pace("patch", 20, 1.02)
+    started = statements(store, lambda: store.start_call(pace))
+    call_id = store.start_call(pace)[0]
+    ended = statements(store, lambda: store.end_call(call_id, 0.0))
+    assert any("rate_hits" in sql for sql, _ in started) and full_scans(store, started + ended) == []
 
 
 def test_the_inbox_and_the_lookup_of_an_assignment_use_indexes(store, clock):

@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot import create_app
 from bot.actions import NotMine, OpenForm, Snooze
-from bot.jobs.remind import Planner
-from bot.views import interview_view
+from bot.display import interview_view
+from bot.schedule.planner import Planner
 from cards.reminder import digest_card, reminder_card
-from tests.support.ids import ADMIN, ALICE, BOB
+from tests.support.ids import ADMIN, ALICE, BOB, SHANGHAI
+from tests.support.jobs import pending_work
 
-ZONE = ZoneInfo("Asia/Shanghai")
 RECRUITER = "ou_recruiter0000000000000000000000"
 
 
 def local(day: int, clock: str, month: int = 11) -> float:
     """A wall-clock time in the deployment's zone (November 2026: the 25th is a Wednesday)."""
     hours, minutes = map(int, clock.split(":"))
-    return datetime(2026, month, day, hours, minutes, tzinfo=ZONE).timestamp()
+    return datetime(2026, month, day, hours, minutes, tzinfo=SHANGHAI).timestamp()
 
 
 def row(interview: str, end: float, *, interviewer: str = ALICE, candidate: str = "张三", **extra) -> dict:
-    return {"interview_id": interview, "interviewer": interviewer, "candidate": candidate, "job": "Backend Engineer",
+    return {"interview_id": interview, "interviewer": interviewer, "candidate": candidate,
+            "position": "Backend Engineer",
             "round": "Onsite 1", "start_at": end - 3600, "end_at": end, "recruiter": RECRUITER, **extra}
 
 
@@ -110,15 +111,23 @@ def test_not_my_interview_tells_the_recruiter_stops_the_reminders_and_is_audited
     assignment = ctx.store.find_assignments("7005")[0]
     run(local(25, "12:00"))
     clock.now = local(25, "12:01")
-    answer = push.card(NotMine(assignment.id).encode()).get_json()
+    asked = push.card(NotMine(assignment.id).encode()).get_json()["card"]["data"]  # asked once more first
+    shown = json.dumps(asked, ensure_ascii=False)
+    assert asked["header"]["title"]["i18n_content"]["en_us"] == "Not your interview?"
+    assert "候选人：张三" in shown and "Yes, not mine" in shown and "Fill in feedback" in shown
+    assert ctx.store.assignment_by_id(assignment.id).stopped is None and run(local(25, "12:01")) == []
+    answer = push.card(NotMine(assignment.id, True).encode()).get_json()
     assert answer["toast"]["content"] == "已通知招聘负责人"
+    done = answer["card"]["data"]
+    assert done["header"]["title"]["i18n_content"]["en_us"] == "Noted: not your interview"
+    assert "候选人：张三" in json.dumps(done, ensure_ascii=False)  # the card still says which interview
     told = run(local(25, "12:01"))
     assert [(c["uuid"], "不是自己的" in str(c["card"])) for c in told] == [(f"notmine:{assignment.id}:x", True)]
     assert "receive_id_type=open_id" in to(told[0])
     assert ctx.store.assignment_by_id(assignment.id).stopped == "not_mine"
     assert [e.action for e in ctx.store.history(assignment.key)] == ["not_mine"]
     assert run(local(30, "18:00")) == []  # no digest, no reminder, no escalation
-    refused = push.card(NotMine(assignment.id).encode(), operator=BOB)  # not Bob's to stop
+    refused = push.card(NotMine(assignment.id, True).encode(), operator=BOB)  # not Bob's to stop
     assert refused.status_code == 200 and ctx.store.history(assignment.key)[0].result == "denied"
 
 
@@ -132,7 +141,7 @@ def test_one_digest_a_working_day_until_the_recruiter_is_told_once(ctx, clock, f
     due = [interview_view(ctx, a) for a in ctx.store.due(ALICE, clock())]
     assert digest == [{"via": "post", "url": "/open-apis/im/v1/messages?receive_id_type=open_id",
                        "uuid": uuid(f"digest:{ALICE}:2026-11-26:g"),
-                       "card": digest_card(due, now=datetime.fromtimestamp(clock(), ZONE),
+                       "card": digest_card(due, now=datetime.fromtimestamp(clock(), SHANGHAI),
                                            fill={i.key: OpenForm(i.key).encode() for i in due})}]
     assert run(local(26, "19:00")) == []  # once a day
     days = {}
@@ -153,7 +162,7 @@ def test_no_reminder_after_the_assessment_is_submitted(ctx, clock, feishu_http, 
 
     feishu_http.patch_answers(SUCCESS)
     clock.now = local(25, "09:00")
-    schedule(ctx, row("7008", local(25, "11:00"), assessment_id="6930815272790114324"))
+    schedule(ctx, row("7008", local(25, "11:00"), feishu_assessment_id="6930815272790114324"))
     clock.now = local(25, "11:30")
     push.message("/assess 张三 pass comment=fine")
     ctx.runner.drain()
@@ -189,7 +198,7 @@ def test_a_past_schedule_of_fifty_interviews_gives_each_person_one_digest(ctx, c
     rows = [row(f"80{n:02d}", local(25, "11:00") - 86400 * (2 + n % 8) - 60 * n,
                 interviewer=(ALICE, BOB)[n % 2], candidate=f"候选人{n}") for n in range(50)]
     assert schedule(ctx, *rows).new == 50
-    assert ctx.store.jobs_by_status() == {"pending": 2}  # one digest per person, not fifty
+    assert pending_work(ctx.store) == {"pending": 2}  # one digest per person, not fifty
     sent = run(local(25, "12:00"))
     assert sorted(c["uuid"] for c in sent) == sorted(uuid(f"digest:{who}:2026-11-25:g") for who in (ALICE, BOB))
     assert all("还有 25 份面试反馈待填写" in str(c["card"]) for c in sent)
@@ -220,6 +229,6 @@ def test_admins_hear_of_a_stopped_interview_when_it_has_no_recruiter(ctx, clock,
     clock.now = local(25, "09:00")
     schedule(ctx, row("7012", local(25, "11:00"), recruiter=None))
     assignment = ctx.store.find_assignments("7012")[0]
-    push.card(NotMine(assignment.id).encode())
+    push.card(NotMine(assignment.id, True).encode())
     told = run(local(25, "09:01"))
     assert len(told) == len(ctx.settings.assessbot_admins) and ADMIN not in (assignment.recruiter or "")

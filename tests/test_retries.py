@@ -6,12 +6,11 @@ import pytest
 import responses
 from sqlalchemy import select
 
+from bot.contract import Job
 from bot.feishu.client import FeishuError
 from bot.jobs.retry import MAX_ATTEMPTS, GiveUp, Retry, backoff, decide
-from bot.store import Job, rate_hits
-from tests.support.ids import SUCCESS
-
-AID = "6930815272790114324"
+from bot.store import rate_hits
+from tests.support.ids import AID, ALICE, SUCCESS
 
 
 def job(attempts: int = 1, age: float = 0.0) -> Job:
@@ -121,15 +120,17 @@ def test_a_crash_after_the_patch_and_before_done_resends_once_and_confirms_once(
     assert job.id == 1 and ctx.store.jobs_by_status() == {"done": 1}
 
 
-def test_a_write_costs_the_runner_two_write_transactions_the_claim_with_its_slot_and_the_record_with_done(
+def test_a_write_costs_the_runner_four_write_transactions_claim_call_start_call_end_and_record_with_done(
         push, feishu_http, ctx):
+    """Once the bot knows the submitter's name: looking it up for the first time adds one, to keep it."""
     feishu_http.patch_answers(SUCCESS)
+    ctx.store.remember_names({ALICE: "Alice Zhang"})
     push.message(f"/assess {AID} pass", message_id="om_t")
     opened = []
     transaction = ctx.store.transaction
     ctx.store.transaction = lambda urgent=False: (opened.append(urgent), transaction(urgent))[1]
     assert ctx.runner.drain() == 1
-    assert opened == [False, False]
+    assert opened == [False, False, False, False]
     assert feishu_http.patches() == [{"conclusion": 2}] and ctx.store.jobs_by_status() == {"done": 1}
     assert ctx.store.known(AID).applied_version == 1
     assert [e.result for e in ctx.store.history(AID)] == ["ok"]
@@ -154,13 +155,12 @@ def test_a_confirmation_that_fails_is_retried_without_patching_again(push, feish
     assert ctx.store.jobs_by_status() == {"done": 1}
 
 
-def test_a_call_that_would_leave_after_its_booked_slot_books_the_next_one(push, feishu_http, ctx, clock):
+def test_a_patch_counts_against_the_limit_from_its_start_to_its_answer(push, feishu_http, ctx, clock):
     feishu_http.patch_answers(SUCCESS)
     push.message(f"/assess {AID} pass", message_id="om_late")
-    job = ctx.store.claim("runner", 60, paces={"write": ctx.runner.executors["write"].limit})
-    assert job.slot_at == clock()
-    clock.advance(0.5)  # the runner was held up between its claim and the call
+    job = ctx.store.claim("runner", 60)
+    clock.advance(0.5)  # the runner was held up between its claim and the call: it changes nothing
     ctx.runner.execute(job)
     with ctx.store.transaction() as conn:
-        slots = sorted(conn.execute(select(rate_hits.c.at)).scalars())
-    assert slots == [job.slot_at, clock()] and feishu_http.patches() == [{"conclusion": 2}]
+        calls = conn.execute(select(rate_hits.c.at, rate_hits.c.ended_at)).all()
+    assert calls == [(clock(), clock())] and feishu_http.patches() == [{"conclusion": 2}]

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ids import AID
 from tests.support.terminal import Terminal, alive, descendants, stop
 
 ASSESSBOT = str(Path(sys.executable).with_name("assessbot"))
-AID = "6930815272790114324"
 
 
+@pytest.mark.system  # starts the sandbox in a pseudo-terminal
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc (Linux)")
 def test_ctrl_c_while_waiting_for_a_reply_with_a_command_typed_ahead_leaves_no_process(tmp_path):
     env = {k: v for k, v in os.environ.items()

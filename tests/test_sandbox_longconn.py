@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import processes
+from bot.sandbox import processes
 from bot.sandbox.console.chat import Console, Options
+from tests.support.ids import AID
 from tests.support.longconn import ALICE, LongConnStack
 
-AID = "6930815272790114324"
 ASSESSBOT = str(Path(sys.executable).with_name("assessbot"))
 
 
@@ -53,6 +53,7 @@ def test_the_console_chats_over_the_long_connection_typed_commands_and_forms_ali
 
 
 @pytest.mark.slow
+@pytest.mark.system  # starts the sandbox
 def test_assessbot_sandbox_longconn_runs_the_chat_from_a_fresh_directory(tmp_path):
     """It starts the gateway and the bot in long-connection mode, chats through a pipe, and stops everything."""
     env = processes.clean_env(LANG="C.UTF-8", TERM="dumb", COLUMNS="200")

@@ -17,11 +17,11 @@ def test_the_sandbox_seeds_a_panel_once_and_panel_shows_it(ctx, clock, feishu_ht
     ctx.runner.drain()
     assert feishu_http.sent_cards() == []  # nothing arrives unasked while the console starts
     push.message("/panel", sender=ALICE)
-    push.message("/panel 张伟", sender=ALICE)
+    push.message("/panel 陈静", sender=ALICE)
     ctx.runner.drain()
     cards = [c["card"] for c in feishu_http.sent_cards()]
     assert [c["header"]["title"]["i18n_content"]["en_us"] for c in cards] == [
-        "Your candidates' panels", "Calibration summary: 张伟"]
+        "Your candidates' panels", "Calibration summary: 陈静"]
     assert "0 of 3 submitted · 0 due" in json.dumps(cards[0], ensure_ascii=False)
     clock.advance(2 * 3600 + 3)
     ctx.runner.drain()

@@ -5,27 +5,25 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.actions import OpenForm
-from bot.jobs.remind import Planner
-from bot.views import interview_view
+from bot.display import interview_view
+from bot.schedule.planner import Planner
 from cards.reminder import choices_card, inbox_card
 from tests.support.hire import FakeHire
-from tests.support.ids import ALICE, BOB
-
-ZONE = ZoneInfo("Asia/Shanghai")
+from tests.support.ids import ALICE, BOB, SHANGHAI
 
 
 def local(day: int, clock: str) -> float:
     hours, minutes = map(int, clock.split(":"))
-    return datetime(2026, 11, day, hours, minutes, tzinfo=ZONE).timestamp()
+    return datetime(2026, 11, day, hours, minutes, tzinfo=SHANGHAI).timestamp()
 
 
 def row(interview: str, end: float, *, interviewer: str = ALICE, candidate: str = "张三", **extra) -> dict:
-    return {"interview_id": interview, "interviewer": interviewer, "candidate": candidate, "job": "Backend Engineer",
+    return {"interview_id": interview, "interviewer": interviewer, "candidate": candidate,
+            "position": "Backend Engineer",
             "round": "Onsite 1", "start_at": end - 3600, "end_at": end, **extra}
 
 
@@ -53,7 +51,7 @@ def test_the_inbox_lists_what_is_due_overdue_first_what_comes_today_and_the_last
     clock.now = local(25, "15:00")
     push.message("/todo")
     ctx.runner.drain()
-    now = datetime.fromtimestamp(clock(), ZONE)
+    now = datetime.fromtimestamp(clock(), SHANGHAI)
     by = {a.interview_id: interview_view(ctx, a) for a in ctx.store.assignments_of(ALICE)}
     due, today, submitted = [by["9002"], by["9001"]], [by["9003"]], [by["9004"]]
     expected = inbox_card(due, today, submitted, now=now,
@@ -99,7 +97,7 @@ def test_the_first_submission_creates_the_assessment_and_later_ones_patch_it(ctx
     ctx.runner.drain()
     assignment = ctx.store.find_assignments("9201")[0]
     [created] = hire.assessments.values()
-    assert (assignment.assessment_id, created["external_id"]) == (created["id"], assignment.external_id)
+    assert (assignment.feishu_assessment_id, created["external_id"]) == (created["id"], assignment.external_id)
     assert created["external_interview_id"] == "9201" and created["content"] == "solid"
     push.message("/assess 张三 coding=4")
     ctx.runner.drain()
@@ -115,12 +113,12 @@ def test_a_create_whose_answer_was_lost_is_found_again_and_never_made_twice(ctx,
     hire.lose_answers = 1  # Feishu makes it, the answer never arrives (as if the bot crashed meanwhile)
     push.message("/assess 张三 pass comment=solid")
     ctx.runner.drain()
-    assert len(hire.assessments) == 1 and ctx.store.find_assignments("9301")[0].assessment_id is None
+    assert len(hire.assessments) == 1 and ctx.store.find_assignments("9301")[0].feishu_assessment_id is None
     for _ in range(5):
         clock.advance(120)
         ctx.runner.drain()
     [made] = hire.assessments
-    assert ctx.store.find_assignments("9301")[0].assessment_id == made
+    assert ctx.store.find_assignments("9301")[0].feishu_assessment_id == made
     assert len(feishu_http.calls("POST", "external_interviews/batch_query")) >= 1
     push.message("/assess 9301 coding=4")
     ctx.runner.drain()
@@ -161,13 +159,140 @@ def test_cards_of_a_scheduled_interview_lead_with_the_candidate_and_keep_ids_in_
     assert form["body"]["elements"][-1]["text"]["content"] == "面试 9501"  # no assessment yet: the interview
     push.message("/assess 张三 pass comment=solid")
     ctx.runner.drain()
-    confirmation = [c["card"] for c in feishu_http.sent_cards() if "外部面评已更新" in json.dumps(c["card"],
+    confirmation = [c["card"] for c in feishu_http.sent_cards() if "外部面评已创建" in json.dumps(c["card"],
                                                                                          ensure_ascii=False)]
     assert confirmation[-1]["header"]["subtitle"]["content"] == subtitle(interview)
     assert confirmation[-1]["body"]["elements"][0] == about(interview)[0]
-    created = ctx.store.find_assignments("9501")[0].assessment_id
+    created = ctx.store.find_assignments("9501")[0].feishu_assessment_id
     push.message(f"/history {created}", sender=BOB)  # the recruiter may read it
     ctx.runner.drain()
     history = feishu_http.sent_cards()[-1]["card"]
     assert history["header"]["subtitle"]["content"] == subtitle(interview) and "denied" not in json.dumps(history)
     assert ctx.store.owner_of(assignment.key) == ALICE  # the assigned interviewer owns it
+
+
+
+def _controls(form: dict) -> dict[str, object]:
+    """What the form's controls show filled in (an initial option or default text), by control name."""
+    shown = {n["name"]: n.get("initial_option", n.get("default_value")) for n in _walk(form)
+             if n.get("tag") in ("select_static", "input") and "name" in n}
+    return {name: value for name, value in shown.items() if value is not None}
+
+
+def _buttons(card: dict) -> dict[str, dict]:
+    """Each button's English label and the value it sends back."""
+    return {b["text"]["i18n_content"]["en_us"]: b["behaviors"][0]["value"] for b in _walk(card)
+            if b.get("tag") == "button" and b.get("behaviors")}
+
+
+HELD = {"conclusion": 2, "content": "Strong hire", "username": "李雷",
+        "assessment_dimension_list": [{"title": "编码能力", "assessment_type": 1, "score": 4},
+                                      {"title": "建议职级", "assessment_type": 2, "option": "P6"},
+                                      {"title": "Culture fit", "assessment_type": 3, "content": "not on this form"}]}
+
+
+def test_view_or_edit_of_an_assessment_made_outside_the_bot_shows_what_feishu_holds(ctx, clock, push,
+                                                                                    feishu_http, hire):
+    clock.now = local(25, "12:00")
+    hire.assessments["7100000000000000777"] = {**HELD, "id": "7100000000000000777", "external_interview_id": "9701"}
+    schedule(ctx, row("9701", local(25, "11:00"), feishu_assessment_id="7100000000000000777"))
+    key = ctx.store.find_assignments("9701")[0].key
+    form = json.loads(push.card(OpenForm(key).encode()).data)["card"]["data"]
+    assert _controls(form) == {"conclusion": "2", "dim_coding": "4", "dim_level": "P6", "content": "Strong hire",
+                               "username": "李雷"}
+    assert "1 of the values Feishu holds for this assessment are not questions of this form" in json.dumps(form)
+    push.message("/assess 张三 design=3")  # one more score: the others Feishu holds are sent with it, not lost
+    ctx.runner.drain()
+    [patched] = [json.loads(c.request.body) for c in feishu_http.calls("PATCH", "assessments/")]
+    assert [(d["title"], d.get("score", d.get("option"))) for d in patched.pop("assessment_dimension_list")] == \
+        [("编码能力", 4), ("系统设计", 3), ("建议职级", "P6")]
+    assert patched == {}
+
+
+def test_a_typed_score_for_an_assessment_made_outside_the_bot_keeps_the_others_feishu_holds(ctx, clock, push,
+                                                                                           feishu_http, hire):
+    clock.now = local(25, "12:00")
+    hire.assessments["7100000000000000779"] = {**HELD, "id": "7100000000000000779", "external_interview_id": "9706"}
+    schedule(ctx, row("9706", local(25, "11:00"), feishu_assessment_id="7100000000000000779"))
+    push.message("/assess 张三 design=3")  # no form opened first: the write reads Feishu's values itself
+    ctx.runner.drain()
+    [patched] = [json.loads(c.request.body) for c in feishu_http.calls("PATCH", "assessments/")]
+    assert [(d["title"], d.get("score", d.get("option"))) for d in patched["assessment_dimension_list"]] == \
+        [("编码能力", 4), ("系统设计", 3), ("建议职级", "P6")]
+    assert set(patched) == {"assessment_dimension_list"}
+
+
+def test_a_form_whose_feishu_values_cannot_be_read_says_so(ctx, clock, push, feishu_http):
+    import responses
+
+    clock.now = local(25, "12:00")
+    feishu_http.mock.add(responses.POST, "https://open.feishu.test/open-apis/hire/v1/external_interviews/batch_query",
+                         json={"code": 1002001, "msg": "system error"})
+    schedule(ctx, row("9702", local(25, "11:00"), feishu_assessment_id="7100000000000000778"))
+    key = ctx.store.find_assignments("9702")[0].key
+    form = json.loads(push.card(OpenForm(key).encode()).data)["card"]["data"]
+    assert "conclusion" not in _controls(form)
+    assert "Could not read what Feishu holds for this assessment just now" in json.dumps(form)
+
+
+def test_the_first_submission_is_announced_as_created_and_nothing_changed_keeps_its_time(ctx, clock, push,
+                                                                                         feishu_http, hire):
+    ctx.store.remember_names({ALICE: "Alice Zhang"})
+    clock.now = local(25, "12:00")
+    schedule(ctx, row("9703", local(25, "11:00")))
+    push.message("/assess 张三 pass comment=solid")
+    ctx.runner.drain()
+    first = feishu_http.sent_cards()[-1]["card"]
+    assert first["header"]["title"]["i18n_content"]["en_us"] == "Assessment created"
+    made = ctx.store.find_assignments("9703")[0].feishu_assessment_id
+    clock.now = local(25, "12:45")
+    push.message("/assess 张三 pass")
+    ctx.runner.drain()
+    same = feishu_http.sent_cards()[-1]["card"]
+    seen = json.dumps(same, ensure_ascii=False)
+    assert same["header"]["title"]["i18n_content"]["en_us"] == "Nothing changed"
+    assert same["header"]["subtitle"]["content"] == "张三 · Backend Engineer · Onsite 1"
+    assert f"Assessment ID: {made}" in seen and "Assessment ID: ab-" not in seen
+    assert "Submitted by Alice Zhang · 2026-11-25 12:00" in seen  # the saved submission's time, not 12:45
+    push.message("/assess 张三 coding=9")
+    ctx.runner.drain()
+    wrong = feishu_http.sent_cards()[-1]["card"]
+    assert wrong["header"]["title"]["i18n_content"]["en_us"] == "Some values don't fit the rubric"
+    assert wrong["header"]["subtitle"]["content"] == "张三 · Backend Engineer · Onsite 1"
+    assert "ab-" not in json.dumps(wrong)  # the bot's own key is nowhere on it
+    push.message("/assess 张三 coding=4")
+    ctx.runner.drain()
+    assert feishu_http.sent_cards()[-1]["card"]["header"]["title"]["i18n_content"]["en_us"] == "Assessment updated"
+
+
+def test_the_inbox_shows_when_the_feedback_was_last_edited(ctx, clock, push, feishu_http, hire):
+    clock.now = local(25, "12:00")
+    schedule(ctx, row("9704", local(25, "11:00")))
+    push.message("/assess 张三 pass comment=solid")
+    ctx.runner.drain()
+    clock.now = local(25, "16:30")
+    push.message("/assess 张三 coding=4")
+    ctx.runner.drain()
+    push.message("/todo")
+    ctx.runner.drain()
+    inbox = json.dumps(cards_with(feishu_http, "t")[-1]["card"], ensure_ascii=False)
+    assert "16:30" in inbox and "12:00" not in inbox
+
+
+def test_the_form_offers_the_interviewers_name_when_opened_from_the_reminder_the_inbox_or_edit(ctx, clock, push,
+                                                                                              feishu_http, hire):
+    ctx.store.remember_names({ALICE: "Alice Zhang"})
+    clock.now = local(25, "11:00")
+    schedule(ctx, row("9705", local(25, "11:00")))
+    clock.now = local(25, "13:00")
+    ctx.runner.drain()  # the reminder
+    push.message("/todo")
+    ctx.runner.drain()
+    opened = [_buttons(cards_with(feishu_http, "r")[-1]["card"])["Fill in feedback"],
+              _buttons(cards_with(feishu_http, "t")[-1]["card"])["Fill in feedback"]]
+    push.message("/assess 张三 pass")
+    ctx.runner.drain()
+    opened.append(_buttons(feishu_http.sent_cards()[-1]["card"])["Edit"])
+    for value in opened:
+        form = json.loads(push.card(value).data)["card"]["data"]
+        assert _controls(form).get("username") == "Alice Zhang"

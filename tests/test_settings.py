@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from bot import rubric
 from bot.settings import SettingsError, load
+from tests.support.ids import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 GOOD = {"FEISHU_APP_ID": "cli_x", "FEISHU_APP_SECRET": "s", "FEISHU_VERIFICATION_TOKEN": "v", "FEISHU_ENCRYPT_KEY": "k"}
 
 
@@ -67,6 +66,7 @@ def test_secrets_never_appear_in_the_settings_repr(monkeypatch):
     assert "s-secret-value" not in shown and "v-secret-value" not in shown and "k-secret-value" not in shown
 
 
+@pytest.mark.system  # runs the command line
 def test_the_app_refuses_to_start_without_secrets_and_says_why_without_a_traceback(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", "import bot; bot.create_app()"], cwd=tmp_path, env=env,
@@ -75,9 +75,14 @@ def test_the_app_refuses_to_start_without_secrets_and_says_why_without_a_traceba
     assert "FEISHU_ENCRYPT_KEY is not set" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_every_shipped_rubric_loads():
+def test_every_shipped_rubric_and_form_mapping_loads():
+    from bot.forms import mapping
+
     for path in (ROOT / "config").glob("*.toml"):
-        assert rubric.load(path).dimensions
+        if path.name.startswith("forms"):
+            assert mapping.load(path).rules
+        else:
+            assert rubric.load(path).dimensions
 
 
 @pytest.mark.parametrize("text,message", [

@@ -13,12 +13,12 @@ import pytest
 import requests
 
 from bot import settings as settings_module
-from bot.processes import children, clean_env, free_port, stop_group, wait_until
+from bot.sandbox.processes import children, clean_env, free_port, stop_group, wait_until
 from bot.settings import ServerSettings, Settings, SettingsError
+from tests.support.ids import ROOT
 
 pytestmark = pytest.mark.system  # starts processes
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "config" / "assessbot.env.example"
 CONF = ROOT / "config" / "gunicorn.conf.py"
 PYTHON = sys.executable
@@ -56,7 +56,8 @@ def test_bad_server_settings_are_named_one_per_line(tmp_path, no_server_env):
         settings_module.load_server(env_file)
     lines = str(caught.value).splitlines()
     assert [line.split()[1] for line in lines] == ["PORT", "WEB_CONCURRENCY", "ASSESSBOT_LOG_FORMAT"]
-    assert lines[2] == "  - ASSESSBOT_LOG_FORMAT must be json (one JSON object per line) or text (for a terminal)"
+    assert lines[2] == ("  - ASSESSBOT_LOG_FORMAT must be auto (text on a terminal, JSON otherwise), json (one JSON "
+                        "object per line) or text (for a terminal)")
 
 
 def read_conf(cwd: Path, **env: str) -> subprocess.CompletedProcess:
@@ -159,7 +160,7 @@ def test_the_example_values_are_valid_settings_when_uncommented(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     loaded = settings_module.load(tmp_path / ".env")
     assert loaded.assessbot_patch_rate == 20 and loaded.gunicorn_threads == 8 and loaded.port == 8000
-    assert loaded.assessbot_log_format == "json" and loaded.assessbot_access_log is False
+    assert loaded.assessbot_log_format == "auto" and loaded.assessbot_access_log is False
 
 
 SANDBOX_FILES = ("sandbox.db", "sandbox.db-wal", "sandbox.db-shm", "sandbox-openapi.json", "sandbox-bot.log",
@@ -168,12 +169,13 @@ SANDBOX_FILES = ("sandbox.db", "sandbox.db-wal", "sandbox.db-shm", "sandbox-open
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_clean_keeps_the_database(tmp_path):
-    """After a sandbox run, `make clean` removes the sandbox's files, .venv and caches, never var/assessbot.db."""
+    """After a sandbox run, `make clean` removes the sandbox's files, .venv, caches and the build's egg-info, never
+    var/assessbot.db."""
     var = tmp_path / "var"
     var.mkdir()
     for name in (*SANDBOX_FILES, "assessbot.db", "assessbot.db-wal", "production-backup.db"):
         (var / name).write_text("x")
-    for cache in (".venv/bin", ".pytest_cache", ".ruff_cache", ".hypothesis", "bot/__pycache__"):
+    for cache in (".venv/bin", ".pytest_cache", ".ruff_cache", ".hypothesis", "bot/__pycache__", "assessbot.egg-info"):
         (tmp_path / cache).mkdir(parents=True)
     result = subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "-C", str(tmp_path), "clean"],
                             capture_output=True, text=True, timeout=60)

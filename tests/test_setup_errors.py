@@ -8,9 +8,8 @@ from bot import auth
 from bot.feishu.client import FeishuError
 from bot.jobs.errors import Kind, explain
 from tests.support.cards import shown
+from tests.support.ids import AID, ALICE
 
-AID = "6930815272790114324"
-ALICE = "ou_alice000000000000000000000000000"
 SCOPE_MSG = ("Access denied. One of the following scopes is required: [hire:external_application]. "
              "应用尚未开通所需的应用身份权限")
 SETUP = "The bot is not set up to do this"

@@ -9,10 +9,8 @@ from bot.rubric import load
 from cards.errors import problem_card
 from cards.form import form_card
 from tests.support.cards import shown
+from tests.support.ids import AID, SUCCESS
 
-AID = "6930815272790114324"
-BOB = "ou_bob00000000000000000000000000000"
-SUCCESS = (200, {"code": 0, "msg": "success", "data": {"external_interview_assessment": {"id": "x"}}})
 RUBRIC = load(Path(__file__).resolve().parents[1] / "config" / "rubric.toml")
 
 

@@ -9,17 +9,14 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from bot.assessment import Assessment, Conclusion
 from cards.confirmation import confirmation_card
-from cards.notice import group_notice_card
-from tests.support.ids import ALICE, BOT, DOMAIN, PAYLOADS, SUCCESS, TOKEN, load_payload
+from tests.support.cards import shown
+from tests.support.ids import AID, ALICE, BOT, CODING, DOMAIN, PAYLOADS, SUCCESS, TOKEN, load_payload
 from tests.support.push import encrypt
-
-AID = "6930815272790114324"
-CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力", "score": 4}
 
 
 def confirmation(ctx, state: Assessment, by: str = "Alice Zhang") -> dict:
     from bot.actions import OpenForm
-    from bot.views import when
+    from bot.display import when
 
     return confirmation_card(AID, state, ctx.rubric, by=by, at=when(ctx, ctx.clock()),
                              edit_value=OpenForm(AID).encode())
@@ -187,7 +184,8 @@ def test_in_a_group_the_bot_acts_only_when_mentioned_and_answers_privately(push,
         ("/open-apis/im/v1/messages?receive_id_type=open_id", "om_grp:c"),
     ]
     by_url = {s["url"]: s["card"] for s in sent}
-    assert by_url["/open-apis/im/v1/messages/om_grp/reply"] == group_notice_card()
+    notice = by_url["/open-apis/im/v1/messages/om_grp/reply"]
+    assert shown(notice).splitlines()[-1] == "Sent to you in a private chat with the bot; please look there."
     assert by_url["/open-apis/im/v1/messages?receive_id_type=open_id"] == confirmation(ctx, state)
     private = feishu_http.calls("POST", "receive_id_type=open_id")[0]
     assert json.loads(private.request.body)["receive_id"] == ALICE
@@ -250,3 +248,17 @@ def test_help_lists_every_command(push, feishu_http, ctx):
 
 
 del DOMAIN, encrypt
+
+
+def test_every_mistake_of_a_typed_command_is_reported_at_once(push, feishu_http, ctx):
+    push.message(f"/assess {AID} pas codng=4 design=9")
+    ctx.runner.drain()
+    card = feishu_http.sent_cards()[-1]["card"]
+    said = [el["text"]["i18n_content"]["en_us"] for el in card["body"]["elements"]
+            if el.get("tag") == "div" and el["text"].get("text_color") == "red"]
+    assert card["header"]["title"]["i18n_content"]["en_us"] == "Some values don't fit the rubric"
+    assert len(said) == 3
+    assert said[0] == "'pas' is not a conclusion. Did you mean pass?"  # said once, not asked twice
+    assert "codng" in said[1] and "coding" in said[1]
+    assert "design" in said[2].lower() and "5" in said[2]
+    assert feishu_http.patches() == [] and ctx.store.jobs_by_status() == {"done": 1}  # nothing written

@@ -18,6 +18,10 @@ PATCHes the Open API refused for going over 20 a second are counted, not failed:
 fighting for two cores, a PATCH can reach it more than the limiter's 80 ms margin after its slot; the bot
 waits and retries it. tests/test_processes.py holds the limit to exactly 20 in any second without the chaos.
 
+Two other scenarios: `--scenario schedule` (schedule.py: schedules by every door, reminders, digests) and
+`--scenario longconn` (longconn.py: commands through the long connection while its gateway misbehaves and the
+process holding it is SIGKILLed).
+
 Prints a summary table per database; exits 1 when an invariant fails. Needs /proc (Linux) and, for
 PostgreSQL, a server where the user may create databases (--postgres, default 127.0.0.1:5432).
 """

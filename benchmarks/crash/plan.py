@@ -5,8 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from bot import processes
-from bot.sandbox import push
+from bot.sandbox import processes, push
 
 APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"  # what the local Open API accepts by default
 ENCRYPT_KEY = "crash test encrypt key"

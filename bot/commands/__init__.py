@@ -4,4 +4,4 @@ Adding a command is adding a module here and its name to the import below.
 """
 
 # Importing registers them; /help lists the typed commands in this order.
-from bot.commands import assess, todo, history, assign, panel, help, form, reminder, whoami  # noqa: F401, I001
+from bot.commands import assess, todo, history, assign, upload, panel, help, form, reminder, whoami  # noqa: F401, I001

@@ -9,21 +9,27 @@ from typing import ClassVar
 
 from bot import auth
 from bot.actions import OpenForm
-from bot.assessment import CONCLUSION_WORDS, InvalidFields, RawFields, parse_conclusion, suggest, validate
+from bot.assessment import (
+    CONCLUSION_WORDS,
+    FieldError,
+    InvalidFields,
+    RawFields,
+    Submission,
+    parse_conclusion,
+    suggest,
+    validate,
+)
 from bot.commands.base import Command, Outcome, Request, Wrong
 from bot.commands.grammar import ASSESSMENT_ID, MENTION, Token, missing_id, numeral, snippet, subject, tokens
 from bot.commands.registry import command
+from bot.contract import NewJob, Purpose, SendForm, Write
+from bot.display import interview_for, interview_view, unchanged_for
 from bot.feishu.mentions import free_text
-from bot.jobs.delivery import Purpose
 from bot.rubric import Rubric
-from bot.store import NewJob
-from bot.views import WRITE, changes_nothing_known, interview_view, may_write, submitter, when
+from bot.store import Known
 from cards import errors as error_cards
-from cards.confirmation import unchanged_card
 from cards.notice import group_notice_card, text_card
 from cards.reminder import choices_card
-
-FORM = "form"  # the job kind that sends a form
 
 # Words for the fields that are not dimensions; every other key is a dimension word, checked by validation.
 _FIELD_WORDS = {
@@ -55,9 +61,10 @@ class Assess(Command):
         "/assess 6930815272790114324",
     )
 
-    assessment_id: str
+    typed_id: str  # what names the assessment: its id (Feishu's), an interview id or a candidate's name
     fields: RawFields
     owner: str | None = None  # open_id of the person the assessment is handed over to
+    problems: tuple[FieldError, ...] = ()  # words not understood, said with the values that don't fit
 
     @classmethod
     def read(cls, args: str, mentions: Mapping[str, str], rubric: Rubric | None) -> Assess:
@@ -73,22 +80,29 @@ class Assess(Command):
         given: dict[str, str] = {}  # what each field or dimension was called, to catch it given twice
         values: dict[str, str] = {}
         dimensions: list[tuple[str, str]] = []
+        problems: list[FieldError] = []  # words not understood: reported with every other mistake at once
+        first_conclusion = ""
         for token in found[1:]:
             if token.key is None:
                 if "conclusion" in given and not parse_conclusion(numeral(token.value)):
-                    raise _not_understood(token, rubric, expecting_conclusion=False)
+                    problems.append(_problem(token.value, _not_understood(token, rubric, expecting_conclusion=False)))
+                    continue
                 target, name = "conclusion", token.value
             else:
                 name = token.key
                 target = _FIELD_WORDS.get(name.casefold()) or _dimension_identity(name, rubric)
             if target in given:
                 if target == "conclusion":
-                    raise Wrong(f"结论给了两次：“{values['conclusion']}”和“{token.value}”。",
-                               f"The conclusion is given twice: '{values['conclusion']}' and '{token.value}'.")
+                    raise Wrong(f"结论给了两次：“{first_conclusion}”和“{token.value}”。",
+                               f"The conclusion is given twice: '{first_conclusion}' and '{token.value}'.")
                 raise _twice(given[target], name)
             given[target] = name
             if target == "conclusion":
-                values[target] = _conclusion(token, rubric)
+                first_conclusion = token.value  # as typed: a word not understood has no value to quote
+                try:
+                    values[target] = _conclusion(token, rubric)
+                except Wrong as wrong:
+                    problems.append(_problem("conclusion", wrong))
             elif target == "owner":
                 values[target] = _owner(token, mentions)
             elif target in ("content", "username"):
@@ -97,11 +111,11 @@ class Assess(Command):
                 dimensions.append((name, free_text(numeral(token.value), mentions)))
         fields = RawFields(conclusion=values.get("conclusion"), dimensions=tuple(dimensions),
                            content=values.get("content"), username=values.get("username"))
-        return cls(assessment_id=aid, fields=fields, owner=values.get("owner"))
+        return cls(typed_id=aid, fields=fields, owner=values.get("owner"), problems=tuple(problems))
 
     def handle(self, req: Request) -> Outcome:
         ctx, settings = req.ctx, req.ctx.settings
-        aid = resolve(req, self.assessment_id)
+        aid = resolve(req, self.typed_id)
         if isinstance(aid, Outcome):
             return aid
         outcome = Outcome()
@@ -112,35 +126,54 @@ class Assess(Command):
             if not decision.allowed:
                 return req.deny(aid, "transfer", decision)
             outcome.owner_change, owner = (aid, self.owner), self.owner
-            outcome.audits.append({"actor": req.actor, "assessment_id": aid, "action": "transfer", "result": "ok",
+            outcome.audits.append({"actor": req.actor, "assessment_key": aid, "action": "transfer", "result": "ok",
                                    "detail": {"to": self.owner}})
             if self.fields.is_empty:
-                outcome.jobs.append(req.send(text_card("已转交面评 " + aid, "Assessment " + aid + " handed over"),
+                shown = self.typed_id
+                outcome.jobs.append(req.send(text_card("已转交面评 " + shown, "Assessment " + shown + " handed over"),
                                              Purpose.HANDED_OVER))
                 return outcome
-        decision = may_write(ctx, req.actor, aid, owner)
+        decision = req.may_write(aid, owner, self.typed_id)
         if not decision.allowed:
             return req.deny(aid, "write", decision)
+        if self.problems:  # every mistake at once: the words not understood and the values that don't fit
+            return self._invalid(req, aid, known, list(self.problems))
         if self.fields.is_empty:
-            payload = {"id": aid, "for": req.actor, "nonce": secrets.token_hex(8), "target": req.private().encode(),
-                       "event_id": req.event_id}
-            outcome.jobs += [NewJob(FORM, payload), *_group_notice(req)]
+            form = SendForm(key=aid, opened_for=req.actor, nonce=secrets.token_hex(8), target=req.private(),
+                            event_id=req.event_id)
+            outcome.jobs += [NewJob(form), *_group_notice(req)]
             return outcome
+        chosen = ctx.forms.choose(aid, known=known)
         try:
-            submission = validate(self.fields, ctx.rubric)
+            submission = validate(self.fields, chosen.rubric, known=known.state.dimensions)
         except InvalidFields as exc:
-            card = error_cards.invalid_card(aid, exc.errors, usage_zh=self.usage, usage_en=self.usage)
-            return Outcome(jobs=[req.send(card, Purpose.INVALID)])
-        if (same := changes_nothing_known(ctx, aid, submission, known)) is not None:
-            by = submitter(ctx, req.actor)
-            card = unchanged_card(aid, same, ctx.rubric, by=by, at=when(ctx, ctx.clock()),
-                                  edit_value=OpenForm(aid).encode())
+            return self._invalid(req, aid, known, list(exc.errors))
+        outcome.pins = [chosen.pin] if chosen.pin else []
+        if (same := ctx.store.unchanged_state(aid, submission, known)) is not None:
+            card = unchanged_for(ctx, aid, same, chosen.rubric, req.names)
             outcome.jobs += [req.send(card, Purpose.CONFIRMED), *_group_notice(req)]
             return outcome
-        outcome.jobs += [write_job(req, aid, submission.model_dump(mode="json"), self.fields.username),
-                         *_group_notice(req)]
+        outcome.jobs += [write_job(req, aid, submission), *_group_notice(req)]
         outcome.write, outcome.may_override = True, auth.is_admin(settings, req.actor)
         return outcome
+
+
+    def _invalid(self, req: Request, aid: str, known: Known, errors: list[FieldError]) -> Outcome:
+        """Nothing written: every problem of the command, the values that don't fit the rubric included."""
+        ctx = req.ctx
+        if self.problems:
+            try:
+                validate(self.fields, ctx.forms.choose(aid, known=known).rubric, known=known.state.dimensions)
+            except InvalidFields as exc:
+                errors += [e for e in exc.errors if e not in errors]
+        interview = interview_for(ctx, aid)
+        card = error_cards.invalid_card(interview.reference if interview else self.typed_id, errors,
+                                        usage_zh=self.usage, usage_en=self.usage, interview=interview)
+        return Outcome(jobs=[req.send(card, Purpose.INVALID)])
+
+
+def _problem(field: str, wrong: Wrong) -> FieldError:
+    return FieldError(field=field, zh=wrong.zh, en=wrong.en, suggestion=wrong.suggestion)
 
 
 def resolve(req: Request, word: str) -> str | Outcome:
@@ -162,11 +195,11 @@ def resolve(req: Request, word: str) -> str | Outcome:
     return Outcome(jobs=[req.send(card, Purpose.PROBLEM)])
 
 
-def write_job(req: Request, aid: str, submission: dict, actor_name: str | None, delay: float = 0.0) -> NewJob:
+def write_job(req: Request, key: str, submission: Submission, delay: float = 0.0) -> NewJob:
     """A versioned write of one validated submission, confirmed where the request's private answers go."""
-    payload = {"submission": submission, "actor": req.actor, "actor_name": actor_name, "target": req.private().encode(),
-               "via": req.via, "event_id": req.event_id}
-    return NewJob(WRITE, payload, aid, versioned=True, delay=delay)
+    write = Write(submission=submission, actor=req.actor, actor_name=submission.username, target=req.private(),
+                  via=req.via, event_id=req.event_id)
+    return NewJob(write, key, versioned=True, delay=delay)
 
 
 def _group_notice(req: Request) -> list[NewJob]:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
+from bot import auth
 from bot.auth import Decision
-from bot.jobs.delivery import Private, Purpose, Reply, Target
-from bot.store import NewJob
+from bot.contract import Clicked, LearnPeople, NewJob, Private, Purpose, Reply, Send, Target
+from bot.display import Names
 from cards.elements import toast
 from cards.errors import denied_card
 
@@ -23,7 +25,8 @@ if TYPE_CHECKING:
     from bot.services import Context
     from bot.store.schedule import Plan
 
-SEND = "send"  # the job kind that delivers a card built now
+
+SHOWN_SCHEDULERS = 5  # people a refusal names as those who may schedule
 
 
 class CommandProblem(Exception):
@@ -49,10 +52,12 @@ class Wrong(Exception):
 
 @dataclass(frozen=True)
 class Inline:
-    """Run the outcome's write now and answer the click with its card; `saving` is the card if it is slow."""
+    """Run the outcome's first job now and answer the click with its card; if it is slow, with the card `saving`
+    builds (None: the clicked card stays) and the toast `note` (None: "Saving…")."""
 
     budget: float
-    saving: Callable[[], dict]
+    saving: Callable[[], dict | None]
+    note: dict | None = None
 
 
 @dataclass
@@ -62,13 +67,16 @@ class Outcome:
     jobs: list[NewJob] = field(default_factory=list)
     audits: list[dict] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)  # dedup keys beyond the event's own
-    owner_change: tuple[str, str] | None = None  # (assessment_id, new owner)
+    owner_change: tuple[str, str] | None = None  # (assessment key, new owner)
     assignment_updates: list[tuple[int, dict]] = field(default_factory=list)  # (assignment id, column values)
+    pins: list[tuple[int, str]] = field(default_factory=list)  # (assignment id, form version): its first look
     new_assignments: list[dict] = field(default_factory=list)  # schedule rows to upsert, reminders by `plan`
     plan: Plan | None = None
+    upload_state: tuple[str, str, str] | None = None  # (upload, the state it must be in, its new state)
     write: bool = False  # the first job is a submission: the actor claims the assessment (or is Denied)
     may_override: bool = False  # an admin writes whoever owns it
-    answer: dict = field(default_factory=dict)  # a click's immediate answer (toast, card)
+    toast: dict | None = None  # a click's immediate answer: a toast,
+    card: dict | None = None  # and/or a card that replaces the one clicked
     inline: Inline | None = None
 
 
@@ -83,8 +91,42 @@ class Request:
     in_group: bool = False
     chat_id: str | None = None
     mentions: Mapping[str, str] = field(default_factory=dict)
-    clicked: Target | None = None  # the clicked card (a click)
+    parent_id: str = ""  # the message the typed one replies to
+    clicked: Clicked | None = None  # the clicked card (a click)
     form_value: Mapping[str, object] = field(default_factory=dict)  # what a submitted form held
+
+    @cached_property
+    def names(self) -> Names:
+        """People's names as the database knows them (the people it does not know are looked up by a job)."""
+        return Names(self.ctx)
+
+    def may_write(self, key: str, owner: str | None, shown_id: str) -> Decision:
+        """Whether the person may write the assessment; a refusal names its owner (their open_id when the bot has
+        not learnt their name yet) and how to have it handed over."""
+        name = self.names(owner) if owner is not None and owner != self.actor else None  # else its open_id
+        return auth.may_write(self.ctx.settings, self.actor, owner, owner_name=name, shown_id=shown_id)
+
+    def may_schedule(self, what: tuple[str, str] = auth.ASSIGN) -> Decision:
+        """Whether the person may load schedules (an admin or a scheduler); a refusal names who may."""
+        settings = self.ctx.settings
+        emails = auth.scheduler_emails(settings)
+        resolved = self.ctx.store.people(emails, 0.0) if emails else {}
+        if auth.is_scheduler(settings, self.actor, resolved):
+            return auth.ALLOW
+        who: list[str] = []
+        for person in (*settings.assessbot_admins, *settings.assessbot_schedulers):
+            open_id = resolved.get(person, person)
+            name = self.names.known(open_id) if open_id.startswith("ou_") else None
+            shown = name or (person if "@" in person else None)
+            if shown and shown not in who:
+                who.append(shown)
+        return auth.may_schedule(settings, self.actor, resolved, what, who[:SHOWN_SCHEDULERS])
+
+    def learn_schedulers(self) -> list[NewJob]:
+        """The job that looks up the schedulers named by email whom the people cache does not know yet."""
+        emails = auth.scheduler_emails(self.ctx.settings)
+        unknown = sorted(set(emails) - set(self.ctx.store.people(emails, 0.0))) if emails else []
+        return [NewJob(LearnPeople(refs=unknown))] if unknown else []
 
     @property
     def via(self) -> str:
@@ -106,14 +148,14 @@ class Request:
     def send(self, card: dict, purpose: Purpose, *, private: bool = False) -> NewJob:
         """A job that delivers `card` as an answer to this request."""
         to = self.private() if private else self.reply()
-        return NewJob(SEND, {"card": card, "target": to.encode(), "purpose": purpose.value, "event_id": self.event_id})
+        return NewJob(Send(card=card, target=to, purpose=purpose, event_id=self.event_id))
 
-    def deny(self, assessment_id: str | None, action: str, decision: Decision) -> Outcome:
+    def deny(self, assessment_key: str | None, action: str, decision: Decision) -> Outcome:
         """Refuse, audited: a card in the chat for a typed command, a toast for a click."""
-        audit = {"actor": self.actor, "assessment_id": assessment_id, "action": action, "result": "denied",
+        audit = {"actor": self.actor, "assessment_key": assessment_key, "action": action, "result": "denied",
                  "detail": {"reason": decision.reason, "via": self.via}}
         if self.clicked is not None:
-            return Outcome(audits=[audit], answer={"toast": toast("error", decision.zh, decision.en)})
+            return Outcome(audits=[audit], toast=toast("error", decision.zh, decision.en))
         return Outcome(jobs=[self.send(denied_card(decision.zh, decision.en), Purpose.DENIED)], audits=[audit])
 
 

@@ -31,7 +31,8 @@ class Token:
 
 
 def tokens(args: str) -> list[Token]:
-    """Split arguments into bare words and key=value pairs; quotes keep spaces and `=` inside a value."""
+    """Split arguments into bare words and key=value pairs; quotes keep spaces and `=` inside a value, and spaces
+    inside a name ("System design"=4, for a form's titles)."""
     found: list[Token] = []
     i, n = 0, len(args)
     while True:
@@ -52,6 +53,12 @@ def tokens(args: str) -> list[Token]:
                             f"'{typed}' has no name before '{args[start]}'.")
             if i == n or args[i].isspace():
                 raise Wrong(f"“{args[start:i]}”缺少值。", f"'{args[start:i]}' has no value.")
+        if key is None and i == start and i < n and args[i] in _QUOTES:
+            quoted, after = _quoted(args, i, start)
+            if after < n and args[after] in _SEPARATORS and quoted.strip():  # a quoted name: "System design"=4
+                key, i = quoted, after + 1
+                if i == n or args[i].isspace():
+                    raise Wrong(f"“{args[start:i]}”缺少值。", f"'{args[start:i]}' has no value.")
         if i < n and args[i] in _QUOTES and (key is not None or i == start):
             value, i = _quoted(args, i, start)
             if i < n and not args[i].isspace() and args[i] not in _COMMAS:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot import auth
-from bot.actions import NotMine, Snooze
+from bot.actions import NotMine, OpenForm, Snooze
 from bot.commands.base import Outcome, Request
 from bot.commands.registry import on_action
-from bot.jobs.delivery import Private, Purpose
-from bot.jobs.remind import remind_job, work_time
-from bot.jobs.send import KIND as SEND
-from bot.store import Assignment, NewJob
-from bot.views import when
+from bot.contract import NewJob, Private, Purpose, Send
+from bot.display import interview_view, when
+from bot.schedule.planner import remind_job, status_jobs, work_time
+from bot.store import Assignment
 from cards.elements import toast
 from cards.notice import text_card
+from cards.reminder import not_mine_done_card, not_mine_question_card
 
 
 def _mine(req: Request, assignment_id: int) -> Assignment | Outcome:
@@ -22,7 +22,7 @@ def _mine(req: Request, assignment_id: int) -> Assignment | Outcome:
     assignment = req.ctx.store.assignment_by_id(assignment_id)
     if assignment is None:
         gone = toast("info", "这场面试已不在日程中。", "This interview is no longer scheduled.")
-        return Outcome(answer={"toast": gone})
+        return Outcome(toast=gone)
     if assignment.interviewer != req.actor and not auth.is_admin(req.ctx.settings, req.actor):
         decision = auth.Decision(False, "not the interviewer", "这条提醒属于其他面试官。",
                                  "This reminder belongs to another interviewer.")
@@ -41,7 +41,7 @@ def remind_later(req: Request, action: Snooze) -> Outcome:
     shown = when(req.ctx, at)
     note = toast("success", f"好的，{shown:%m-%d %H:%M} 再提醒你。", f"OK, I'll remind you at {shown:%m-%d %H:%M}.")
     return Outcome(jobs=[remind_job(found.id, at, at - now)], assignment_updates=[(found.id, {"remind_at": at})],
-                   answer={"toast": note})
+                   toast=note)
 
 
 @on_action(NotMine)
@@ -51,19 +51,22 @@ def not_mine(req: Request, action: NotMine) -> Outcome:
     if isinstance(found, Outcome):
         return found
     ctx = req.ctx
+    interview = interview_view(ctx, found)
+    if not action.sure:  # asked once more, with the candidate still on the card
+        return Outcome(card=not_mine_question_card(
+            interview, sure=NotMine(found.id, True).encode(), fill=OpenForm(found.key).encode(),
+            later=Snooze(found.id).encode()))
     who = [found.recruiter] if found.recruiter else list(ctx.settings.assessbot_admins)
-    name = ctx.feishu.user_name(req.actor) or req.actor
+    name = req.names(req.actor)
     card = text_card(f"{name} 表示与 {found.candidate} 的面试（{found.interview_id}）不是自己的；"
                      "提醒已停止，请核对日程。",
                      f"{name} says the interview with {found.candidate} ({found.interview_id}) is not theirs; "
                      "reminders stopped. Please check the schedule.", "orange")
-    tell = [NewJob(SEND, {"card": card, "target": Private(person, f"notmine:{found.id}").encode(),
-                          "purpose": Purpose.NOT_MINE.value, "event_id": req.event_id}) for person in who]
-    audit = {"actor": req.actor, "assessment_id": found.key, "action": "not_mine", "result": "ok",
+    tell = [NewJob(Send(card=card, target=Private(person, f"notmine:{found.id}"), purpose=Purpose.NOT_MINE,
+                        event_id=req.event_id)) for person in who]
+    audit = {"actor": req.actor, "assessment_key": found.key, "action": "not_mine", "result": "ok",
              "detail": {"assignment": found.id, "told": who}}
-    done = text_card("已记录：这不是你的面试，招聘负责人已收到通知，不会再提醒你。",
-                     "Noted: not your interview. The recruiter has been told; no more reminders.", "grey")
+    done = not_mine_done_card(interview)
     stop = (found.id, {"stopped": "not_mine", "remind_at": None})
-    return Outcome(jobs=tell, audits=[audit], assignment_updates=[stop],
-                   answer={"toast": toast("success", "已通知招聘负责人", "The recruiter has been told"),
-                           "card": {"type": "raw", "data": done}})
+    return Outcome(jobs=[*tell, *status_jobs([found])], audits=[audit], assignment_updates=[stop],
+                   toast=toast("success", "已通知招聘负责人", "The recruiter has been told"), card=done)

@@ -9,9 +9,9 @@ from typing import ClassVar
 from bot.actions import OpenForm
 from bot.commands.base import Command, Outcome, Request
 from bot.commands.registry import command
-from bot.jobs.delivery import Purpose
+from bot.contract import Purpose
+from bot.display import interview_view, when
 from bot.rubric import Rubric
-from bot.views import interview_view, when
 from cards.reminder import inbox_card
 
 

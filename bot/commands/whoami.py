@@ -9,7 +9,7 @@ from typing import ClassVar
 from bot import auth
 from bot.commands.base import Command, Outcome, Request
 from bot.commands.registry import command
-from bot.jobs.delivery import Purpose
+from bot.contract import Purpose
 from bot.rubric import Rubric
 from cards.whoami import whoami_card
 

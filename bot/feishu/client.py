@@ -1,7 +1,7 @@
 """The Feishu Open API, in verbs the bot means; the only module that imports lark_oapi.
 
-Every call checks success in one place and raises FeishuError (code, msg, log_id, HTTP status and the
-rate-limit reset when given). The SDK neither retries nor drops a rejected tenant token; retries are the
+Every call checks success in one place and raises FeishuError (bot/feishu/errors.py: code, msg, log_id, HTTP
+status and the rate-limit reset when given). The SDK neither retries nor drops a rejected tenant token; retries are the
 job runner's business (bot/jobs/retry.py) and the token cache here can be dropped once per process when Feishu
 says the token is no longer valid.
 """
@@ -12,68 +12,54 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import lark_oapi as lark
 import requests
+from lark_oapi.api.bitable.v1 import (
+    AppTableRecord,
+    ListAppTableFieldRequest,
+    SearchAppTableRecordRequest,
+    SearchAppTableRecordRequestBody,
+    UpdateAppTableRecordRequest,
+)
 from lark_oapi.api.contact.v3 import BatchGetIdUserRequest, BatchGetIdUserRequestBody, GetUserRequest
+from lark_oapi.api.drive.v1 import SubscribeFileRequest
 from lark_oapi.api.hire.v1 import (
     BatchQueryExternalInterviewRequest,
     BatchQueryExternalInterviewRequestBody,
     CreateExternalInterviewAssessmentRequest,
     ExternalInterviewAssessment,
+    ListInterviewFeedbackFormRequest,
     PatchExternalInterviewAssessmentRequest,
 )
 from lark_oapi.api.im.v1 import (
     CreateMessageRequest,
     CreateMessageRequestBody,
+    GetMessageRequest,
+    GetMessageResourceRequest,
     PatchMessageRequest,
     PatchMessageRequestBody,
     ReplyMessageRequest,
     ReplyMessageRequestBody,
 )
+from lark_oapi.api.wiki.v2 import GetNodeSpaceRequest
 from lark_oapi.core.cache import LocalCache
 from lark_oapi.core.exception import ObtainAccessTokenException
 from lark_oapi.core.http import transport
 from lark_oapi.core.token.manager import TokenManager
 
 from bot import metrics
+from bot.feishu.errors import FeishuError, TooLarge, Written  # apart, so code that only catches them needs no SDK
 
-# The codes Feishu uses for a tenant token that is missing, expired or revoked.
-TOKEN_INVALID = frozenset({99991661, 99991663, 99991664, 99991665, 99991671})
-RATE_LIMITED = 99991400
+PAGE = 500  # records/search's largest page
 
-
-class FeishuError(Exception):
-    """Feishu answered with an error, or could not be reached (code None)."""
-
-    def __init__(self, code: int | None, msg: str, log_id: str | None = None, status: int | None = None,
-                 reset: float | None = None, credentials: bool = False):
-        super().__init__(f"{code}: {msg}")
-        self.credentials = credentials  # the token endpoint refused the app's id and secret
-        self.code = code
-        self.msg = msg
-        self.log_id = log_id
-        self.status = status
-        self.reset = reset  # seconds, from x-ogw-ratelimit-reset
-
-    @property
-    def token_invalid(self) -> bool:
-        return self.code in TOKEN_INVALID
-
-    @property
-    def rate_limited(self) -> bool:
-        return self.status == 429 or self.code == RATE_LIMITED
-
-
-@dataclass(frozen=True)
-class Written:
-    """A successful call: Feishu's log id and what it said back."""
-
-    log_id: str | None
-    data: dict
-    status: int | None = None  # the HTTP status
+FORMS_PAGE = 100  # feedback forms per page, the most Feishu gives
+FORMS_PAGES = 100  # pages read at most in one sync (10,000 forms)
+NO_NAME_AGAIN = 600.0  # seconds before asking again for a name Feishu would not give
 
 
 class _DroppableCache(LocalCache):
@@ -130,10 +116,49 @@ class KeepAlive:
         return held[1]
 
     def request(self, method: str, url: str, **kwargs: object) -> requests.Response:
-        return self.session().request(method, url, **kwargs)  # type: ignore[arg-type]
+        cap = getattr(self._local, "cap", None)
+        if cap is None:
+            return self.session().request(method, url, **kwargs)  # type: ignore[arg-type]
+        return _bounded(self.session().request(method, url, stream=True, **kwargs), cap)  # type: ignore[arg-type]
+
+    @contextmanager
+    def capped(self, limit: int) -> Iterator[None]:
+        """Within the block, this thread's calls read at most `limit` bytes of an answer (else TooLarge): the SDK
+        buffers a downloaded file whole, so the cap must act while it is read."""
+        self._local.cap = limit
+        try:
+            yield
+        finally:
+            self._local.cap = None
 
     def __getattr__(self, name: str) -> object:
         return getattr(requests, name)
+
+
+def _bounded(response: requests.Response, cap: int) -> requests.Response:
+    """A streamed answer read into memory, refused (TooLarge) as soon as it is longer than `cap` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > cap:
+        response.close()
+        raise TooLarge(cap)
+    body = bytearray()
+    for chunk in response.iter_content(64 * 1024):
+        body += chunk
+        if len(body) > cap:
+            response.close()
+            raise TooLarge(cap)
+    response._content = bytes(body)  # what `response.content` gives the SDK
+    response._content_consumed = True
+    return response
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A file downloaded from a message: its bytes, and its name as the answer gave it (None: not given)."""
+
+    data: bytes
+    name: str | None
+    content_type: str
 
 
 class _Session(requests.Session):
@@ -172,7 +197,7 @@ class Feishu:
         level = getattr(lark.LogLevel, log_level, lark.LogLevel.WARNING)
         self.client = (lark.Client.builder().app_id(app_id).app_secret(app_secret).domain(domain)
                        .timeout(timeout).log_level(level).build())
-        self._names: dict[str, str | None] = {}
+        self._names: dict[str, tuple[str | None, float]] = {}
 
     def patch_assessment(self, assessment_id: str, body: dict) -> Written:
         """PATCH /open-apis/hire/v1/external_interview_assessments/:id with exactly `body`."""
@@ -198,6 +223,24 @@ class Feishu:
                              lambda: self.client.hire.v1.external_interview.batch_query(request))
         return [a for item in written.data.get("items") or () if item.get("id") == interview_id
                 for a in item.get("interview_assessments") or ()]
+
+    def feedback_forms(self, page_size: int = FORMS_PAGE) -> list[dict]:
+        """Every feedback form's newest version (GET /open-apis/hire/v1/interview_feedback_forms, page by page; the
+        page size is always given: Feishu's default is 0). Needs hire:interview:readonly."""
+        found: list[dict] = []
+        token: str | None = None
+        for _ in range(FORMS_PAGES):
+            builder = ListInterviewFeedbackFormRequest.builder().page_size(page_size)
+            if token:
+                builder = builder.page_token(token)
+            request = builder.build()
+            written = self._call("feedback_forms",
+                                 lambda request=request: self.client.hire.v1.interview_feedback_form.list(request))
+            found += [item for item in written.data.get("items") or () if isinstance(item, dict)]
+            token = written.data.get("page_token")
+            if not written.data.get("has_more") or not token:
+                break
+        return found
 
     def open_ids(self, emails: list[str], mobiles: list[str]) -> dict[str, str]:
         """The open_ids of people named by email or mobile (POST /open-apis/contact/v3/users/batch_get_id);
@@ -253,10 +296,94 @@ class Feishu:
                    .body({"token": token, "card": card}).build())
         return self._call("delayed_update", lambda: self.client.request(request))
 
+    def message_file(self, message_id: str, file_key: str, limit: int) -> Downloaded:
+        """A file sent in a message (GET /open-apis/im/v1/messages/:message_id/resources/:file_key?type=file),
+        at most `limit` bytes (TooLarge beyond). https://open.feishu.cn/document/server-docs/im-v1/message/get-2"""
+        request = (GetMessageResourceRequest.builder().message_id(message_id).file_key(file_key).type("file")
+                   .build())
+        answered = []
+
+        def send():  # type: ignore[no-untyped-def]
+            answered.append(self.client.im.v1.message_resource.get(request))
+            return answered[-1]
+
+        with keep_connections_alive().capped(limit):
+            self._call("message_file", send, whole=True)
+        response = answered[-1]
+        headers = {k.lower(): v for k, v in (response.raw.headers or {}).items()} if response.raw else {}
+        return Downloaded(response.file.read() if response.file else b"", response.file_name,
+                          headers.get("content-type", ""))
+
+    def message_content(self, message_id: str) -> tuple[str, dict]:
+        """A message's type and content (GET /open-apis/im/v1/messages/:message_id): a reply's parent, read for the
+        file it holds. https://open.feishu.cn/document/server-docs/im-v1/message/get"""
+        request = GetMessageRequest.builder().message_id(message_id).build()
+        written = self._call("message_content", lambda: self.client.im.v1.message.get(request))
+        item = next(iter(written.data.get("items") or ()), {})
+        try:
+            content = json.loads((item.get("body") or {}).get("content") or "{}")
+        except ValueError:
+            content = {}
+        return str(item.get("msg_type") or ""), content if isinstance(content, dict) else {}
+
+    def wiki_object(self, node_token: str) -> tuple[str, str]:
+        """What a wiki node holds: (obj_type, obj_token) — a base's app_token when obj_type is bitable
+        (GET /open-apis/wiki/v2/spaces/get_node)."""
+        request = GetNodeSpaceRequest.builder().token(node_token).obj_type("wiki").build()
+        written = self._call("wiki_node", lambda: self.client.wiki.v2.space.get_node(request))
+        node = written.data.get("node") or {}
+        return str(node.get("obj_type") or ""), str(node.get("obj_token") or "")
+
+    def table_fields(self, app_token: str, table_id: str) -> list[dict]:
+        """A table's columns: `{field_id, field_name, type, …}` (GET …/apps/:app_token/tables/:table_id/fields)."""
+        fields: list[dict] = []
+        page: str | None = None
+        while True:
+            builder = ListAppTableFieldRequest.builder().app_token(app_token).table_id(table_id).page_size(100)
+            request = (builder.page_token(page) if page else builder).build()
+            written = self._call("table_fields", lambda request=request: self.client.bitable.v1.app_table_field.list(
+                request))
+            fields += written.data.get("items") or []
+            page = written.data.get("page_token") if written.data.get("has_more") else None
+            if not page:
+                return fields
+
+    def table_records(self, app_token: str, table_id: str, view_id: str | None = None,
+                      page_token: str | None = None) -> tuple[list[dict], str | None]:
+        """One page of a table's records, `{record_id, fields}` keyed by field name, and the next page's token
+        (None: the last). POST …/tables/:table_id/records/search with page_size 500, people as open_ids.
+        https://open.feishu.cn/document/docs/bitable-v1/app-table-record/search"""
+        builder = (SearchAppTableRecordRequest.builder().app_token(app_token).table_id(table_id).page_size(PAGE)
+                   .user_id_type("open_id"))
+        if page_token:
+            builder = builder.page_token(page_token)
+        body = SearchAppTableRecordRequestBody.builder()
+        if view_id:
+            body = body.view_id(view_id)
+        request = builder.request_body(body.build()).build()
+        written = self._call("table_records", lambda: self.client.bitable.v1.app_table_record.search(request))
+        more = written.data.get("page_token") if written.data.get("has_more") else None
+        return list(written.data.get("items") or []), more or None
+
+    def update_record(self, app_token: str, table_id: str, record_id: str, fields: dict) -> Written:
+        """Write cells of one record (PUT …/tables/:table_id/records/:record_id with `{"fields": …}`)."""
+        request = (UpdateAppTableRecordRequest.builder().app_token(app_token).table_id(table_id).record_id(record_id)
+                   .request_body(AppTableRecord.builder().fields(fields).build()).build())
+        return self._call("update_record", lambda: self.client.bitable.v1.app_table_record.update(request))
+
+    def subscribe_table(self, app_token: str) -> Written:
+        """Ask for the base's record-changed events (POST /open-apis/drive/v1/files/:file_token/subscribe
+        ?file_type=bitable); only the base's owner or a manager may."""
+        request = SubscribeFileRequest.builder().file_token(app_token).file_type("bitable").build()
+        return self._call("subscribe_table", lambda: self.client.drive.v1.file.subscribe(request))
+
     def user_name(self, open_id: str) -> str | None:
-        """The person's display name, or None when the app may not read contacts (cached per process)."""
+        """The person's display name, or None when the app may not read it (cached per process: a name for good, a
+        refusal for NO_NAME_AGAIN seconds, as the person may yet be added to the app's range)."""
         if open_id in self._names:
-            return self._names[open_id]
+            name, at = self._names[open_id]
+            if name is not None or time.monotonic() - at < NO_NAME_AGAIN:
+                return name
         request = GetUserRequest.builder().user_id(open_id).user_id_type("open_id").build()
         try:
             written = self._call("user_name", lambda: self.client.contact.v3.user.get(request))
@@ -265,7 +392,7 @@ class Feishu:
             if exc.code is None or exc.token_invalid or exc.rate_limited:
                 return None  # not cached: may work next time
             name = None
-        self._names[open_id] = name
+        self._names[open_id] = (name, time.monotonic())
         return name
 
     def bot_open_id(self) -> str | None:

@@ -7,9 +7,12 @@ import json
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.feishu.security import is_unicode
+
 MESSAGE_RECEIVED = "im.message.receive_v1"
 CARD_ACTION = "card.action.trigger"
 MENU_CLICKED = "application.bot.menu_v6"
+RECORD_CHANGED = "drive.file.bitable_record_changed_v1"
 
 
 class Malformed(Exception):
@@ -49,6 +52,9 @@ class MessageReceived(_Frozen):
     sender_type: str  # user; app or bot when another bot wrote it
     create_time: str = ""  # milliseconds, as Feishu sends it (a string in the samples, a number in some)
     title: str = ""  # a post message's title, kept out of `text`
+    parent_id: str = ""  # the message this one replies to (a reply only)
+    file_key: str = ""  # a file message's file (content {"file_key", "file_name"}; no size is given)
+    file_name: str = ""
 
     @property
     def in_group(self) -> bool:
@@ -108,6 +114,18 @@ class MenuClicked(_Frozen):
     timestamp: str = ""  # seconds, a string in the samples
 
 
+class RecordChanged(_Frozen):
+    """`drive.file.bitable_record_changed_v1`: records of a Bitable the app subscribed to were added, edited or
+    deleted. https://open.feishu.cn/document/docs/bitable-v1/events/bitable_record_changed
+
+    Only which table changed is kept: the bot reads the table again rather than trusting partial values.
+    """
+
+    event_id: str
+    file_token: str  # the base's app_token
+    table_id: str
+
+
 class Ignored(_Frozen):
     """Anything the bot deliberately does not act on (other event types, legacy shapes)."""
 
@@ -115,7 +133,7 @@ class Ignored(_Frozen):
     event_id: str = ""
 
 
-Event = UrlVerification | MessageReceived | CardAction | MenuClicked | Ignored
+Event = UrlVerification | MessageReceived | CardAction | MenuClicked | RecordChanged | Ignored
 
 
 def parse(payload: dict) -> Event:
@@ -135,6 +153,10 @@ def parse(payload: dict) -> Event:
             return _card_action(event_id, _dict(event))
         if event_type == MENU_CLICKED:
             return _menu(event_id, _dict(event))
+        if event_type == RECORD_CHANGED:
+            changed = _dict(event)
+            return RecordChanged(event_id=event_id, file_token=changed.get("file_token"),
+                                 table_id=changed.get("table_id"))
         return Ignored(event_type=event_type, event_id=event_id)
     except (ValidationError, TypeError, AttributeError) as exc:
         raise Malformed(str(exc).splitlines()[0]) from None
@@ -182,8 +204,14 @@ def _message(event_id: str, event: dict) -> MessageReceived:
     message = _dict(event.get("message"))
     sender = _dict(event.get("sender"))
     kind = message.get("message_type")
-    text, title = None, ""
-    if kind == "text":
+    text, title, file_key, file_name = None, "", "", ""
+    if kind == "file":  # a file the bot cannot name is answered as one it does not read, never refused
+        try:
+            content = _content(message)
+        except Malformed:
+            content = {}
+        file_key, file_name = _str(content.get("file_key")), _str(content.get("file_name"))
+    elif kind == "text":
         content = _content(message)
         if not isinstance(content.get("text"), str):
             raise Malformed("text message without text")
@@ -208,6 +236,9 @@ def _message(event_id: str, event: dict) -> MessageReceived:
         sender_type=sender.get("sender_type") or "",
         create_time="" if created is None or isinstance(created, bool) else str(created),
         title=title,
+        parent_id=_str(message.get("parent_id")),
+        file_key=file_key,
+        file_name=file_name,
     )
 
 
@@ -218,6 +249,8 @@ def _content(message: dict) -> dict:
         raise Malformed("message content is not JSON") from None
     if not isinstance(content, dict):
         raise Malformed("message content is not an object")
+    if not is_unicode(content, message.get("content")):
+        raise Malformed("message content holds a lone surrogate, which is not text")
     return content
 
 

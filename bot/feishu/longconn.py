@@ -37,27 +37,19 @@ from lark_oapi.ws.enum import MessageType
 from lark_oapi.ws.model import Response
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 
+from bot.answer import Answer
+from bot.feishu.security import Rejected, json_object
+
 log = logging.getLogger("assessbot.longconn")
 
 # Callbacks are answered with the handler's body (as the SDK's `_callback_processor_map`); events with the code only.
 CALLBACKS = frozenset({"card.action.trigger", "url.preview.get"})
 _ONE_PER_PROCESS = threading.Lock()
+MAX_PARTS = 100  # frames one message may come in (Feishu splits only large ones; the SDK trusts any number)
 _QUERY = re.compile(r"\?[^\s'\"]*")  # a connection URL's query carries its ticket
 
 
-@dataclass(frozen=True)
-class Answer:
-    """What the handler returns: the callback's answer, and what to run once it has been written back.
-
-    A `code` other than 200 leaves the push unacknowledged (Feishu pushes it again), as an HTTP 5xx would.
-    """
-
-    body: dict | None = None
-    after: Callable[[], None] | None = None
-    code: int = 200
-
-
-Handler = Callable[[dict], Answer]
+Handler = Callable[[dict], Answer]  # the bot's answer (bot/answer.py), as for a webhook push
 
 
 @dataclass(frozen=True)
@@ -187,17 +179,21 @@ class LongConnection:
         """In a worker thread: the handler's answer as the SDK's response frame payload, and its `after`."""
         payload: dict = {}
         try:
-            payload = json.loads(raw)
+            payload = json_object(raw)
+        except Rejected as exc:  # as a webhook push that is not a JSON object: malformed, a re-push is no better
+            log.warning("long connection push malformed", extra={"reason": exc.reason})
+            return Response(code=400), None
+        try:
             answer = self._handle(payload)
         except Exception:
             log.exception("long connection handler failed", extra=_ids(payload))
             return Response(code=500), None
-        if answer.code != 200:
-            log.warning("long connection push not acknowledged", extra={**_ids(payload), "code": answer.code})
-            return Response(code=answer.code), None
+        if answer.status >= 500:  # not stored: leave it unacknowledged, so Feishu pushes it again
+            log.warning("long connection push not acknowledged", extra={**_ids(payload), "code": answer.status})
+            return Response(code=answer.status), None
         response = Response(code=200)
-        if answer.body is not None and _ids(payload).get("event_type") in CALLBACKS:
-            response.data = base64.b64encode(json.dumps(answer.body, ensure_ascii=False).encode())
+        if _ids(payload).get("event_type") in CALLBACKS:
+            response.data = base64.b64encode(json.dumps(dict(answer.body), ensure_ascii=False).encode())
         return response, answer.after
 
     def _written(self, after: Callable[[], None]) -> None:
@@ -273,13 +269,20 @@ class _Client(ws_client.Client):
         self._owner._set("reconnecting", f"connection lost (close code {code})" if self._latest else None)
 
     async def _handle_data_frame(self, frame: Frame) -> None:
+        if not frame.IsInitialized():  # a required field missing: the answer could not be serialized
+            log.warning("long connection frame dropped: required fields missing")
+            return
         headers = {h.key: h.value for h in frame.headers}
         if headers.get(HEADER_TYPE) != MessageType.EVENT.value:
             return  # as the SDK: only event frames are answered (legacy card frames are not)
         payload: bytes | None = frame.payload
-        if int(headers.get(HEADER_SUM) or 1) > 1:  # one message in several frames
-            payload = self._combine(headers[HEADER_MESSAGE_ID], int(headers[HEADER_SUM]), int(headers[HEADER_SEQ]),
-                                    frame.payload)
+        parts = _parts(headers)
+        if parts is None:
+            log.warning("long connection frame dropped: its parts do not add up",
+                        extra={"sum": headers.get(HEADER_SUM, "")[:20], "seq": headers.get(HEADER_SEQ, "")[:20]})
+            return
+        if parts[0] > 1:  # one message in several frames
+            payload = self._combine(headers[HEADER_MESSAGE_ID], parts[0], parts[1], frame.payload)
             if payload is None:
                 return
         self._owner._inflight += 1
@@ -296,6 +299,19 @@ class _Client(ws_client.Client):
             self._owner._written(after)
 
 
+def _parts(headers: dict[str, str]) -> tuple[int, int] | None:
+    """A data frame's (sum, seq): how many frames its message came in and which this is; None when they do not
+    make sense. The SDK allocates a list of `sum` slots for the message, so a frame saying 2,147,483,647 asked for
+    16 GB."""
+    try:
+        total, seq = int(headers.get(HEADER_SUM) or 1), int(headers.get(HEADER_SEQ) or 0)
+    except ValueError:
+        return None
+    if not (1 <= total <= MAX_PARTS and 0 <= seq < total) or (total > 1 and not headers.get(HEADER_MESSAGE_ID)):
+        return None
+    return total, seq
+
+
 def _run_after(after: Callable[[], None]) -> None:
     try:
         after()
@@ -307,7 +323,8 @@ def _ids(payload: object) -> dict:
     header = payload.get("header") if isinstance(payload, dict) else None
     if not isinstance(header, dict):
         return {}
-    return {"event_type": header.get("event_type"), "event_id": header.get("event_id")}
+    return {key: value if isinstance(value, str) else None
+            for key, value in (("event_type", header.get("event_type")), ("event_id", header.get("event_id")))}
 
 
 def _clean(error: BaseException | str) -> str:

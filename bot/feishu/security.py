@@ -160,7 +160,7 @@ def _token(payload: dict) -> object:
 
 def decrypt(body: bytes, encrypt_key: str, status: int = 400) -> dict:
     """Parse the body and, when it is `{"encrypt": ...}`, decrypt it with the SDK's AES-256-CBC cipher."""
-    outer = _json_object(body, status)
+    outer = json_object(body, status)
     sealed = outer.get("encrypt")
     if sealed is None:
         return outer
@@ -173,7 +173,7 @@ def decrypt(body: bytes, encrypt_key: str, status: int = 400) -> dict:
         plain = AESCipher(encrypt_key).decrypt(_b64(sealed, status))
     except ValueError:
         raise Rejected(status, "body does not decrypt with the Encrypt Key") from None
-    return _json_object(plain, status)
+    return json_object(plain, status)
 
 
 def _b64(text: str, status: int) -> bytes:
@@ -183,14 +183,41 @@ def _b64(text: str, status: int) -> bytes:
         raise Rejected(status, "encrypt is not base64") from None
 
 
-def _json_object(raw: bytes, status: int) -> dict:
+def json_object(raw: bytes | str, status: int = 400) -> dict:
+    """A JSON object of Unicode text, or Rejected: JSON's `\\ud800` escapes decode to lone surrogates, which no
+    database, encoder or comparison downstream can take."""
     try:
         value = json.loads(raw)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise Rejected(status, "body is not JSON") from None
     if not isinstance(value, dict):
         raise Rejected(status, "body is not a JSON object")
+    if not is_unicode(value, raw):
+        raise Rejected(status, "body holds a lone surrogate, which is not text")
     return value
+
+
+def is_unicode(value: object, raw: bytes | str | None = None) -> bool:
+    """Whether every string in a parsed JSON value (keys too) is Unicode text, free of lone surrogates. With the
+    `raw` JSON it came from, only a text with a `\\u` escape of a surrogate is walked."""
+    if raw is not None:
+        text = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+        if b"\\ud" not in text and b"\\uD" not in text:
+            return True
+    stack = [value]
+    while stack:  # not recursive: the value may be nested as deep as the JSON parser allows
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def encrypt(payload: dict | bytes, encrypt_key: str, iv: bytes | None = None) -> bytes:

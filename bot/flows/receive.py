@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
+from bot.answer import Answer
 from bot.feishu import events, security
 from bot.flows.clicks import not_saved, on_card_action
 from bot.flows.messages import on_menu, on_message
+from bot.flows.tables import on_table_changed
 from bot.services import Context
 from bot.store import errors
 from cards.elements import toast
+from cards.limits import callback_answer
 
 log = logging.getLogger("assessbot.events")
 
@@ -25,19 +27,15 @@ UNAUTHORIZED = {"error": "unauthorized"}  # constant: a failed check reveals not
 UNAVAILABLE = {"error": "unavailable"}  # constant too: nothing about the database leaves the process
 
 
-@dataclass
-class Result:
-    status: int
-    body: dict
-    after: Callable[[], None] | None = None
+SORRY = toast("error", "出了点问题，请稍后重试。", "Something went wrong on our side; please try again.")
 
 
-def receive(ctx: Context, body: bytes, headers: Mapping[str, str]) -> Result:
+def receive(ctx: Context, body: bytes, headers: Mapping[str, str]) -> Answer:
     """Answer one push from Feishu: 200 for accepted or ignored, 400 malformed, 401 not authentic."""
     settings = ctx.settings
     if not settings.webhook_keys:  # long-connection mode without the webhook's secrets: nothing can be verified
         log.warning("request rejected", extra={"status": 404, "reason": "webhook not configured"})
-        return Result(404, {"error": "not found"})
+        return Answer(404, {"error": "not found"})
     secrets = security.Secrets(settings.feishu_encrypt_key, settings.feishu_verification_token,
                                settings.feishu_encrypt_key_previous, settings.feishu_verification_token_previous)
     try:
@@ -48,11 +46,11 @@ def receive(ctx: Context, body: bytes, headers: Mapping[str, str]) -> Result:
         if legacy is not None:
             return legacy
         log.warning("request rejected", extra={"status": exc.status, "reason": exc.reason})
-        return Result(exc.status, UNAUTHORIZED if exc.status == 401 else {"error": "bad request"})
+        return Answer(exc.status, UNAUTHORIZED if exc.status == 401 else {"error": "bad request"})
     return handle_payload(ctx, payload, payload.key)
 
 
-def _legacy_card(ctx: Context, body: bytes, headers: Mapping[str, str], secrets: security.Secrets) -> Result | None:
+def _legacy_card(ctx: Context, body: bytes, headers: Mapping[str, str], secrets: security.Secrets) -> Answer | None:
     """A 1.0 card callback (the older "message card request URL"), signed with sha1 and the Verification Token:
     the same actions and answers as `card.action.trigger`, in the 1.0 answer shape. None: not one.
 
@@ -66,11 +64,10 @@ def _legacy_card(ctx: Context, body: bytes, headers: Mapping[str, str], secrets:
         event = events.parse_legacy_card(payload)
     except events.Malformed as exc:
         log.warning("malformed legacy card callback", extra={"reason": str(exc)[:200]})
-        return Result(400, {"error": "bad request"})
-    sorry = {"toast": toast("error", "出了点问题，请稍后重试。", "Something went wrong on our side; please try again.")}
-    result = _guard(event.event_id, lambda: _card(ctx, event, key, legacy=True), Result(200, sorry),
-                    lambda: Result(200, not_saved(ctx, event)))
-    return Result(result.status, legacy_answer(result.body), result.after)
+        return Answer(400, {"error": "bad request"})
+    result = _guard(event.event_id, lambda: _card(ctx, event, key, legacy=True),
+                    Answer(200, callback_answer(toast=SORRY)), lambda: not_saved(ctx, event))
+    return Answer(result.status, legacy_answer(dict(result.body)), result.after)
 
 
 def _legacy_payload(ctx: Context, body: bytes, headers: Mapping[str, str],
@@ -97,7 +94,7 @@ def legacy_answer(body: dict) -> dict:
     return {**toast_only, **card}  # a template answer: {"toast", "type": "template", "data": …}
 
 
-def handle_payload(ctx: Context, payload: dict, key: str | None = None) -> Result:
+def handle_payload(ctx: Context, payload: dict, key: str | None = None) -> Answer:
     """Answer an authenticated payload, however it arrived (webhook or long connection).
 
     `key` says which secrets authenticated a webhook push (current or previous, during a rotation).
@@ -106,44 +103,52 @@ def handle_payload(ctx: Context, payload: dict, key: str | None = None) -> Resul
         event = events.parse(payload)
     except events.Malformed as exc:
         log.warning("malformed event", extra={"reason": str(exc)[:200]})
-        return Result(400, {"error": "bad request"})
+        return Answer(400, {"error": "bad request"})
     if isinstance(event, events.UrlVerification):
-        return Result(200, {"challenge": event.challenge})
+        return Answer(200, {"challenge": event.challenge})
     if isinstance(event, events.MessageReceived):
-        return _guard(event.event_id, lambda: _message(ctx, event, key), Result(200, {}),
-                      lambda: Result(503, UNAVAILABLE))
+        return _guard(event.event_id, lambda: _message(ctx, event, key), Answer(200, {}),
+                      lambda: Answer(503, UNAVAILABLE))
     if isinstance(event, events.MenuClicked):
-        return _guard(event.event_id, lambda: _menu(ctx, event), Result(200, {}),
-                      lambda: Result(503, UNAVAILABLE))
+        return _guard(event.event_id, lambda: _menu(ctx, event), Answer(200, {}),
+                      lambda: Answer(503, UNAVAILABLE))
+    if isinstance(event, events.RecordChanged):
+        return _guard(event.event_id, lambda: _table(ctx, event), Answer(200, {}), lambda: Answer(503, UNAVAILABLE))
     if isinstance(event, events.CardAction):
-        sorry = toast("error", "出了点问题，请稍后重试。", "Something went wrong on our side; please try again.")
-        apology = Result(200, {"toast": sorry})
-        return _guard(event.event_id, lambda: _card(ctx, event, key), apology,
-                      lambda: Result(200, not_saved(ctx, event)))
+        return _guard(event.event_id, lambda: _card(ctx, event, key), Answer(200, callback_answer(toast=SORRY)),
+                      lambda: not_saved(ctx, event))
     log.info("event ignored", extra={"event_type": event.event_type, "event_id": event.event_id})
-    return Result(200, {})
+    return Answer(200, {})
 
 
-def _message(ctx: Context, event: events.MessageReceived, key: str | None) -> Result:
-    on_message(ctx, event)
+def _message(ctx: Context, event: events.MessageReceived, key: str | None) -> Answer:
+    with ctx.store.request():  # one connection for the push's look-ups and its write
+        on_message(ctx, event)
     log.info("message handled", extra={"event_id": event.event_id, **({"key": key} if key else {})})
-    return Result(200, {})
+    return Answer(200, {})
 
 
-def _menu(ctx: Context, event: events.MenuClicked) -> Result:
-    on_menu(ctx, event)
-    return Result(200, {})
+def _table(ctx: Context, event: events.RecordChanged) -> Answer:
+    on_table_changed(ctx, event)
+    log.info("table changed", extra={"event_id": event.event_id})
+    return Answer(200, {})
+
+
+def _menu(ctx: Context, event: events.MenuClicked) -> Answer:
+    with ctx.store.request():
+        on_menu(ctx, event)
+    return Answer(200, {})
 
 
 def _card(ctx: Context, event: events.CardAction | events.LegacyCardAction, key: str | None,
-          legacy: bool = False) -> Result:
+          legacy: bool = False) -> Answer:
     answer = on_card_action(ctx, event)
     log.info("card action handled", extra={"event_id": event.event_id, **({"key": key} if key else {}),
                                            **({"format": "1.0"} if legacy else {})})
-    return Result(200, answer.body, answer.after)
+    return answer
 
 
-def _guard(event_id: str, run: Callable[[], Result], fallback: Result, refuse: Callable[[], Result]) -> Result:
+def _guard(event_id: str, run: Callable[[], Answer], fallback: Answer, refuse: Callable[[], Answer]) -> Answer:
     # A bug is logged and answered politely, still with 200: a re-push would hit the same bug. A database that
     # cannot store the event now is refused: the event is not acknowledged until it is stored.
     try:

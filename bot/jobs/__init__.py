@@ -1,21 +1,23 @@
-"""After the 200: the job runner, its retry table, the job kinds and delivery.
-
-A job kind is a module with `KIND` and an executor class; `executors` lists them for the runner.
-"""
+"""After the 200: the job runner, its retry table, one executor per job kind (bot/contract.py names the kinds and
+their payloads) and delivery."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.jobs import form, panel, remind, send, write
+from bot.jobs import bitable, form, forms, names, panel, remind, send, uploads, write
 
 if TYPE_CHECKING:
-    from bot.jobs.runner import Executor
+    from bot.jobs.base import Executor
     from bot.services import Context
+
+EXECUTORS: tuple[type[Executor], ...] = (write.WriteAssessment, form.SendFormCard, send.SendCard, remind.SendReminder,
+                                         remind.SendDigest, panel.Refresh, panel.NudgeMissing, panel.ShareSummary,
+                                         names.LearnNamesOf, forms.SyncFormsFromHire, names.LearnPeopleOf,
+                                         uploads.ReadUpload, uploads.ImportPreviewed, bitable.ReadTable,
+                                         bitable.WriteStatuses)
 
 
 def executors(ctx: Context) -> dict[str, Executor]:
-    """One executor per job kind."""
-    return {write.KIND: write.WriteAssessment(ctx), form.KIND: form.SendForm(ctx), send.KIND: send.SendCard(ctx),
-            remind.REMIND: remind.Remind(ctx), remind.DIGEST: remind.Digest(ctx), panel.REFRESH: panel.Refresh(ctx),
-            panel.NUDGE: panel.NudgeMissing(ctx), panel.SHARE: panel.ShareSummary(ctx)}
+    """One executor per job kind, by the kind's name."""
+    return {kind.payload.kind: kind(ctx) for kind in EXECUTORS}

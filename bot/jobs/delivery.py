@@ -6,11 +6,10 @@ updating the message). Repeated deliveries of one purpose post once (Feishu's `u
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from bot.feishu.client import FeishuError
+from bot.contract import Clicked, Private, Purpose, Reply, Target
+from bot.feishu.errors import FeishuError
 from bot.jobs.retry import CARD, RECIPIENT, refusal, transient
 
 if TYPE_CHECKING:
@@ -21,102 +20,21 @@ log = logging.getLogger("assessbot.delivery")
 CARD_TOKEN_LIFETIME = 29 * 60  # Feishu's callback token lives 30 minutes; leave a margin
 
 
-class Purpose(StrEnum):
-    """Why a card is sent; with the source message it makes the delivery's idempotency key."""
-
-    HELP = "h"
-    PROBLEM = "p"
-    DENIED = "d"
-    INVALID = "i"
-    HANDED_OVER = "o"
-    HISTORY = "y"
-    GROUP_NOTICE = "n"
-    FORM = "form"
-    CONFIRMED = "c"
-    FAILED = "f"
-    MESSAGE = "m"
-    REMINDER = "r"
-    DIGEST = "g"
-    ESCALATED = "e"
-    NOT_MINE = "x"
-    INBOX = "t"
-    SHORT = "s"  # the short card sent instead of one Feishu refused
-    TEXT = "tx"  # the plain text sent when no card is accepted
-    WHOAMI = "w"
-    PANEL = "pl"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A reply in the thread of the message that asked."""
-
-    message_id: str
-    source: str
-
-    def encode(self) -> dict:
-        return {"type": "reply", "message_id": self.message_id, "source": self.source}
-
-
-@dataclass(frozen=True)
-class Private:
-    """A message to one person in their chat with the bot."""
-
-    open_id: str
-    source: str
-
-    def encode(self) -> dict:
-        return {"type": "private", "open_id": self.open_id, "source": self.source}
-
-
-@dataclass(frozen=True)
-class Clicked:
-    """The card a person clicked: its callback token (30 minutes, two uses) and its message."""
-
-    token: str
-    message_id: str
-    at: float
-    source: str
-
-    def encode(self) -> dict:
-        return {"type": "card", "token": self.token, "message_id": self.message_id, "at": self.at,
-                "source": self.source}
-
-
-Target = Reply | Private | Clicked
-
-
-def target(value: dict) -> Target:
-    """The target a job's payload names."""
-    kind = value["type"]
-    if kind == "reply":
-        return Reply(value["message_id"], value.get("source", ""))
-    if kind == "private":
-        return Private(value["open_id"], value.get("source", ""))
-    if kind == "card":
-        return Clicked(value.get("token") or "", value.get("message_id") or "", float(value.get("at", 0)),
-                       value.get("source", ""))
-    raise ValueError(f"unknown delivery target {kind!r}")
-
-
-def deliver(ctx: Context, to: Target, card: dict, purpose: Purpose) -> None:
-    """Put a card where the target says."""
+def deliver(ctx: Context, to: Target, card: dict, purpose: Purpose) -> str | None:
+    """Put a card where the target says; the id of the message it made (None: it updated a clicked card)."""
     uuid = f"{to.source}:{purpose.value}"[-50:]
     if isinstance(to, Reply):
-        ctx.feishu.reply_card(to.message_id, card, uuid)
-    elif isinstance(to, Private):
-        ctx.feishu.send_card(to.open_id, card, uuid)
-    else:
-        _update_clicked_card(ctx, to, card)
+        return ctx.feishu.reply_card(to.message_id, card, uuid).data.get("message_id")
+    if isinstance(to, Private):
+        return ctx.feishu.send_card(to.open_id, card, uuid).data.get("message_id")
+    _update_clicked_card(ctx, to, card)
+    return None
 
 
-def deliver_result(ctx: Context, job_id: int, to: Target, card: dict, toast: dict, purpose: Purpose) -> None:
-    """A job's final card: into its callback's answer while that is open, else delivered after the answer."""
-    answer = ctx.answers.get(job_id)
-    if answer is not None:
-        if answer.offer(card, toast):
-            return
-        answer.responded.wait(5.0)  # a delayed update must come after the callback's answer
-    deliver(ctx, to, card, purpose)
+def deliver_result(ctx: Context, job_id: int, to: Target, card: dict, toast: dict | None, purpose: Purpose) -> None:
+    """A job's final card: into its callback's answer while that waits (bot/inline.py), else delivered."""
+    if not ctx.inline.offer(job_id, card, toast):
+        deliver(ctx, to, card, purpose)
 
 
 def _update_clicked_card(ctx: Context, to: Clicked, card: dict) -> None:

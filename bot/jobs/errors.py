@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.feishu.client import FeishuError
+from bot.feishu.errors import FeishuError
 from bot.jobs.retry import transient
 
 HIRE_SCOPE = "hire:external_application"  # what the external-assessment APIs need
@@ -53,7 +53,7 @@ class Explained:
         return self.kind in (Kind.VALUES, Kind.TRANSIENT)
 
 
-def explain(err: FeishuError | None, assessment_id: str, *, written_before: bool = True) -> Explained:
+def explain(err: FeishuError | None, shown_id: str, *, written_before: bool = True) -> Explained:
     """The table: a Feishu answer (None: an internal error) in words for the person who asked.
 
     A parameter error for an assessment the bot has never written may also mean the id is wrong: say both.
@@ -79,14 +79,14 @@ def explain(err: FeishuError | None, assessment_id: str, *, written_before: bool
                       "they need to add you to the app's availability range")
     if err.code == NOT_FOUND or err.status == 404 or (err.code == PARAMETER and _ID_UNKNOWN.search(err.msg)):
         return Explained(Kind.UNKNOWN_ID,
-                         f"飞书不认识面评 {assessment_id}，请检查 ID（可在飞书招聘的外部面评中找到）。",
-                         f"Feishu does not know assessment {assessment_id}; check the id (it is shown with the "
+                         f"飞书不认识面评 {shown_id}，请检查 ID（可在飞书招聘的外部面评中找到）。",
+                         f"Feishu does not know assessment {shown_id}; check the id (it is shown with the "
                          "external assessment in Feishu Hire).")
     zh, en = ("飞书没有接受这些值，面评没有任何改动。请检查填写的内容后重试。",
               "Feishu did not accept these values and nothing was changed. Check the values and try again.")
     if err.code == PARAMETER and not written_before:
-        zh += f"如果面评 ID {assessment_id} 有误，飞书也会这样回答，请一并检查 ID。"
-        en += f" Feishu answers the same when it does not know assessment {assessment_id}; check the id too."
+        zh += f"如果面评 ID {shown_id} 有误，飞书也会这样回答，请一并检查 ID。"
+        en += f" Feishu answers the same when it does not know assessment {shown_id}; check the id too."
     return Explained(Kind.VALUES, zh, en)
 
 

@@ -7,49 +7,71 @@ were told it was sent privately), and how to write the assessment as a command i
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
-from bot.feishu.client import FeishuError
-from bot.jobs.delivery import Private, Purpose, Reply, Target, deliver, target
+from bot import display
+from bot.assessment import read_back
+from bot.contract import Job, Private, Purpose, Reply, SendForm
+from bot.feishu.errors import FeishuError
+from bot.jobs.base import Executor
+from bot.jobs.delivery import deliver, deliver_result
 from bot.jobs.retry import CARD, GONE, refusal
-from bot.store import Job
-from bot.views import form_for
+from bot.rubric import Rubric
 from cards.notice import text_card
-
-if TYPE_CHECKING:
-    from bot.jobs.retry import Failure
-    from bot.services import Context
 
 log = logging.getLogger("assessbot.jobs.form")
 
-KIND = "form"
 
+class SendFormCard(Executor):
+    """Reads back what Feishu holds when the bot has no record of it and looks the person's name up for the form's
+    default, which is why it runs after the acknowledgement."""
 
-class SendForm:
-    """Looks the person's name up for the form's default, which is why it runs after the acknowledgement."""
-
-    limit = None
-
-    def __init__(self, ctx: Context):
-        self.ctx = ctx
+    payload = SendForm
 
     def run(self, job: Job) -> None:
-        card = form_for(self.ctx, job.payload["id"], job.payload["for"], job.payload["nonce"],
-                        draft_job=job.payload.get("job"), lookup_name=True)
-        to = target(job.payload["target"])
+        form = job.payload
+        assert isinstance(form, SendForm)
+        chosen = self.ctx.forms.choose(form.key)
+        notice = self._read_back(form.key, chosen.rubric)
+        card = display.form_for(self.ctx, form.key, form.opened_for, form.nonce, draft_job=form.draft_job,
+                                names=display.Names(self.ctx, live=True), rubric=chosen.rubric, notice=notice)
+        if chosen.pin is not None:
+            self.ctx.store.pin_form(*chosen.pin)  # the interviewer now sees this version: it stays theirs
         try:
-            deliver(self.ctx, to, card, Purpose.FORM)
+            deliver_result(self.ctx, job.id, form.target, card, None, Purpose.FORM)
         except FeishuError as err:
             if refusal(err) is None:
                 raise
-            self._refused(job, to, card, err)
+            self._refused(job, form, card, err)
 
-    def _refused(self, job: Job, to: Target, card: dict, err: FeishuError) -> None:
-        why = refusal(err)
+    def _read_back(self, key: str, rubric: Rubric) -> tuple[str, str] | None:
+        """Prefill from Feishu an assessment the bot never wrote (external_interviews/batch_query), so re-picking the
+        required conclusion cannot silently change what is there; what could not be known, as the form's notice."""
+        ctx = self.ctx
+        known = ctx.store.known(key)
+        assignment = ctx.store.assignment(key)
+        if known.applied_version > 0 or (assignment is not None and assignment.feishu_assessment_id is None):
+            return None  # the bot's own record, or nothing in Feishu yet: it creates the assessment
+        if assignment is None or not assignment.interview_id:
+            return None  # nowhere to read it from: the form says the values are unknown
+        try:
+            held = [a for a in ctx.feishu.interview_assessments(assignment.interview_id)
+                    if a.get("id") == assignment.feishu_assessment_id]
+        except FeishuError as err:
+            log.warning("assessment not read back", extra={"assessment_key": key, "code": err.code,
+                                                           "log_id": err.log_id})
+            return display.HELD_UNREAD
+        if not held:
+            return None  # Feishu holds nothing under that id (yet): nothing to lose
+        state, misfits = read_back(held[0], rubric)
+        ctx.store.learn_state(key, state)
+        return display.held_misfits(misfits) if misfits else None
+
+    def _refused(self, job: Job, form: SendForm, card: dict, err: FeishuError) -> None:
+        why, to = refusal(err), form.target
         log.warning("form refused", extra={"job_id": job.id, "code": err.code, "log_id": err.log_id, "refusal": why})
         if why == GONE and not isinstance(to, Private):  # the message asked in is gone: the form goes privately
             try:
-                deliver(self.ctx, Private(job.payload["for"], to.source), card, Purpose.FORM)
+                deliver(self.ctx, Private(form.opened_for, to.source), card, Purpose.FORM)
                 return
             except FeishuError as again:
                 if refusal(again) is None:
@@ -58,32 +80,26 @@ class SendForm:
         if asked_in is None:
             return  # not asked in a chat message: nowhere else to say it
         try:
-            deliver(self.ctx, Reply(asked_in, asked_in), refused_form_card(job.payload["id"], why, err), Purpose.SHORT)
+            deliver(self.ctx, Reply(asked_in, asked_in), refused_form_card(form.key, why, err), Purpose.SHORT)
         except FeishuError as again:
             if refusal(again) is None:
                 raise
             log.warning("form refusal not told", extra={"job_id": job.id, "code": again.code,
                                                          "log_id": again.log_id})
 
-    def retrying(self, job: Job, error: Failure) -> None:
-        """Nothing to record."""
 
-    def dead(self, job: Job, error: Failure | None) -> None:
-        """Nothing to tell: Feishu could not be reached for long; the person can ask again."""
-
-
-def refused_form_card(assessment_id: str, why: str | None, err: FeishuError) -> dict:
+def refused_form_card(shown_id: str, why: str | None, err: FeishuError) -> dict:
     """Why the form did not arrive, and how to write the assessment without it."""
     code = f"{err.code}" + (f", log_id {err.log_id}" if err.log_id else "")
-    command = f"/assess {assessment_id} pass 维度=分数 comment=…"
+    command = f"/assess {shown_id} pass 维度=分数 comment=…"
     if why == CARD:
-        zh = f"飞书无法显示面评 {assessment_id} 的表单（错误 {code}）。请直接用命令填写：{command}"
-        en = f"Feishu could not show the form of assessment {assessment_id} (error {code}). Write it as a command: " \
+        zh = f"飞书无法显示面评 {shown_id} 的表单（错误 {code}）。请直接用命令填写：{command}"
+        en = f"Feishu could not show the form of assessment {shown_id} (error {code}). Write it as a command: " \
              f"{command}"
     else:
-        zh = (f"无法把面评 {assessment_id} 的表单私聊发给你（飞书错误 {code}）：你可能不在机器人的可用范围内，"
+        zh = (f"无法把面评 {shown_id} 的表单私聊发给你（飞书错误 {code}）：你可能不在机器人的可用范围内，"
               f"或已停用机器人。请联系管理员，或直接用命令填写：{command}")
-        en = (f"The form of assessment {assessment_id} could not be sent to you privately (Feishu error {code}): you "
+        en = (f"The form of assessment {shown_id} could not be sent to you privately (Feishu error {code}): you "
               f"may be outside the app's availability or have stopped the bot. Ask an admin, or write it as a "
               f"command: {command}")
     return text_card(zh, en, "orange")

@@ -20,8 +20,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.feishu.client import FeishuError
-from bot.store import Job
+from bot.contract import Job
+from bot.feishu.errors import FeishuError
 
 MAX_ATTEMPTS = 5
 MAX_AGE = 600.0  # seconds from submission within which transient failures are retried

@@ -1,6 +1,6 @@
 """The job runner: claim with a lease, execute, settle by the retry table. It names no job kind.
 
-Each kind of job is an Executor (bot/jobs/__init__.py lists them); what a failure means is the retry
+Each kind of job is an Executor (bot/jobs/base.py; bot/jobs/__init__.py lists them); what a failure means is the retry
 table's business (bot/jobs/retry.py); leases, versions and the shared rate limit live in the store.
 
 While the database is unavailable the runner waits, backing off up to OUTAGE_CAP seconds; the store logs when
@@ -14,72 +14,20 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Protocol
 
+from bot.contract import Job, Unreadable
+from bot.inflight import InFlight
+from bot.jobs.base import Executor
 from bot.jobs.retry import Failure, Retry, as_failure, decide, describe
-from bot.store import Job, Pace, Store, Unavailable, new_owner_id
+from bot.store import Store, Unavailable, new_owner_id
 
 log = logging.getLogger("assessbot.jobs")
 
+IDLE_AT_MOST = 30.0  # seconds a thread that does not watch sleeps, if nothing wakes it sooner
 OUTAGE_FIRST = 0.25  # seconds before asking an unavailable database again, doubling up to OUTAGE_CAP
 OUTAGE_CAP = 4.0
-LULL_AT_MOST = 0.05  # seconds a runner thread waits, before its next job, for this process's requests to finish
-
-
-class InFlight:
-    """The requests this process is answering: the job runner's threads let them finish before they start a job
-    (or a job's next step), so an acknowledgement rarely waits for a runner's turn at the CPU (Python runs one
-    thread at a time)."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._quiet = threading.Condition()
-        self._local = threading.local()
-
-    def background(self) -> None:
-        """Mark this thread as one that gives way (a runner's loop); elsewhere `lull` returns at once, as a job
-        run for a waiting request (a card callback's inline answer) must not wait for that request."""
-        self._local.background = True
-
-    @contextmanager
-    def serving(self) -> Iterator[None]:
-        """Count one request in while it is answered."""
-        with self._quiet:
-            self._count += 1
-        try:
-            yield
-        finally:
-            with self._quiet:
-                self._count -= 1
-                if not self._count:
-                    self._quiet.notify_all()
-
-    def lull(self, at_most: float = LULL_AT_MOST) -> None:
-        """In a background thread: wait until no request is being answered, for `at_most` seconds at most."""
-        if not getattr(self._local, "background", False):
-            return
-        with self._quiet:
-            self._quiet.wait_for(lambda: not self._count, at_most)
-
-
-class Executor(Protocol):
-    """What one kind of job does.
-
-    `limit` is the shared rate limit its calls count against (paused for everyone when the remote side says
-    "too fast"; the slot of a job's first call is booked with its claim, `Job.slot_at`); `retrying` hears of
-    each failed attempt that will be retried; `dead` tells the person when the job is given up.
-    """
-
-    limit: Pace | None
-
-    def run(self, job: Job) -> bool | None:
-        """Do the job; True when it also recorded the job done (in the transaction that recorded its effect)."""
-
-    def retrying(self, job: Job, error: Failure) -> None: ...
-
-    def dead(self, job: Job, error: Failure | None) -> None: ...
 
 
 class Tokens(Protocol):
@@ -102,7 +50,6 @@ class Runner:
         self.in_flight = in_flight or InFlight()
         self.tokens = tokens
         self.executors = executors
-        self._paces = {kind: ex.limit for kind, ex in executors.items() if ex.limit is not None}
         self.threads = threads
         self.lease = lease
         self.poll = poll
@@ -111,6 +58,7 @@ class Runner:
         self._purge = purge
         self._purge_every = purge_every
         self._wake = threading.Condition()
+        self._watched = False  # an idle thread is watching the database
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self._last_purge = 0.0
@@ -139,6 +87,9 @@ class Runner:
             self._wake.notify_all()
 
     def _loop(self) -> None:
+        """Run jobs until stopped. Of the idle threads one watches the database (every `poll` seconds, for jobs
+        other processes committed or whose time came); the others sleep until it or this process's requests find
+        work, so an idle runner costs one short read per `poll`, not one per thread."""
         owner = new_owner_id()
         self.in_flight.background()
         failures = 0
@@ -155,9 +106,22 @@ class Runner:
             except Exception:  # the loop must survive anything
                 log.exception("job loop failed; continuing")
                 ran = False
-            if not ran:
+            if ran:  # more may be waiting: one sleeping thread looks too (and, if it finds work, wakes the next)
                 with self._wake:
-                    self._wake.wait(self.poll)
+                    self._wake.notify()
+            else:
+                self._idle()
+
+    def _idle(self) -> None:
+        """Sleep until woken: `poll` seconds when no other idle thread is watching the database, else longer."""
+        with self._wake:
+            watching = not self._watched
+            self._watched = self._watched or watching
+            try:
+                self._wake.wait(self.poll if watching else IDLE_AT_MOST)
+            finally:
+                if watching:
+                    self._watched = False
 
     def _maybe_purge(self) -> None:
         now = self.clock()
@@ -183,7 +147,7 @@ class Runner:
 
     def run_once(self, owner: str | None = None, job_id: int | None = None) -> bool:
         """Claim and execute one job; False when nothing was due."""
-        job = self.store.claim(owner or new_owner_id(), self.lease, job_id, self._paces)
+        job = self.store.claim(owner or new_owner_id(), self.lease, job_id)
         if job is None:
             return False
         self.execute(job)
@@ -192,11 +156,12 @@ class Runner:
     def execute(self, job: Job) -> None:
         """Run a claimed job and settle it: done, retried later, or dead (interviewer told)."""
         executor = self.executors.get(job.kind)
-        context = {"job_id": job.id, "event_id": job.payload.get("event_id"), "assessment_id": job.assessment_id,
-                   "kind": job.kind, "attempt": job.attempts}
-        if executor is None:
-            log.error("no executor for job kind", extra=context)
-            self.store.finish(job, "dead", "unknown job kind")
+        context = {"job_id": job.id, "event_id": getattr(job.payload, "event_id", None),
+                   "assessment_key": job.assessment_key, "kind": job.kind, "attempt": job.attempts}
+        if isinstance(job.payload, Unreadable) or executor is None:
+            reason = job.payload.reason if isinstance(job.payload, Unreadable) else "no executor for this job kind"
+            log.error("job cannot be run", extra={**context, "reason": reason})
+            self.store.finish(job, "dead", reason)
             return
         generation = self.tokens.generation() if self.tokens else 0
         try:

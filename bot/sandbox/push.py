@@ -37,8 +37,10 @@ def deliver(url: str, payload: dict, encrypt_key: str, timeout: float = 10.0) ->
 
 def message_event(text: str, *, token: str, sender: str, chat_id: str, chat_type: str = "p2p",
                   message_id: str | None = None, event_id: str | None = None,
-                  mentions: list[dict] | None = None, app_id: str = "cli_sandbox") -> dict:
-    """An `im.message.receive_v1` push, shaped as the documented sample."""
+                  mentions: list[dict] | None = None, app_id: str = "cli_sandbox", message_type: str = "text",
+                  content: dict | None = None, parent_id: str | None = None) -> dict:
+    """An `im.message.receive_v1` push, shaped as the documented sample; `content` for another type than text (a
+    file: {"file_key", "file_name"})."""
     message_id = message_id or f"om_{uuid.uuid4().hex}"
     now_ms = str(int(time.time() * 1000))
     return {
@@ -49,8 +51,10 @@ def message_event(text: str, *, token: str, sender: str, chat_id: str, chat_type
             "sender": {"sender_id": {"open_id": sender, "union_id": "on_" + sender[3:], "user_id": sender[3:11]},
                        "sender_type": "user", "tenant_key": "sandbox"},
             "message": {"message_id": message_id, "create_time": now_ms, "update_time": now_ms, "chat_id": chat_id,
-                        "chat_type": chat_type, "message_type": "text",
-                        "content": json.dumps({"text": text}, ensure_ascii=False), "mentions": mentions or []},
+                        "chat_type": chat_type, "message_type": message_type,
+                        "content": json.dumps(content if content is not None else {"text": text},
+                                              ensure_ascii=False), "mentions": mentions or [],
+                        **({"parent_id": parent_id, "root_id": parent_id} if parent_id else {})},
         },
     }
 

@@ -27,9 +27,8 @@ from typing import IO
 
 import requests
 
-from bot import processes
-from bot.feishu.client import FeishuError
-from bot.sandbox import seed
+from bot.feishu.errors import FeishuError
+from bot.sandbox import processes, seed
 from bot.sandbox.console import api as console_api
 from bot.sandbox.console import chat as console
 from bot.sandbox.console.api import LocalOpenAPI, Unreachable
@@ -82,18 +81,28 @@ def run(args: argparse.Namespace) -> int:
               "start this one with --var <another directory>.", file=sys.stderr)
         return 1
     with lock:
-        return _run(args, var)
+        try:
+            return _run(args, var)
+        finally:  # removed while still held: a sandbox starting now takes a new file (see _only_sandbox)
+            (var / LOCK_FILE).unlink(missing_ok=True)
 
 
 def _only_sandbox(var: Path) -> IO[str] | None:
     """An exclusive lock on `var` for this sandbox's lifetime (the system drops it when the process ends)."""
-    handle = open(var / LOCK_FILE, "a")  # noqa: SIM115 - held until the sandbox stops
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        return None
-    return handle
+    path = var / LOCK_FILE
+    while True:
+        handle = open(path, "a")  # noqa: SIM115 - held until the sandbox stops
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return None
+        try:
+            if os.path.samestat(os.fstat(handle.fileno()), os.stat(path)):
+                return handle
+        except FileNotFoundError:
+            pass
+        handle.close()  # the sandbox that held it stopped and removed it meanwhile: take the new one
 
 
 def _run(args: argparse.Namespace, var: Path) -> int:
@@ -106,7 +115,7 @@ def _run(args: argparse.Namespace, var: Path) -> int:
         try:
             options = _start(args, var, started)
             console_api.write_session({**vars(options), "pid": os.getpid()}, session_file)
-            banner = _banner(options, var, args.no_console, lang)
+            banner = _banner(options, var, args.no_console, lang) + _from_dotenv(lang)
             if lang == "en":  # Chinese needs no spaces to break at: the terminal wraps it well enough
                 banner = textwrap.fill(banner, min(shutil.get_terminal_size().columns, 110))
             print(banner, flush=True)
@@ -145,6 +154,12 @@ def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen])
         bot_open_id = LocalOpenAPI(openapi_url, http).bot_open_id()
     except Unreachable as exc:
         raise Failed(f"the local Open API did not answer ({exc}); see {var / OPENAPI_LOG}") from None
+    api = LocalOpenAPI(openapi_url, http)
+    api.add_contacts(seed.contacts(args.user))
+    api.add_user(args.user, args.name)  # before the bot first looks its people's names up
+    if api.table(seed.TABLE_APP, seed.TABLE_ID) is None:  # the followed Bitable, before the bot first reads it
+        api.put_table(seed.TABLE_APP, seed.TABLE_ID, seed.TABLE_FIELDS, seed.table_records(args.user, args.name,
+                                                                                           time.time()))
     port = args.port or processes.free_port()
     options = console.Options(bot=f"http://127.0.0.1:{port}", openapi=openapi_url,
                               encrypt_key=secrets.token_urlsafe(24), token=secrets.token_urlsafe(24),
@@ -157,7 +172,10 @@ def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen])
            "FEISHU_DOMAIN": openapi_url, "FEISHU_BOT_OPEN_ID": bot_open_id,
            "DATABASE_URL": f"sqlite:///{var / DATABASE}", "HOST": "127.0.0.1", "PORT": str(port),
            "WEB_CONCURRENCY": str(args.workers), "ASSESSBOT_WORK_HOURS": seed.WORK_HOURS,
-           "ASSESSBOT_WORK_DAYS": seed.WORK_DAYS}
+           "ASSESSBOT_WORK_DAYS": seed.WORK_DAYS, "ASSESSBOT_FORMS": str(seed.FORMS_MAP),
+           "ASSESSBOT_SCHEDULE_BITABLE": seed.table_url(openapi_url),
+           "ASSESSBOT_SCHEDULERS": args.user,  # the person at the console may send schedule files
+           "ASSESSBOT_ADMINS": args.user}  # and is the sandbox's admin: owner=@…, /assign and the README's hints work
     bot = processes.start([processes.GUNICORN, processes.BOT_APP, "-c", str(processes.GUNICORN_CONF)],
                           var / BOT_LOG, env=env, append=True)
     started.append(bot)
@@ -175,7 +193,8 @@ def _start(args: argparse.Namespace, var: Path, started: list[subprocess.Popen])
     settings = Settings(_env_file=None, feishu_app_id=options.app_id, feishu_app_secret=options.app_secret,
                         feishu_verification_token=options.token, feishu_encrypt_key=options.encrypt_key,
                         feishu_domain=openapi_url, database_url=env["DATABASE_URL"],
-                        assessbot_work_hours=seed.WORK_HOURS, assessbot_work_days=seed.WORK_DAYS)
+                        assessbot_work_hours=seed.WORK_HOURS, assessbot_work_days=seed.WORK_DAYS,
+                        assessbot_forms=seed.FORMS_MAP)
     options.since = time.time()  # the seeded reminder arrives before the console starts: still news
     try:
         seed.seed(settings, options.user, options.since)
@@ -191,6 +210,21 @@ def _connections(http: requests.Session, openapi_url: str) -> int:
         return int(http.get(f"{openapi_url}/_sandbox/longconn", timeout=5).json().get("connections", 0))
     except (requests.RequestException, ValueError, AttributeError):
         return 0
+
+
+def _from_dotenv(lang: str) -> str:
+    """The settings the bot takes from ./.env besides the sandbox's own (which override .env), said at start."""
+    from dotenv import dotenv_values
+
+    found = dotenv_values(".env") if Path(".env").is_file() else {}
+    own = {"DATABASE_URL", "HOST", "PORT", "WEB_CONCURRENCY", "ASSESSBOT_WORK_HOURS", "ASSESSBOT_WORK_DAYS",
+           "ASSESSBOT_FORMS", "ASSESSBOT_SCHEDULE_BITABLE", "ASSESSBOT_SCHEDULERS", "ASSESSBOT_ADMINS"}
+    taken = sorted(k for k in found if k not in own and not k.startswith("FEISHU_") and k not in os.environ)
+    if not taken:
+        return ""
+    if lang == "zh":
+        return f" 另外，机器人读取了 ./.env 中的：{'、'.join(taken)}（沙盒自己的设置优先）。"
+    return f" The bot also takes from ./.env: {', '.join(taken)} (the sandbox's own settings come first)."
 
 
 def _banner(o: console.Options, var: Path, servers_only: bool, lang: str) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
@@ -27,6 +30,7 @@ _OFFSET = re.compile(r"([+-])(\d{2})(?::?(\d{2}))?", re.ASCII)
 # Spreadsheets keep 15 significant digits; a longer id stored as a number has lost its tail.
 _SAFE_NUMBER = 10**15
 TEXT_LIMIT = 100
+FORM_LIMIT = 200  # a form's name as Hire gives it
 _KINDS_ZH = {"open_id": "open_id（ou_…）", "email": "邮箱", "mobile": "手机号"}
 _KINDS_EN = {"open_id": "an open_id (ou_…)", "email": "an email", "mobile": "a mobile number"}
 
@@ -137,16 +141,56 @@ def _localise(moment: datetime, zone: tzinfo | None, text: str) -> datetime:
     return placed
 
 
-def read_text(value: object, *, required: bool) -> str | None:
+# What the status column says of an interview that will not take place (compared as `status_word` makes them).
+CANCELLED = ("cancelled", "canceled", "cancel", "已取消", "取消")
+
+
+def status_word(value: object) -> str:
+    """A status cell as compared: case, full-width letters and spaces do not matter; not text is empty."""
+    try:
+        text = _plain(value)
+    except Invalid:
+        return ""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def is_cancelled(value: object) -> bool:
+    """Whether a status cell says the interview is cancelled (`cancelled` / `已取消`)."""
+    return status_word(value) in CANCELLED
+
+
+def near_cancelled(value: object) -> str | None:
+    """The cancellation word a status cell was probably meant to be (a typo such as `canceld`), if any."""
+    word = status_word(value)
+    if not word or word in CANCELLED:
+        return None
+    close = difflib.get_close_matches(word, CANCELLED, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def is_blank(value: object) -> bool:
+    """An empty cell (None, or only spaces)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """A schedule saying an interview will not take place: every interviewer's part in it, or one's."""
+
+    interview_id: str
+    interviewer: str | None = None  # None: the whole interview; else an open_id, email or mobile as read_person gives
+
+
+def read_text(value: object, *, required: bool, limit: int = TEXT_LIMIT) -> str | None:
     """A short free text (name, job, round), whitespace collapsed; None when empty and not required."""
     text = " ".join(_plain(value).split())
     if not text:
         if required:
             raise Invalid("不能为空。", "is empty.")
         return None
-    if len(text) > TEXT_LIMIT:
-        raise Invalid(f"太长（{len(text)} 个字符，最多 {TEXT_LIMIT}）。",
-                      f"is too long ({len(text)} characters, at most {TEXT_LIMIT}).")
+    if len(text) > limit:
+        raise Invalid(f"太长（{len(text)} 个字符，最多 {limit}）。",
+                      f"is too long ({len(text)} characters, at most {limit}).")
     return text
 
 
@@ -192,28 +236,30 @@ def _snippet(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-class Assignment(BaseModel):
-    """One interviewer on one external interview; pass `context={"zone": ZoneInfo(...)}` to read local times."""
+class ScheduleRow(BaseModel):
+    """One interviewer on one external interview, as a schedule (file, intake API, /assign) states it; pass
+    `context={"zone": ZoneInfo(...)}` to read local times."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     interview_id: str
-    assessment_id: str | None = None
+    feishu_assessment_id: str | None = None
     interviewer: str
     candidate: str
-    job: str | None = None
+    position: str | None = None
     round: str | None = None
     start: datetime
     end: datetime
     recruiter: str | None = None
     application_id: str | None = None
+    form: str | None = None  # a feedback form's name (Chinese or English) or id; checked against the forms known
 
     @field_validator("interview_id", mode="before")
     @classmethod
     def _interview_id(cls, value: Any) -> str:
         return read_id(value)
 
-    @field_validator("assessment_id", "application_id", mode="before")
+    @field_validator("feishu_assessment_id", "application_id", mode="before")
     @classmethod
     def _optional_id(cls, value: Any) -> str | None:
         return read_optional_id(value)
@@ -233,10 +279,15 @@ class Assignment(BaseModel):
     def _candidate(cls, value: Any) -> str | None:
         return read_text(value, required=True)
 
-    @field_validator("job", "round", mode="before")
+    @field_validator("position", "round", mode="before")
     @classmethod
     def _text(cls, value: Any) -> str | None:
         return read_text(value, required=False)
+
+    @field_validator("form", mode="before")
+    @classmethod
+    def _form(cls, value: Any) -> str | None:
+        return read_text(value, required=False, limit=FORM_LIMIT)
 
     @field_validator("start", "end", mode="before")
     @classmethod

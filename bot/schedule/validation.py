@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -11,24 +12,37 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from bot.schedule.model import Assignment, Invalid
+from bot.schedule.model import (
+    Cancellation,
+    Invalid,
+    ScheduleRow,
+    is_blank,
+    is_cancelled,
+    near_cancelled,
+    read_id,
+    read_person,
+)
 
 Place = Literal["row", "line", "item"]
 
 # Field name -> the column headers that mean it (compared after `header_key`).
 COLUMNS: dict[str, tuple[str, str]] = {
     "interview_id": ("interview_id", "面试ID"),
-    "assessment_id": ("assessment_id", "面评ID"),
+    "feishu_assessment_id": ("assessment_id", "面评ID"),
     "interviewer": ("interviewer", "面试官"),
     "candidate": ("candidate", "候选人"),
-    "job": ("job", "职位"),
+    "position": ("job", "职位"),
     "round": ("round", "轮次"),
     "start": ("start", "开始时间"),
     "end": ("end", "结束时间"),
     "recruiter": ("recruiter", "招聘负责人"),
     "application_id": ("application_id", "投递ID"),
+    "form": ("form", "面评表"),
+    "status": ("status", "状态"),  # `cancelled` / `已取消`: the interview will not take place
 }
 REQUIRED = ("interview_id", "interviewer", "candidate", "start", "end")
+# Columns the bot writes (a followed Bitable's status), never read as part of the schedule.
+WRITTEN = ("feedback_status", "面评状态")
 
 
 @dataclass(frozen=True)
@@ -72,12 +86,16 @@ class Where:
     names: Mapping[str, str]
 
 
-class Rows(list[Assignment]):
-    """Accepted assignments (compares equal to a plain list), remembering where each came from by its key."""
+class Rows(list[ScheduleRow]):
+    """Accepted assignments (compares equal to a plain list), remembering where each came from by its key; the
+    cancellations the schedule states, and the interviews some refused row names (`partial`: the schedule does not
+    state them whole, so nobody is withdrawn from them)."""
 
-    def __init__(self, items: Iterable[Assignment] = (), where: Mapping[tuple[str, str], Where] | None = None):
+    def __init__(self, items: Iterable[ScheduleRow] = (), where: Mapping[tuple[str, str], Where] | None = None):
         super().__init__(items)
         self.where: dict[tuple[str, str], Where] = dict(where or {})
+        self.cancelled: list[Cancellation] = []
+        self.partial: set[str] = set()
 
 
 def header_key(name: str) -> str:
@@ -85,12 +103,21 @@ def header_key(name: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", name).casefold() if not ch.isspace() and ch not in "_-")
 
 
-_KNOWN = {header_key(name): field for field, names in COLUMNS.items() for name in names}
+# a field is also known by its own name ("position" for the job column, as /assign builds its record)
+_KNOWN = {header_key(name): field for field, names in COLUMNS.items() for name in (field, *names)}
+
+
+_WRITTEN = {header_key(name) for name in WRITTEN}
 
 
 def field_of(name: str) -> str | None:
     """The field a column header or JSON key names, if any."""
     return _KNOWN.get(header_key(name))
+
+
+def is_written(name: str) -> bool:
+    """Whether a column is one the bot writes itself (a followed Bitable's feedback status)."""
+    return header_key(name) in _WRITTEN
 
 
 def columns_of(
@@ -104,6 +131,8 @@ def columns_of(
         if not name:
             continue
         field = field_of(name)
+        if field is None and is_written(name):
+            continue
         if field is None:
             problems.append(_unknown(name, row, place))
         elif field in fields.values():
@@ -127,7 +156,7 @@ def _unknown(name: str, row: int | None, place: Place) -> Problem:
     return Problem(row, name, zh, en, place, warning=True)
 
 
-def validate_records(records: list[Any], zone: tzinfo) -> tuple[list[Assignment], list[Problem]]:
+def validate_records(records: list[Any], zone: tzinfo) -> tuple[list[ScheduleRow], list[Problem]]:
     """Assignments from a JSON list of objects (keys in English or Chinese), and every problem by item number."""
     if not isinstance(records, list):
         return [], [Problem(None, None, "应为一个 JSON 列表。", "Expected a JSON list of interviews.", "item")]
@@ -138,7 +167,7 @@ def validate_records(records: list[Any], zone: tzinfo) -> tuple[list[Assignment]
 
 def validate_mappings(
     numbered: Iterable[tuple[int, Any]], zone: tzinfo, place: Place
-) -> tuple[list[Assignment], list[Problem]]:
+) -> tuple[list[ScheduleRow], list[Problem]]:
     """Assignments from numbered objects whose keys are column names; unknown keys are reported once each."""
     rows: list[tuple[int, dict[str, Any], dict[str, str]]] = []
     problems: list[Problem] = []
@@ -152,6 +181,8 @@ def validate_mappings(
         twice = False
         for key, value in record.items():
             field = field_of(str(key))
+            if field is None and is_written(str(key)):
+                continue
             if field is None:
                 if str(key) not in unknown:
                     unknown.add(str(key))
@@ -172,17 +203,37 @@ def validate_rows(
     zone: tzinfo,
     place: Place = "row",
     skip: Iterable[str] = (),
-) -> tuple[list[Assignment], list[Problem]]:
-    """Assignments from (number, field values, field -> column name) rows; fields in `skip` are not reported."""
+) -> tuple[list[ScheduleRow], list[Problem]]:
+    """Assignments from (number, field values, field -> column name) rows; fields in `skip` are not reported.
+
+    A row whose status says cancelled needs only its interview id (and its interviewer, to cancel one person's
+    part): it becomes a Cancellation, its other cells unread.
+    """
     skip = set(skip)
     assignments = Rows()
     problems: list[Problem] = []
     seen: dict[tuple[str, str], int] = {}
     for number, values, names in rows:
+        values = dict(values)
+        status = values.pop("status", None)
+        if is_cancelled(status):
+            cancelled, wrong = _cancellation(values, number, names, place)
+            problems += [p for p in wrong if p.field not in skip]
+            if cancelled is not None:
+                assignments.cancelled.append(cancelled)
+                assignments.where[(cancelled.interview_id, cancelled.interviewer or "")] = Where(number, place, names)
+            continue
+        if (meant := near_cancelled(status)) is not None:
+            column = names.get("status", "status")
+            problems.append(Problem(number, column, f"不认识的状态，按正常安排处理；是指“{meant}”吗？",
+                                    f"a status not understood, taken as scheduled; did you mean '{meant}'?",
+                                    place, "status", warning=True))
         try:
-            assignment = Assignment.model_validate(values, context={"zone": zone})
+            assignment = ScheduleRow.model_validate(values, context={"zone": zone})
         except ValidationError as exc:
             problems += [p for p in _problems(exc, number, names, place) if p.field not in skip]
+            with contextlib.suppress(Invalid):
+                assignments.partial.add(read_id(values.get("interview_id")))
             continue
         if assignment.key in seen:
             first = seen[assignment.key]
@@ -197,6 +248,27 @@ def validate_rows(
         assignments.append(assignment)
         assignments.where[assignment.key] = Where(number, place, names)
     return assignments, problems
+
+
+def _cancellation(values: Mapping[str, Any], number: int, names: Mapping[str, str],
+                  place: Place) -> tuple[Cancellation | None, list[Problem]]:
+    """A cancelled row: its interview, and its interviewer when one is named."""
+    problems = []
+    interview_id = interviewer = None
+    try:
+        interview_id = read_id(values.get("interview_id"))
+    except Invalid as exc:
+        problems.append(Problem(number, names.get("interview_id", "interview_id"), exc.zh, exc.en, place,
+                                "interview_id"))
+    if not is_blank(values.get("interviewer")):
+        try:
+            interviewer = read_person(values.get("interviewer"))
+        except Invalid as exc:
+            problems.append(Problem(number, names.get("interviewer", "interviewer"), exc.zh, exc.en, place,
+                                    "interviewer"))
+    if problems or interview_id is None:
+        return None, problems
+    return Cancellation(interview_id, interviewer), []
 
 
 def empty(place: Place = "row") -> Problem:

@@ -1,10 +1,13 @@
 """All persistent state, behind verbs that say what the bot means; the rest of the code sees no SQL.
 
 One class, `Store`, assembled from one module per concern: the engine and its transactions (`engine`), the
-tables (`schema`), acknowledgements and jobs (`outbox`), known assessments (`assessments`), the schedule of
-interviews (`schedule`), the recruiters' panels (`panel`), the audit trail (`audit`), the shared rate limit
-(`ratelimit`), leases (`leases`) and the operator's verbs on jobs (`admin`); the schema's versions live in
-`migrations`.
+tables and the one job insert (`schema`), acknowledgements and jobs (`outbox`), known assessments
+(`assessments`), the schedule of interviews (`schedule`), people's ids and names (`people`), the recruiters'
+panels (`panel`, refreshes queued by `refresh`), the audit trail (`audit`), the shared rate limit
+(`ratelimit`), leases (`leases`), the feedback forms synced from Hire (`forms`), schedule files sent in chat
+(`uploads`), the tables schedules are read from (`sources`) and the operator's verbs on jobs (`admin`); the schema's
+versions live in `migrations`. A job's payload is the job contract's (bot/contract.py): the store writes and reads it
+whole.
 """
 
 from __future__ import annotations
@@ -14,28 +17,33 @@ from collections.abc import Callable
 
 from sqlalchemy import Column, ColumnElement, and_, delete, select
 
-from bot.store.admin import Admin, JobRow
+from bot.store.admin import Admin, JobRow, Recorded
 from bot.store.assessments import Denied, Known
 from bot.store.audit import AuditEntry
 from bot.store.engine import LOCK_TIMEOUT, make_engine, schema_lock
-from bot.store.errors import Unavailable, unavailable
+from bot.store.errors import Misconfigured, Unavailable, explain, misconfigured, unavailable
+from bot.store.forms import FormRow, FormVersions, NewForm, SyncStatus
 from bot.store.leases import Lease, Leases
 from bot.store.migrations import SchemaTooNew
 from bot.store.outbox import ACTIVE, Outbox, new_owner_id
 from bot.store.panel import Panels, PanelState
+from bot.store.people import People
 from bot.store.ratelimit import Pace
-from bot.store.schedule import Assignment, Schedule, Upserted
-from bot.store.schema import Job, NewJob, jobs, metadata, processed, rate_hits, rate_limits
+from bot.store.schedule import Assignment, Schedule, Stopped, Upserted
+from bot.store.schema import jobs, metadata, processed, rate_hits, rate_limits, uploads
+from bot.store.sources import Source, Sources
+from bot.store.uploads import Moved, Upload, Uploads
 
-__all__ = ["ACTIVE", "Admin", "Assignment", "AuditEntry", "Denied", "Job", "JobRow", "Known", "Lease", "NewJob", "Pace",
-           "PanelState", "SchemaTooNew", "Store", "Unavailable", "Upserted", "jobs", "make_engine", "metadata",
-           "new_owner_id", "rate_hits", "rate_limits", "schema_lock", "unavailable"]
+__all__ = ["ACTIVE", "Admin", "Assignment", "AuditEntry", "Denied", "FormRow", "JobRow", "Known", "Lease",
+           "Misconfigured", "Moved", "NewForm", "Pace", "PanelState", "Recorded", "SchemaTooNew", "Source", "Stopped",
+           "Store", "SyncStatus", "Unavailable", "Upload", "Upserted", "explain", "jobs", "make_engine", "metadata",
+           "misconfigured", "new_owner_id", "rate_hits", "rate_limits", "schema_lock", "unavailable"]
 
 PURGE_BATCH = 500  # rows deleted per transaction by a purge
 PURGE_REST_AT_MOST = 0.5  # seconds a purge rests between two batches, at most
 
 
-class Store(Outbox, Schedule, Panels, Leases, Admin):
+class Store(Outbox, Schedule, People, Panels, Leases, FormVersions, Uploads, Sources, Admin):
     """The bot's database."""
 
     def __init__(self, url: str, clock: Callable[[], float] = time.time, lock_timeout: float = LOCK_TIMEOUT):
@@ -43,7 +51,8 @@ class Store(Outbox, Schedule, Panels, Leases, Admin):
         self._key_inserts = {}
 
     def purge(self, dedup_ttl: float, job_ttl: float, batch: int = PURGE_BATCH) -> dict[str, int]:
-        """Delete dedup records and finished jobs past their TTL, and old rate-limit slots.
+        """Delete dedup records and finished jobs past their TTL (and schedule files sent in chat as old), and old
+        rate-limit slots.
 
         At most `batch` rows a transaction, resting between two, so the write lock is never held for long: on
         SQLite, acknowledgements waiting for it go between two batches.
@@ -54,6 +63,7 @@ class Store(Outbox, Schedule, Panels, Leases, Admin):
             "processed_keys": self._delete_in_batches(processed.c.key, processed.c.created_at < now - dedup_ttl,
                                                       batch),
             "jobs": self._delete_in_batches(jobs.c.id, finished, batch),
+            "uploads": self._delete_in_batches(uploads.c.id, uploads.c.updated_at < now - job_ttl, batch),
             "rate_hits": self._delete_in_batches(rate_hits.c.id, rate_hits.c.at < now - 60, batch),
         }
 

@@ -12,20 +12,24 @@ it is back.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
-from sqlalchemy import Connection, create_engine, event, select, text
+from sqlalchemy import Connection, create_engine, event, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql import ClauseElement
 
 from bot.store import migrations
-from bot.store.errors import Health, Unavailable, reported
+from bot.store.errors import Health, Misconfigured, Unavailable, reported
+from bot.store.hot import Statements
 
 # How long a transaction waits for SQLite's write lock, or for a PostgreSQL connection from the pool, before the
 # database is reported unavailable: within Feishu's 3 s, so a push that cannot be stored is refused with a 503
@@ -50,14 +54,17 @@ class Database:
         self._writer = _WriterLock(_sqlite_file(url), lock_timeout) if self.dialect == "sqlite" else None
         self._schema_ready = False
         self._schema_turn = threading.Lock()
+        self._local = threading.local()  # the connection this thread's request pinned (see request)
+        self.hot = Statements(self.engine.dialect)
 
-    def create_schema(self) -> list[str]:
+    def create_schema(self, *, quiet: bool = False) -> list[str]:
         """Upgrade the schema to the code's version (bot/store/migrations); the revisions applied.
 
         Safe when many processes start at once: they take turns (`schema_lock`), and the later ones find the
-        schema current. SchemaTooNew when the database was upgraded by a newer release.
+        schema current. SchemaTooNew when the database was upgraded by a newer release. `quiet`: a failure is not
+        logged as an outage (a starting process says in its own words what it does about it).
         """
-        with self._schema_turn, self._reported(), self._begin() as conn:
+        with self._schema_turn, self._reported(quiet=quiet), self._begin() as conn:
             schema_lock(conn)
             applied = migrations.upgrade(conn)
         self._schema_ready = True
@@ -68,8 +75,23 @@ class Database:
         with self._reported(writing=False), self.engine.connect() as conn:
             return migrations.current(conn), migrations.head()
 
+    def table_names(self) -> list[str]:
+        """The tables the database holds (none: a new, empty database)."""
+        with self._reported(writing=False), self.engine.connect() as conn:
+            return inspect(conn).get_table_names()
+
     def dispose(self) -> None:
+        """Close this process's connections; the last user of an SQLite file also removes the writer lock's files.
+
+        SQLite itself removes the -wal and -shm files when the last connection to the file closes cleanly, so their
+        absence afterwards says no other connection is open: nothing is left beside the database.
+        """
         self.engine.dispose()
+        database = _sqlite_file(self.url)
+        if self._writer is not None and database is not None and not os.path.exists(f"{database}-wal"):
+            self._writer.remove_files()
+        if self._writer is not None:
+            self._writer.close()
 
     def ping(self) -> None:
         """Raise Unavailable unless the database answers (and its tables exist) and can write: SQLite always (another
@@ -83,6 +105,18 @@ class Database:
         if self._writer is not None or self.health.down_since is not None:
             with self.transaction() as conn:
                 conn.execute(select(1))
+                self._files_writable()
+
+    def _files_writable(self) -> None:
+        """SQLite: BEGIN IMMEDIATE succeeds on a file that cannot be written (its lock lives in the -shm file); only
+        the commit would fail. Ask the file system, as a commit would meet it."""
+        database = _sqlite_file(self.url)
+        if database is None:
+            return
+        with self._reported(writing=True):
+            for path in (database, f"{database}-wal"):
+                if os.path.exists(path) and not os.access(path, os.W_OK):
+                    raise sqlite3.OperationalError(f"attempt to write a readonly database ({path})")
 
     @contextmanager
     def transaction(self, urgent: bool = False) -> Iterator[Connection]:
@@ -96,31 +130,73 @@ class Database:
             yield conn
 
     @contextmanager
-    def _reported(self, writing: bool = True) -> Iterator[None]:
+    def _reported(self, writing: bool = True, quiet: bool = False) -> Iterator[None]:
         """Unavailable for a database that cannot answer now; then start afresh with new connections."""
         try:
-            with reported(self.health, writing):
+            with reported(None if quiet else self.health, writing):
                 yield
         except Unavailable:
             # A connection opened during an outage may stay read-only (SQLite, a file it could not write) or
             # stay on a server that became a standby: once the database is back, only new ones are sure to work.
+            # The request's pinned one is dropped too, not handed back: its driver may have lost it mid-statement,
+            # where the pool could only fail to roll it back (and log that failure as an error).
+            pinned = getattr(self._local, "conn", None)
+            if pinned is not None:
+                with suppress(Exception):
+                    pinned.invalidate()
             self.engine.dispose()
             raise
 
     @contextmanager
+    def request(self) -> Iterator[None]:
+        """Pin one connection for every statement of this thread's request (a push): one checkout, its look-ups
+        run on it as they come (bot/store/hot.py), its write is one transaction on it. Nested: the outer one."""
+        if getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        if not self._schema_ready:
+            self.create_schema()
+        with self._reported(writing=False), self.engine.connect() as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
     def _begin(self, urgent: bool = False) -> Iterator[Connection]:
-        with self._writer.held(urgent) if self._writer else nullcontext(), self.engine.begin() as conn:
-            yield conn
+        pinned = getattr(self._local, "conn", None)
+        with self._writer.held(urgent) if self._writer else nullcontext():
+            if pinned is None:
+                with self.engine.begin() as conn:
+                    yield conn
+                return
+            pinned.execution_options(assessbot_reading=False)
+            with pinned.begin():
+                yield pinned
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
         """A transaction that only reads: on SQLite a plain BEGIN, which runs beside the writer in WAL mode."""
         if not self._schema_ready:
             self.create_schema()
-        with self._reported(writing=False), self.engine.connect() as conn:
+        pinned = getattr(self._local, "conn", None)
+        with (self._reported(writing=False),  # the connection is opened inside it: a refusal is reported
+              nullcontext(pinned) if pinned is not None else self.engine.connect() as conn):
             conn.execution_options(assessbot_reading=True)
             with conn.begin():
                 yield conn
+
+    def _look_up(self, key: object, statement: ClauseElement, params: dict) -> list[tuple]:
+        """The rows of a hot read (compiled once, run on the driver): on the request's pinned connection as it
+        is (SQLite: a statement on its own; PostgreSQL: in the transaction the request's write will commit), else
+        in a reading transaction of its own."""
+        pinned = getattr(self._local, "conn", None)
+        if pinned is None:
+            with self._reading() as conn:
+                return self.hot.run(key, statement, conn, params)
+        with self._reported(writing=False):
+            return self.hot.run(key, statement, pinned, params)
 
 
 def schema_lock(conn: Connection) -> None:
@@ -143,9 +219,9 @@ def make_engine(url: str, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
     if url.startswith("postgresql+psycopg://"):
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=lock_timeout,
                              connect_args={"connect_timeout": CONNECT_TIMEOUT})
-    path = url.removeprefix("sqlite:///")
-    if path and path != url and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path = _sqlite_file(url)
+    if path is not None:
+        _usable_directory(Path(path).parent)
     engine = create_engine(url, connect_args={"timeout": lock_timeout, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -163,6 +239,29 @@ def make_engine(url: str, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("assessbot_reading") else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _usable_directory(directory: Path) -> None:
+    """Create the SQLite file's directory if it is missing (var/ on a fresh clone); Misconfigured when this process
+    cannot create it or write in it, as SQLite must (its -wal and -shm files, the writer lock)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in (directory, *directory.parents) if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file" if blocker else exc.strerror or str(exc)
+        raise Misconfigured(f"the SQLite database's directory {directory} cannot be created ({why}); correct "
+                            "DATABASE_URL") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise Misconfigured(f"the SQLite database's directory {directory} is not writable by this user; give it to "
+                            "the user the bot runs as, or correct DATABASE_URL")
+
+
+def _same_file(fd: int, path: str) -> bool:
+    """Whether an open file is still the one at `path` (not removed, nor replaced by a new one)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def _sqlite_file(url: str) -> str | None:
@@ -184,6 +283,9 @@ class _WriterLock:
     holds a shared flock on a second file (`.urgent`), and a writer that is not urgent (the job runner's
     bookkeeping) waits, for at most YIELD_AT_MOST, until no urgent writer of this process is queued and it can
     take that file exclusively for a moment (nobody else's urgent writer is queued).
+
+    The last process to close the database removes both files (`remove_files`), so a clean stop leaves nothing
+    beside the database; a process still holding one open takes the one at the path again before using it.
     """
 
     _setup = threading.Lock()
@@ -205,10 +307,10 @@ class _WriterLock:
                 self._fd = self._intent = self._probe = None
                 if self.path:
                     self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-                    intent = self.path.removesuffix(".writelock") + ".urgent"
+                    self._intent_path = self.path.removesuffix(".writelock") + ".urgent"
                     # Two open files: the probe must not convert (and then drop) this process's shared lock.
-                    self._intent = os.open(intent, os.O_RDWR | os.O_CREAT, 0o600)
-                    self._probe = os.open(intent, os.O_RDWR | os.O_CREAT, 0o600)
+                    self._intent = os.open(self._intent_path, os.O_RDWR | os.O_CREAT, 0o600)
+                    self._probe = os.open(self._intent_path, os.O_RDWR | os.O_CREAT, 0o600)
                 self._pid = os.getpid()
 
     @contextmanager
@@ -225,7 +327,7 @@ class _WriterLock:
             self._lock.acquire()
             try:
                 if self._depth == 0 and self._fd is not None:
-                    fcntl.flock(self._fd, fcntl.LOCK_EX)
+                    self._lock_file()
             except BaseException:
                 self._lock.release()
                 raise
@@ -245,11 +347,72 @@ class _WriterLock:
             self._owner = outer
             self._lock.release()
 
+    def _lock_file(self) -> None:
+        """flock the lock's file; if a process that stopped removed it meanwhile (remove_files), take the new one."""
+        while True:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            if _same_file(self._fd, self.path):
+                return
+            os.close(self._fd)  # releases the lock on the removed file
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def _current_intent(self) -> None:
+        """Reopen the urgent-writer file if a process that stopped removed it (else nobody would see this one's).
+
+        Called holding `_urgent`; an announcement already made moves to the new file.
+        """
+        if not _same_file(self._intent, self._intent_path):
+            for old in (self._intent, self._probe):
+                os.close(old)
+            self._intent = os.open(self._intent_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._probe = os.open(self._intent_path, os.O_RDWR | os.O_CREAT, 0o600)
+            if self._urgent_waiting:
+                fcntl.flock(self._intent, fcntl.LOCK_SH)
+
+    def close(self) -> None:
+        """Close this process's files of the lock (a later writer opens them again)."""
+        with self._setup:
+            if self._pid == os.getpid():
+                for fd in (self._fd, self._intent, self._probe):
+                    if fd is not None:
+                        os.close(fd)
+                self._fd = self._intent = self._probe = None
+                self._pid = 0
+
+    def remove_files(self) -> None:
+        """Remove the lock's two files unless a writer of any process is at them now (a clean stop leaves nothing).
+
+        Safe while other processes still hold them open: each takes the file at its path again before using it
+        (`_lock_file`, `_current_intent`). The removal happens under the exclusive lock, so no writer is inside.
+        """
+        if self.path is None:
+            return
+        intent_path = self.path.removesuffix(".writelock") + ".urgent"
+        held = []
+        try:
+            for path in (self.path, intent_path):
+                try:
+                    fd = os.open(path, os.O_RDWR)
+                except FileNotFoundError:
+                    continue
+                held.append(fd)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: a writer of some process is in
+            for path in (intent_path, self.path):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+        except OSError:  # in use, or a directory that cannot be written now: files left behind harm nothing
+            pass
+        finally:
+            for fd in held:
+                os.close(fd)
+
     def _queue_urgent(self, step: int) -> None:
         """Count an urgent writer in (+1) or out (-1); the first in announces it to other processes."""
         with self._urgent:
             self._urgent_waiting += step
             if self._intent is not None and self._urgent_waiting == (1 if step > 0 else 0):
+                if step > 0:
+                    self._current_intent()  # takes the shared lock itself when it reopens
                 fcntl.flock(self._intent, fcntl.LOCK_SH if step > 0 else fcntl.LOCK_UN)
             if not self._urgent_waiting:
                 self._urgent.notify_all()
@@ -260,6 +423,8 @@ class _WriterLock:
             self._urgent.wait_for(lambda: not self._urgent_waiting, max(deadline - time.monotonic(), 0.0))
         if self._probe is None:
             return
+        with self._urgent:
+            self._current_intent()
         while True:
             try:
                 fcntl.flock(self._probe, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -33,8 +33,19 @@ _SQLITE_WORDS = ("locked", "readonly", "read-only", "disk", "full", "unable to o
 _OS_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EACCES, errno.EPERM})
 
 
+# What a PostgreSQL server answers when the settings are wrong rather than the server away: a database or role that
+# does not exist, a refused password or host. psycopg reports a failed connection without its SQLSTATE, so the
+# server's words are matched; a running bot still takes these for an outage (an operator may be fixing them).
+_PG_SETTINGS_WRONG = ("does not exist", "authentication failed", "no password supplied", "no pg_hba.conf entry",
+                      "permission denied for database")
+
+
 class Unavailable(Exception):
     """The database cannot store or read now; the same request will succeed once it is back."""
+
+
+class Misconfigured(Exception):
+    """DATABASE_URL names something this process can never use as it stands (the message says what and where)."""
 
 
 def unavailable(exc: BaseException) -> bool:
@@ -76,6 +87,61 @@ def reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first[:160]}"
 
 
+def misconfigured(exc: BaseException) -> str | None:
+    """What is wrong when a failure comes from the settings and will not go away by waiting (else None)."""
+    while exc.__cause__ is not None and isinstance(exc, Unavailable):
+        exc = exc.__cause__
+    if isinstance(exc, Misconfigured):
+        return str(exc)
+    if isinstance(exc, sa.DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    import psycopg
+
+    if not isinstance(exc, psycopg.OperationalError) or exc.sqlstate not in (None, "28000", "28P01", "3D000"):
+        return None  # only a refused connection: a statement's error is a bug, or an outage
+    said = _driver_said(exc)
+    return said if any(words in said for words in _PG_SETTINGS_WRONG) else None
+
+
+def explain(exc: BaseException, url: str) -> str:
+    """One line for a person about a database that cannot be used: which one, what is wrong, whether it will pass."""
+    from bot.store.migrations import SchemaTooNew
+
+    if isinstance(exc, (SchemaTooNew, Misconfigured)):
+        return str(exc)
+    where = shown(url)
+    wrong = misconfigured(exc)
+    if wrong is not None:
+        return f"the database {where} cannot be used: {wrong}; correct DATABASE_URL or the server's set-up"
+    return f"the database {where} cannot be reached now: {_driver_said(exc)}"
+
+
+def shown(url: str) -> str:
+    """A database URL as it may be printed and logged: without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can read: nothing of it can be shown safely
+        return "in DATABASE_URL"
+
+
+def _driver_said(exc: BaseException) -> str:
+    """The driver's words without their wrapping: "Connection refused", 'database "x" does not exist'."""
+    while isinstance(exc, Unavailable) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    if isinstance(exc, sa.DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    if isinstance(exc, sa.TimeoutError):
+        return "no free connection in the pool"
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if "FATAL:" in text:
+        return " ".join(text.rsplit("FATAL:", 1)[1].split())
+    if " failed: " in text:
+        return text.rsplit(" failed: ", 1)[1].strip()
+    return text.removeprefix("connection failed: ").strip()
+
+
 class Health:
     """Whether the database can store now; one log line when it stops and one when a write succeeds again."""
 
@@ -103,8 +169,8 @@ class Health:
 
 
 @contextmanager
-def reported(health: Health, writing: bool = True) -> Iterator[None]:
-    """Turn a database failure inside the block into `Unavailable` (recorded in `health`); other errors pass.
+def reported(health: Health | None, writing: bool = True) -> Iterator[None]:
+    """Turn a database failure inside the block into `Unavailable` (recorded in `health`, if given); other errors pass.
 
     Only a write that succeeds proves the database is back: reads go on while SQLite is locked or full.
     """
@@ -113,9 +179,10 @@ def reported(health: Health, writing: bool = True) -> Iterator[None]:
     except Exception as exc:
         if not unavailable(exc):
             raise
-        health.failed(exc)
+        if health is not None:
+            health.failed(exc)
         if isinstance(exc, Unavailable):
             raise
         raise Unavailable(reason(exc)) from exc
-    if writing:
+    if writing and health is not None:
         health.succeeded()

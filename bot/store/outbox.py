@@ -2,33 +2,38 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
-from sqlalchemy import Connection, TextClause, and_, bindparam, exists, func, or_, select, text, update
+from sqlalchemy import Connection, TextClause, and_, bindparam, case, exists, func, or_, select, text, update
 
-from bot import metrics
+from bot.contract import Job, NewJob, decode, encode
 from bot.store.assessments import Assessments
 from bot.store.audit import Audit
-from bot.store.ratelimit import HORIZON, Pace, RateLimits
-from bot.store.schedule import Plan, upsert
-from bot.store.schema import Job, NewJob, assessments, assignments, jobs, processed
+from bot.store.ratelimit import RateLimits
+from bot.store.schedule import Plan, foresee, upsert
+from bot.store.schema import assessments, assignments, insert_job, jobs, processed, uploads
+from bot.store.uploads import Moved
+
+_PIN = (update(assignments).where(assignments.c.id == bindparam("p_id"), assignments.c.form_id.is_(None))
+        .values(form_id=bindparam("p_form")))
 
 ACTIVE = ("pending", "running")
 
 # The statements of the busy paths (acknowledgement, job runner), built once with named parameters: building
 # and keying a statement on every call costs more CPU than running it, and most of it inside the write lock.
 _SEEN = select(processed.c.key).where(processed.c.key == bindparam("p_key"))
-_NEW_JOB = jobs.insert()
 _LEASED = and_(jobs.c.id == bindparam("p_id"), jobs.c.lease_owner == bindparam("p_owner"), jobs.c.status == "running")
 _FINISH = update(jobs).where(_LEASED).values(status=bindparam("p_status"), last_error=bindparam("p_error"),
                                              lease_until=None, updated_at=bindparam("p_now"))
 _other = jobs.alias("other")
-_BUSY = exists().where(_other.c.assessment_id == jobs.c.assessment_id, _other.c.id != jobs.c.id,
+_BUSY = exists().where(_other.c.assessment_key == jobs.c.assessment_key, _other.c.id != jobs.c.id,
                        _other.c.status == "running", _other.c.lease_until > bindparam("p_now"))
 _ABANDONED = and_(jobs.c.status == "running", jobs.c.lease_until <= bindparam("p_now"))
 _WAITING = and_(jobs.c.status == "pending", jobs.c.run_after <= bindparam("p_now"))
+# Owed now (the backlog): running, due, or tried and waiting to try again; planned: never tried, its time not come.
+_OWED = or_(jobs.c.status == "running", _WAITING, and_(jobs.c.status == "pending", jobs.c.attempts > 0))
+_PLANNED = and_(jobs.c.status == "pending", jobs.c.attempts == 0, jobs.c.run_after > bindparam("p_now"))
 # Two queries rather than one with OR: each walks the status index in id order and stops after 8 rows, where
 # the OR made SQLite sort every waiting job on every claim, slower and slower as a backlog grew.
 _CLAIMABLE = [select(jobs).where(due, ~_BUSY).order_by(jobs.c.id).limit(8).with_for_update(skip_locked=True, of=jobs)
@@ -36,9 +41,9 @@ _CLAIMABLE = [select(jobs).where(due, ~_BUSY).order_by(jobs.c.id).limit(8).with_
 _CLAIMABLE_ONE = (select(jobs).where(jobs.c.id == bindparam("p_id"), or_(jobs.c.status == "pending", _ABANDONED),
                                      ~_BUSY)
                   .with_for_update(skip_locked=True, of=jobs))
-_LOCK_ASSESSMENT = (select(assessments.c.assessment_id).where(assessments.c.assessment_id == bindparam("p_aid"))
+_LOCK_ASSESSMENT = (select(assessments.c.assessment_key).where(assessments.c.assessment_key == bindparam("p_aid"))
                     .with_for_update(skip_locked=True))
-_OTHER_RUNNING = select(jobs.c.id).where(jobs.c.assessment_id == bindparam("p_aid"), jobs.c.id != bindparam("p_id"),
+_OTHER_RUNNING = select(jobs.c.id).where(jobs.c.assessment_key == bindparam("p_aid"), jobs.c.id != bindparam("p_id"),
                                          jobs.c.status == "running", jobs.c.lease_until > bindparam("p_now"))
 _LEASE = update(jobs).where(jobs.c.id == bindparam("p_id")).values(
     status="running", lease_until=bindparam("p_until"), lease_owner=bindparam("p_owner"),
@@ -63,10 +68,14 @@ class Outbox(Assessments, Audit, RateLimits):
                claim_owner: bool = False, may_override: bool = False, audits: Sequence[dict] = (),
                owner_change: tuple[str, str] | None = None,
                assignment_updates: Sequence[tuple[int, dict]] = (), new_assignments: Sequence[dict] = (),
-               plan: Plan | None = None) -> list[int] | None:
+               plan: Plan | None = None, pins: Sequence[tuple[int, str]] = (),
+               upload_state: tuple[str, str, str] | None = None) -> list[int] | None:
         """Record the dedup keys, an ownership change, assignment changes, the jobs and the audit rows at once.
 
-        `new_assignments` are upserted as `Schedule.upsert_assignments` does, with `plan`, in the same transaction.
+        `new_assignments` are upserted as `Schedule.upsert_assignments` does, with `plan`, in the same transaction;
+        `pins` pin each assignment's form version unless it has one. `upload_state` (upload, expected state, new
+        state) moves an upload on, or refuses the whole transaction with Moved when it is no longer in the expected
+        state (a second Import finds it importing).
 
         None if any key was seen before (nothing is written). With `claim_owner`, the actor becomes the owner
         of the jobs' assessment if it has none, and the transaction is refused with Denied when someone else
@@ -74,47 +83,53 @@ class Outbox(Assessments, Audit, RateLimits):
         """
         try:
             return self._accept(keys, new_jobs, actor, claim_owner, may_override, audits, owner_change,
-                                assignment_updates, new_assignments, plan)
+                                assignment_updates, new_assignments, plan, pins, upload_state)
         except _Duplicate:
-            metrics.DEDUP_HITS.inc()
             return None
 
     def _accept(self, keys: Sequence[str], new_jobs: Sequence[NewJob], actor: str | None, claim_owner: bool,
                 may_override: bool, audits: Sequence[dict], owner_change: tuple[str, str] | None,
                 assignment_updates: Sequence[tuple[int, dict]], new_assignments: Sequence[dict] = (),
-                plan: Plan | None = None) -> list[int]:
+                plan: Plan | None = None, pins: Sequence[tuple[int, str]] = (),
+                upload_state: tuple[str, str, str] | None = None) -> list[int]:
         now = self.clock()
         claimant = actor if claim_owner and actor else None
-        payloads = [json.dumps(job.payload, ensure_ascii=False) for job in new_jobs]  # before taking the lock
+        payloads = [encode(job.payload) for job in new_jobs]  # before taking the lock
         # Few statements, and nothing else, while the database's single write lock is held.
         with self.transaction(urgent=True) as conn:
             if keys:
                 params = {f"p_key{n}": key for n, key in enumerate(keys)}
-                inserted = conn.execute(self._keys_insert(len(keys)), {**params, "p_now": now}).all()
+                inserted = self.hot.run(("keys", len(keys)), self._keys_insert(len(keys)), conn,
+                                        {**params, "p_now": now})
                 if len(inserted) < len(keys):
                     raise _Duplicate  # rolls the whole acknowledgement back
             if owner_change is not None:
                 self._set_owner(conn, *owner_change, now)
+            if upload_state is not None:
+                upload, expected, new = upload_state
+                moved = conn.execute(update(uploads).where(uploads.c.id == upload, uploads.c.state == expected)
+                                     .values(state=new, updated_at=now)).rowcount
+                if not moved:
+                    raise Moved(upload, conn.execute(select(uploads.c.state).where(uploads.c.id == upload)).scalar())
             for assignment_id, values in assignment_updates:
                 conn.execute(update(assignments).where(assignments.c.id == assignment_id).values(updated_at=now,
                                                                                                   **values))
+            for assignment_id, form_id in pins:
+                conn.execute(_PIN, {"p_id": assignment_id, "p_form": form_id})
             if new_assignments:
                 if plan is None:
                     raise ValueError("new assignments need a plan for their reminders")
+                foresee(plan, new_assignments)
                 upsert(conn, new_assignments, plan, now, self._set_owner)
             ids = []
             for job, payload in zip(new_jobs, payloads, strict=True):
                 version = None
-                if job.assessment_id is not None:
-                    version = self._take_version(conn, job.assessment_id, job.versioned, now, claimant,
+                if job.assessment_key is not None:
+                    version = self._take_version(conn, job.assessment_key, job.versioned, now, claimant,
                                                  may_override)
-                result = conn.execute(_NEW_JOB, {
-                    "kind": job.kind, "assessment_id": job.assessment_id, "version": version, "payload": payload,
-                    "status": "pending", "stage": "start", "attempts": 0, "run_after": now + job.delay,
-                    "created_at": now, "updated_at": now})
-                ids.append(int(result.inserted_primary_key[0]))
+                ids.append(insert_job(conn, job, now, version, payload, self.hot))
             for entry in audits:
-                self._audit(conn, now, entry["actor"], entry.get("assessment_id"), entry["action"], entry["result"],
+                self._audit(conn, now, entry["actor"], entry.get("assessment_key"), entry["action"], entry["result"],
                             entry.get("detail") or {}, entry.get("log_id"))
             return ids
 
@@ -131,18 +146,15 @@ class Outbox(Assessments, Audit, RateLimits):
         return self._key_inserts[count]
 
     def seen(self, key: str) -> bool:
-        with self._reading() as conn:
-            return conn.execute(_SEEN, {"p_key": key}).first() is not None
+        return bool(self._look_up("seen", _SEEN, {"p_key": key}))
 
     # -- the runners' side -----------------------------------------------------------------------------
 
-    def claim(self, owner: str, lease: float, job_id: int | None = None,
-              paces: Mapping[str, Pace] | None = None) -> Job | None:
+    def claim(self, owner: str, lease: float, job_id: int | None = None) -> Job | None:
         """Lease the next runnable job (or a given one): pending and due, or running with an expired lease.
 
         A job is not claimed while another job of the same assessment holds a live lease, so writes to
-        one assessment never race each other. A job at its first stage whose kind has a pace (`paces`, by
-        kind) gets the slot of its first call booked in the same transaction, when one is free within HORIZON.
+        one assessment never race each other.
         """
         now = self.clock()
         queries = _CLAIMABLE
@@ -155,24 +167,21 @@ class Outbox(Assessments, Audit, RateLimits):
         with self.transaction() as conn:
             found = [row for query in queries for row in conn.execute(query, params).all()]
             for row in sorted(found, key=lambda r: r.id):
-                if row.assessment_id is not None and not self._lock_assessment(conn, row.assessment_id, row.id, now):
+                if row.assessment_key is not None and not self._lock_assessment(conn, row.assessment_key, row.id,
+                                                                                  now):
                     continue
                 conn.execute(_LEASE, {"p_id": row.id, "p_until": now + lease, "p_owner": owner,
                                       "p_attempts": row.attempts + 1, "p_now": now})
-                slot_at = None
-                if paces and row.kind in paces and row.stage == "start":
-                    booked, delay = self._book(conn, paces[row.kind], HORIZON)
-                    slot_at = self.clock() + delay if booked else None
-                return Job(row.id, row.kind, row.assessment_id, row.version, json.loads(row.payload), row.stage,
-                           row.attempts + 1, row.created_at, owner, slot_at)
+                return Job(row.id, row.kind, row.assessment_key, row.version, decode(row.kind, row.payload),
+                           row.stage, row.attempts + 1, row.created_at, owner)
         return None
 
-    def _lock_assessment(self, conn: Connection, assessment_id: str, job_id: int, now: float) -> bool:
+    def _lock_assessment(self, conn: Connection, assessment_key: str, job_id: int, now: float) -> bool:
         # PostgreSQL: serialize claimers of one assessment; SQLite's BEGIN IMMEDIATE already does.
-        locked = conn.execute(_LOCK_ASSESSMENT, {"p_aid": assessment_id}).first()
+        locked = conn.execute(_LOCK_ASSESSMENT, {"p_aid": assessment_key}).first()
         if locked is None and self.dialect == "postgresql":
             return False
-        return conn.execute(_OTHER_RUNNING, {"p_aid": assessment_id, "p_id": job_id, "p_now": now}).first() is None
+        return conn.execute(_OTHER_RUNNING, {"p_aid": assessment_key, "p_id": job_id, "p_now": now}).first() is None
 
     def finish(self, job: Job, status: str = "done", error: str | None = None) -> bool:
         """Mark a claimed job done or dead; False if its lease was lost."""
@@ -193,13 +202,13 @@ class Outbox(Assessments, Audit, RateLimits):
                                                         jobs.c.status == "running").values(**values)).rowcount)
 
     def job(self, job_id: int) -> dict | None:
-        """A job's row as a dict (for tests and "try again")."""
+        """A job's row as a dict, its payload read by its kind's model (for tests and "try again")."""
         with self._reading() as conn:
             row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
         if row is None:
             return None
         data = dict(row._mapping)
-        data["payload"] = json.loads(data["payload"])
+        data["payload"] = decode(row.kind, row.payload)
         return data
 
     def jobs_by_status(self) -> dict[str, int]:
@@ -208,15 +217,38 @@ class Outbox(Assessments, Audit, RateLimits):
         return {status: count for status, count in rows}
 
     def jobs_by_kind_and_state(self) -> dict[tuple[str, str], int]:
+        """Jobs by kind and status, pending ones planned for later counted apart as "scheduled"."""
+        states = select(jobs.c.kind, case((_PLANNED, "scheduled"), else_=jobs.c.status).label("state")).subquery()
         with self._reading() as conn:
-            rows = conn.execute(select(jobs.c.kind, jobs.c.status, func.count())
-                                .group_by(jobs.c.kind, jobs.c.status)).all()
-        return {(kind, status): count for kind, status, count in rows}
+            rows = conn.execute(select(states.c.kind, states.c.state, func.count())
+                                .group_by(states.c.kind, states.c.state), {"p_now": self.clock()}).all()
+        return {(kind, state): count for kind, state, count in rows}
 
     def backlog(self) -> tuple[int, float]:
-        """How many jobs wait, and the age in seconds of the oldest."""
+        """How many jobs are owed now, and how long in seconds the longest-waiting one has been due.
+
+        Owed: running, due and waiting to run, or waiting to try again after a failure. Jobs planned for later (a
+        reminder after tomorrow's interview) are not: they are `scheduled()`. A job is due from its run time, or, when
+        it was taken by a runner that died, from the end of that runner's lease (when another may take it).
+        """
         now = self.clock()
         with self._reading() as conn:
-            count, oldest = conn.execute(select(func.count(), func.min(jobs.c.created_at))
-                                         .where(jobs.c.status.in_(ACTIVE))).one()
-        return int(count), (now - oldest) if oldest else 0.0
+            count, waiting, abandoned = conn.execute(select(
+                func.count(), func.min(case((_WAITING, jobs.c.run_after))),
+                func.min(case((_ABANDONED, jobs.c.lease_until)))).where(_OWED), {"p_now": now}).one()
+        due = min((at for at in (waiting, abandoned) if at is not None), default=None)
+        return int(count), (now - due) if due is not None else 0.0
+
+    def settled(self, within: float = 120.0) -> bool:
+        """Nothing owed now and nothing planned within `within` seconds: a recurring sync an hour away (the feedback
+        forms') leaves the bot settled; a write waiting for its click's answer does not."""
+        count, next_in = self.scheduled()
+        return self.backlog()[0] == 0 and (count == 0 or next_in is None or next_in > within)
+
+    def scheduled(self) -> tuple[int, float | None]:
+        """How many jobs are planned for later (never tried, their time not come), and seconds until the next."""
+        now = self.clock()
+        with self._reading() as conn:
+            count, first = conn.execute(select(func.count(), func.min(jobs.c.run_after)).where(_PLANNED),
+                                        {"p_now": now}).one()
+        return int(count), (first - now) if first is not None else None

@@ -1,48 +1,19 @@
 """Panels: one candidate's interviews (an application) as its recruiter follows them, and the cards that show it.
 
-A panel row counts changes (`version`) and says whether a refresh job is queued, so a burst of submissions
-gives one card update; `lease_until` keeps two runners from updating one application's cards at once. The
-message ids of the cards sent are kept to update them in place.
+Refreshes are queued through bot/store/refresh.py; `lease_until` keeps two runners from updating one
+application's cards at once. The message ids of the cards sent are kept to update them in place.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, Float, Integer, String, Table, bindparam, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 
-from bot.store.assessments import Assessments
+from bot.store.engine import Database
+from bot.store.refresh import COALESCE, touch
 from bot.store.schedule import Assignment, _row
-from bot.store.schema import assignments, jobs, metadata
-
-REFRESH = "panel"  # the job kind that sends or updates an application's cards
-COALESCE = 2.0  # seconds a refresh waits, so a burst of changes gives one update (Feishu: 5 updates/s a message)
-
-panels = Table(
-    "panels", metadata,
-    Column("application_id", String(64), primary_key=True),
-    Column("version", Integer, nullable=False, default=0),  # changes recorded
-    Column("queued", Integer, nullable=False, default=0),  # 1: a refresh job waits
-    Column("lease_until", Float),  # a runner is updating the cards until then
-    Column("nudged_at", Float),
-    Column("shared_at", Float),
-    Column("summarised_at", Float),
-    Column("updated_at", Float, nullable=False),
-)
-
-panel_messages = Table(
-    "panel_messages", metadata,
-    Column("application_id", String(64), primary_key=True),
-    Column("recipient", String(128), primary_key=True),
-    Column("kind", String(16), primary_key=True),  # progress | summary
-    Column("message_id", String(128), nullable=False),
-    Column("sent_at", Float, nullable=False),
-)
-
-_APPLICATION_OF = select(assignments.c.application_id).where(assignments.c.key == bindparam("p_key"))
-_QUEUE = (update(panels).where(panels.c.application_id == bindparam("p_app"))
-          .values(version=panels.c.version + 1, queued=1, updated_at=bindparam("p_now")))
+from bot.store.schema import assignments, panel_messages, panels
 
 
 @dataclass(frozen=True)
@@ -56,32 +27,8 @@ class PanelState:
     summarised_at: float | None = None
 
 
-def touch(conn: Connection, insert, application_id: str, now: float, delay: float = COALESCE) -> None:  # type: ignore[no-untyped-def]
-    """Count a change of the application and queue one refresh of its cards, unless one is queued already."""
-    conn.execute(insert(panels).values(application_id=application_id, version=0, queued=0, updated_at=now)
-                 .on_conflict_do_nothing())
-    queued = conn.execute(select(panels.c.queued).where(panels.c.application_id == application_id)
-                          .with_for_update()).scalar()
-    conn.execute(_QUEUE, {"p_app": application_id, "p_now": now})
-    if not queued:
-        conn.execute(jobs.insert().values(
-            kind=REFRESH, assessment_id=None, version=None, payload=json.dumps({"application": application_id}),
-            status="pending", stage="start", attempts=0, run_after=now + delay, created_at=now, updated_at=now))
-
-
-def touch_assessment(conn: Connection, insert, key: str, now: float) -> None:  # type: ignore[no-untyped-def]
-    """A write to an assessment: refresh the cards of its application, if it belongs to one."""
-    application_id = conn.execute(_APPLICATION_OF, {"p_key": key}).scalar()
-    if application_id:
-        touch(conn, insert, application_id, now)
-
-
-class Panels(Assessments):
+class Panels(Database):
     """Applications as panels: their assignments, their cards' message ids, nudges and sharing."""
-
-    def _after_write(self, conn: Connection, assessment_id: str, now: float) -> None:
-        """A write to an assessment of an application refreshes the application's cards."""
-        touch_assessment(conn, self._insert, assessment_id, now)
 
     def application(self, application_id: str) -> list[Assignment]:
         """The assignments of one application, by start time then interviewer."""

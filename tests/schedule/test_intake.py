@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 import pytest
 
-from bot.jobs.remind import Planner
 from bot.schedule import validate_records
 from bot.schedule.intake import REFRESH, take_in
+from bot.schedule.planner import Planner
 from bot.store import Store, Upserted
 from tests.support.clock import FakeClock
-from tests.support.ids import START, make_settings
+from tests.support.ids import SHANGHAI, START, make_settings
+from tests.support.jobs import pending_work
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 LI_NA = "ou_lina0000000000000000000000000000"
 
 
@@ -59,12 +57,12 @@ def take(store, records, lookup, clock, **kwargs):
 
 
 def test_upsert_counts_new_updated_and_unchanged_rows(store, planner):
-    row = {"interview_id": "1", "interviewer": LI_NA, "candidate": "张伟", "job": None, "round": None,
+    row = {"interview_id": "1", "interviewer": LI_NA, "candidate": "张伟", "position": None, "round": None,
            "start_at": START + 3600, "end_at": START + 7200, "recruiter": None, "application_id": None,
-           "assessment_id": None}
+           "feishu_assessment_id": None}
     assert store.upsert_assignments([row, {**row, "interview_id": "2"}], planner) == Upserted(2, 0, 0)
     assert store.upsert_assignments([row, {**row, "interview_id": "2", "round": "二面"}], planner) == Upserted(0, 1, 1)
-    assert store.jobs_by_status() == {"pending": 2}  # one reminder each; the round changed nothing about it
+    assert pending_work(store) == {"pending": 2}  # one reminder each; the round changed nothing about it
 
 
 def test_a_dry_run_upsert_counts_and_writes_nothing(store, planner):
@@ -129,6 +127,6 @@ def test_an_acknowledgement_commits_its_assignments_with_everything_else_or_not_
     assert store.accept(["message:1"], [], new_assignments=[row], plan=planner) == []
     assert store.accept(["message:1"], [], new_assignments=[row | {"candidate": "王芳"}], plan=planner) is None
     assert [a.candidate for a in store.assignments_of(LI_NA)] == ["张伟"]
-    assert store.jobs_by_status() == {"pending": 1}  # its reminder, planned once
+    assert pending_work(store) == {"pending": 1}  # its reminder, planned once
     with pytest.raises(ValueError, match="need a plan"):
         store.accept([], [], new_assignments=[row])

@@ -5,26 +5,23 @@ from __future__ import annotations
 import io
 import json
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook
 
 from bot.schedule.files import read_bytes, read_file
-from bot.schedule.model import Assignment
+from bot.schedule.model import ScheduleRow as Assignment
+from tests.support.ids import OPEN_ID, ROOT, SHANGHAI
 
-ROOT = Path(__file__).resolve().parents[2]
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-OPEN_ID = "ou_7d8a6e6df7621556ce0d21922b676706"
 RECRUITER = "ou_1f6b9a0c2e3d4f5a6b7c8d9e0f1a2b3c"
 ENGLISH = "interview_id,assessment_id,interviewer,candidate,job,round,start,end,recruiter,application_id"
 CHINESE = "面试ID,面评ID,面试官,候选人,职位,轮次,开始时间,结束时间,招聘负责人,投递ID"
 ROW = ("7412358746023518273,7412358746023518301,Li.Na@Example.com,张伟,后端工程师,技术一面,"
        f"2026-12-07 10:00,2026-12-07 11:00,{RECRUITER},7412358746023518200")
 FULL = Assignment(
-    interview_id="7412358746023518273", assessment_id="7412358746023518301", interviewer="li.na@example.com",
-    candidate="张伟", job="后端工程师", round="技术一面", start=datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI),
+    interview_id="7412358746023518273", feishu_assessment_id="7412358746023518301", interviewer="li.na@example.com",
+    candidate="张伟", position="后端工程师", round="技术一面", start=datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI),
     end=datetime(2026, 12, 7, 11, 0, tzinfo=SHANGHAI), recruiter=RECRUITER, application_id="7412358746023518200")
 
 
@@ -85,7 +82,7 @@ def test_an_xlsx_workbook_is_read_with_date_cells_and_numbers():
     book.save(buffer)
     assignments, problems = read_bytes(buffer.getvalue(), "xlsx", SHANGHAI)
     assert assignments == [FULL, Assignment(
-        interview_id="7412358746023518275", interviewer="+8613800138000", candidate="王芳", job="产品设计师",
+        interview_id="7412358746023518275", interviewer="+8613800138000", candidate="王芳", position="产品设计师",
         start=datetime(2026, 12, 8, 9, 30, tzinfo=SHANGHAI), end=datetime(2026, 12, 8, 10, 30, tzinfo=SHANGHAI))]
     assert places(problems) == [(5, "面试ID", "the spreadsheet stored this id as a number and lost its last digits; "
                                              "format the column as text and enter it again.")]
@@ -95,6 +92,48 @@ def test_a_file_that_is_not_a_workbook_is_refused():
     """It says so when .xlsx bytes are not a workbook."""
     assert places(read_bytes(b"interview_id,candidate\n", "xlsx", SHANGHAI)[1]) == [
         (None, None, "This is not an Excel workbook that can be opened (expected .xlsx).")]
+
+
+def _workbook_with_sheet(sheet: bytes | None = None, damage: int | None = None) -> bytes:
+    """A one-row workbook with its sheet's XML replaced, or with a byte of its deflated sheet changed."""
+    import zipfile
+
+    book = Workbook()
+    book.active.append(["interview_id", "candidate"])
+    saved = io.BytesIO()
+    book.save(saved)
+    source, data = zipfile.ZipFile(saved), io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in source.namelist():
+            out.writestr(name, sheet if sheet is not None and name == "xl/worksheets/sheet1.xml" else source.read(name))
+    found = bytearray(data.getvalue())
+    if damage is not None:
+        at = found.index(b"xl/worksheets/sheet1.xml") + len("xl/worksheets/sheet1.xml") + damage
+        found[at] ^= 0xFF
+    return bytes(found)
+
+
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY e0 "lol">'
+          + b"".join(b'<!ENTITY e%d "%s">' % (i, b"&e%d;" % (i - 1) * 10) for i in range(1, 10))
+          + b']><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&e9;</t></is></c></row></sheetData></worksheet>')
+EXTERNAL = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY x SYSTEM "file:///etc/passwd">]><worksheet '
+            b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" '
+            b't="inlineStr"><is><t>&x;</t></is></c></row></sheetData></worksheet>')
+
+
+@pytest.mark.parametrize("data", [_workbook_with_sheet(LAUGHS), _workbook_with_sheet(EXTERNAL),
+                                  _workbook_with_sheet(b"<worksheet><sheetData><row"),
+                                  _workbook_with_sheet(damage=40)],
+                         ids=["billion laughs", "external entity", "broken xml", "damaged deflate"])
+def test_a_workbook_whose_sheet_cannot_be_read_to_its_end_is_refused_not_raised(data):
+    """The sheet is streamed, so bad XML, an entity bomb or damaged data showed only while reading, and the job
+    reading it failed until it was dead; now it is the same answer as a file that is not a workbook."""
+    from bot.schedule.files import count_rows
+
+    assert places(read_bytes(data, "xlsx", SHANGHAI)[1]) == [
+        (None, None, "This is not an Excel workbook that can be opened (expected .xlsx).")]
+    assert count_rows(data, "xlsx", 100) == 0
 
 
 def test_json_lines_with_every_field_and_chinese_keys():
@@ -232,7 +271,7 @@ def test_files_are_read_by_their_ending(tmp_path):
         (None, None, "Files ending in '.xls' cannot be read "
                      "(use .csv, .json, .jsonl, .ndjson, .tsv, .txt, .xlsm, .xlsx).")]
     absent = read_file(tmp_path / "absent.csv", SHANGHAI)[1]
-    assert places(absent) == [(None, None, "The file cannot be read: No such file or directory.")]
+    assert places(absent) == [(None, None, "The file cannot be read: there is no such file.")]
 
 
 def test_the_shipped_example_schedule_is_accepted_as_is():
@@ -240,6 +279,16 @@ def test_the_shipped_example_schedule_is_accepted_as_is():
     assignments, problems = read_file(ROOT / "config" / "schedule.example.csv", SHANGHAI)
     assert problems == []
     assert len(assignments) == 5
-    assert [a.assessment_id is None for a in assignments].count(True) == 1
+    assert [a.feishu_assessment_id is None for a in assignments].count(True) == 1
     assert {a.interviewer_kind for a in assignments} == {"email", "mobile", "open_id"}
     assert all(a.start < a.end for a in assignments)
+
+
+@pytest.mark.parametrize(("make", "zh", "en"), [
+    (lambda p: p / "missing.csv", "无法读取文件：没有这个文件。", "The file cannot be read: there is no such file."),
+    (lambda p: (p / "folder.csv").mkdir() or p / "folder.csv", "无法读取文件：这是一个文件夹。",
+     "The file cannot be read: it is a folder."),
+])
+def test_a_file_that_cannot_be_read_is_explained_in_each_language(tmp_path, make, zh, en):
+    rows, [problem] = read_file(make(tmp_path), ZoneInfo("Asia/Shanghai"))
+    assert rows == [] and (problem.zh, problem.en) == (zh, en)

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from bot.schedule.model import Assignment, Invalid, person_kind, read_id, read_person, read_time
+from bot.schedule.model import Invalid, person_kind, read_id, read_person, read_time
+from bot.schedule.model import ScheduleRow as Assignment
+from tests.support.ids import OPEN_ID, SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
-OPEN_ID = "ou_7d8a6e6df7621556ce0d21922b676706"
 
 
 @pytest.mark.parametrize(("typed", "person", "kind"), [
@@ -132,11 +132,11 @@ def test_an_assignment_is_frozen_and_knows_its_key():
     """It builds an assignment from aware datetimes and exposes what makes it unique."""
     start = datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI)
     assignment = Assignment(interview_id="7412358746023518273", interviewer="LI.NA@example.com", candidate=" 张伟 ",
-                            start=start, end=start + timedelta(hours=1), recruiter=OPEN_ID, assessment_id="",
-                            job="", round="Technical  1")
+                            start=start, end=start + timedelta(hours=1), recruiter=OPEN_ID, feishu_assessment_id="",
+                            position="", round="Technical  1")
     assert assignment.key == ("7412358746023518273", "li.na@example.com")
-    assert (assignment.candidate, assignment.job, assignment.round) == ("张伟", None, "Technical 1")
-    assert assignment.assessment_id is None
+    assert (assignment.candidate, assignment.position, assignment.round) == ("张伟", None, "Technical 1")
+    assert assignment.feishu_assessment_id is None
     assert (assignment.interviewer_kind, assignment.recruiter_kind) == ("email", "open_id")
     with pytest.raises(ValidationError):
         assignment.candidate = "someone else"  # type: ignore[misc]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from bot.schedule import validate_records
+from tests.support.ids import OPEN_ID, SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-OPEN_ID = "ou_7d8a6e6df7621556ce0d21922b676706"
 GOOD = {"interview_id": "7412358746023518273", "interviewer": OPEN_ID, "candidate": "张伟",
         "start": "2026-12-07T10:00:00+08:00", "end": "2026-12-07T11:00:00+08:00"}
 
@@ -23,7 +21,7 @@ def test_a_list_of_objects_becomes_assignments():
     assert [a.key for a in assignments] == [("7412358746023518273", OPEN_ID),
                                             ("7412358746023518274", "li.na@example.com")]
     assert assignments[1].end == datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
-    assert assignments[1].assessment_id is None
+    assert assignments[1].feishu_assessment_id is None
 
 
 def test_every_problem_is_named_by_item_and_field_in_both_languages():

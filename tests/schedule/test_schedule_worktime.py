@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.schedule.worktime import WorkTime, WorkTimeError, parse_days, parse_hours
+from tests.support.ids import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
 WORK = WorkTime.parse()  # 09:00-20:00, Monday to Friday, Asia/Shanghai
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 
 def shown(card: dict, lang: str = "en_us") -> str:
@@ -30,3 +31,20 @@ def shown(card: dict, lang: str = "en_us") -> str:
 def raw(card: dict) -> str:
     """The whole card as text, for "contains" checks."""
     return json.dumps(card, ensure_ascii=False)
+
+
+def nodes(card: object) -> Iterator[dict]:
+    """Every object in a card, depth first in document order."""
+    if isinstance(card, dict):
+        yield card
+        for value in card.values():
+            yield from nodes(value)
+    elif isinstance(card, list):
+        for value in card:
+            yield from nodes(value)
+
+
+def filled(card: dict) -> dict[str, str | list[str]]:
+    """What each named control of a form shows already entered: its initial option(s) or default text."""
+    return {node["name"]: node[key] for node in nodes(card) if "name" in node
+            for key in ("initial_option", "selected_values", "default_value") if key in node}

@@ -6,12 +6,14 @@ import os
 
 import pytest
 
+NO_POSTGRES = ("TEST_DATABASE_URL is not set (point it at a throw-away PostgreSQL database to run these, e.g. "
+               "TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test)")
+needs_postgres = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason=NO_POSTGRES)
+
 
 def database_urls() -> list:
     pg = os.environ.get("TEST_DATABASE_URL")
-    reason = "TEST_DATABASE_URL is not set (point it at a throw-away PostgreSQL database to run these)"
-    return ["sqlite", pytest.param(pg or "postgresql", marks=pytest.mark.skipif(not pg, reason=reason),
-                                   id="postgresql")]
+    return ["sqlite", pytest.param(pg or "postgresql", marks=needs_postgres, id="postgresql")]
 
 
 def drop_everything(engine) -> None:  # type: ignore[no-untyped-def]

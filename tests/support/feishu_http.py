@@ -57,9 +57,69 @@ class FeishuHttp:
 
         self.mock.add_callback(responses.POST, _re(r"/open-apis/contact/v3/users/batch_get_id"), answer)
 
+    def forms(self, hire=None):  # type: ignore[no-untyped-def]
+        """Serve the feedback form list from the sandbox's Hire (bot/sandbox/openapi/forms.py: one stand-in for the
+        sandbox and the tests), or answer with `(status, body)` when given one; the backend."""
+        from urllib.parse import parse_qs, urlsplit
+
+        from bot.sandbox.openapi.forms import Forms
+        from bot.sandbox.openapi.wire import OpenAPIError
+
+        backend = Forms() if hire is None else hire
+
+        def answer(request):
+            if isinstance(backend, tuple):
+                return backend[0], {"X-Tt-Logid": "LOGFORMS"}, json.dumps(backend[1])
+            query = parse_qs(urlsplit(request.url).query)
+            args = {k: v[-1] for k, v in query.items()}
+            try:
+                data = backend.listed(args, query.get("interview_feedback_form_ids", []))
+            except OpenAPIError as exc:
+                return 400, {"X-Tt-Logid": "LOGFORMS"}, json.dumps({"code": exc.code, "msg": exc.msg})
+            return 200, {"X-Tt-Logid": "LOGFORMS"}, json.dumps({"code": 0, "msg": "success", "data": data},
+                                                               ensure_ascii=False)
+
+        self.mock.add_callback(responses.GET, _re(r"/open-apis/hire/v1/interview_feedback_forms"), answer)
+        return backend
+
     def lookups(self) -> list[dict]:
         """The bodies of every batch_get_id call."""
         return [json.loads(c.request.body) for c in self.calls("POST", "/contact/v3/users/batch_get_id")]
+
+    def files(self, held: dict[tuple[str, str], tuple[bytes, str]], *, refuse: tuple[int, int] | None = None) -> None:
+        """Serve files from messages: (message_id, file_key) -> (bytes, file name), as the message resource API does
+        (type=file required; a key not in the message is 234003). `refuse`: (HTTP status, code) for every call."""
+
+        def answer(request):
+            parts = request.path_url.split("?")[0].split("/")
+            message_id, file_key = parts[-3], parts[-1]
+            if refuse is not None:
+                return refuse[0], {"Content-Type": "application/json"}, json.dumps({"code": refuse[1], "msg": "no"})
+            if "type=file" not in request.url:
+                return 400, {"Content-Type": "application/json"}, json.dumps({"code": 234001, "msg": "bad type"})
+            if (message_id, file_key) not in held:
+                return 400, {"Content-Type": "application/json"}, json.dumps({"code": 234003,
+                                                                             "msg": "File not in message."})
+            data, name = held[(message_id, file_key)]
+            return 200, {"Content-Type": "application/octet-stream", "X-Tt-Logid": "LOGFILE",
+                         "Content-Disposition": f'attachment; filename="{name}"'}, data
+
+        self.mock.add_callback(responses.GET, _re(r"/open-apis/im/v1/messages/[^/]+/resources/[^/?]+"), answer)
+
+    def message_contents(self, held: dict[str, tuple[str, dict]]) -> None:
+        """GET /open-apis/im/v1/messages/:message_id: message_id -> (msg_type, content)."""
+
+        def answer(request):
+            message_id = request.path_url.split("?")[0].rsplit("/", 1)[1]
+            kind, content = held[message_id]
+            item = {"message_id": message_id, "msg_type": kind, "body": {"content": json.dumps(content)}}
+            return 200, {}, json.dumps({"code": 0, "msg": "success", "data": {"items": [item]}})
+
+        self.mock.add_callback(responses.GET, _re(r"/open-apis/im/v1/messages/[^/?]+"), answer)
+
+    def downloads(self) -> list[str]:
+        """The path and query of every file download."""
+        return [c.request.url.removeprefix(DOMAIN) for c in self.calls("GET", "/resources/")]
 
     def calls(self, method: str, fragment: str) -> list:
         return [c for c in self.mock.calls if c.request.method == method and fragment in c.request.url]
@@ -81,16 +141,6 @@ class FeishuHttp:
                 data = json.loads(body)
                 cards.append({"via": "delayed", "url": url.removeprefix(DOMAIN), "uuid": None, "card": data["card"]})
         return cards
-
-
-def _ok(request):
-    return 200, {"X-Tt-Logid": "LOGOK"}, json.dumps({"code": 0, "msg": "ok", "data": {}})
-
-
-def _re(path: str):
-    import re
-
-    return re.compile(re.escape(DOMAIN) + path + r"(\?.*)?$")
 
 
 def _ok(request):

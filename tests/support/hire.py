@@ -56,3 +56,10 @@ class FakeHire:
 
 def _re(path: str):
     return re.compile(re.escape(DOMAIN) + path + r"(\?.*)?$")
+
+
+def nothing_held(mock: responses.RequestsMock) -> None:
+    """Feishu holds no assessment for any interview asked about (what the bot reads back before its first write
+    to an assessment it was given the id of)."""
+    empty = {"code": 0, "msg": "success", "data": {"items": []}}
+    mock.add(responses.POST, _re(f"{BASE}/external_interviews/batch_query"), json=empty)

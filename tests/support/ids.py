@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 
@@ -35,3 +36,11 @@ def make_settings(database_url: str, **overrides) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+
+
+# Names the tests share, declared here once and imported, never declared again.
+AID = "6930815272790114324"  # an assessment id as Feishu gives it
+CODING = {"assessment_type": 1, "title": "编码能力", "description": "代码质量、正确性与调试能力", "score": 4}
+INTAKE = "intake-token-0123456789abcdef"  # the intake API's bearer token in tests
+OPEN_ID = "ou_7d8a6e6df7621556ce0d21922b676706"
+SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -6,7 +6,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from bot import create_app, stop_background
@@ -16,10 +15,9 @@ from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.longconn import LongConnServer
 from bot.sandbox.push import card_action, message_event
 from bot.settings import Settings
+from tests.support.ids import ALICE, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"
-ALICE = "ou_alice000000000000000000000000000"
 BOT = "ou_bot0000000000000000000000000000"
 CHAT = private_chat(ALICE)
 

@@ -1,6 +1,6 @@
 """Test-only process helpers: the bot's settings for process tests, `assessbot worker`, pushes with the test keys.
 
-The harness itself (starting, waiting for, stopping process groups; gunicorn) is bot.processes; the local Open
+The harness itself (starting, waiting for, stopping process groups; gunicorn) is bot.sandbox.processes; the local Open
 API in its own process is bot.sandbox.openapi.process.
 """
 
@@ -9,8 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot import processes
-from bot.sandbox import push
+from bot.sandbox import processes, push
 
 APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"  # what the local Open API accepts by default
 ENCRYPT_KEY = "process test encrypt key"

@@ -56,8 +56,21 @@ class Push:
         payload["event"]["sender"]["sender_type"] = sender_type
         return payload
 
-    def message(self, text: str, **kwargs):
-        return self.post(self.message_payload(text, **kwargs))
+    def message(self, text: str, *, parent_id: str | None = None, **kwargs):
+        payload = self.message_payload(text, **kwargs)
+        if parent_id is not None:
+            payload["event"]["message"].update(parent_id=parent_id, root_id=parent_id)
+        return self.post(payload)
+
+    def file_payload(self, file_key: str, file_name: str, **kwargs) -> dict:
+        """A file message, its content as documented: {"file_key", "file_name"} (no size)."""
+        payload = self.message_payload("", message_type="file", **kwargs)
+        payload["event"]["message"]["content"] = json.dumps({"file_key": file_key, "file_name": file_name},
+                                                            ensure_ascii=False)
+        return payload
+
+    def file(self, file_key: str, file_name: str, **kwargs):
+        return self.post(self.file_payload(file_key, file_name, **kwargs))
 
     def card_payload(self, value: dict, form_value: dict | None = None, *, operator: str = ALICE,
                      event_id: str | None = None, message_id: str = "om_card0001") -> dict:

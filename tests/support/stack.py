@@ -26,6 +26,7 @@ class Stack:
         feishu._cache.drop()  # lark-oapi caches tenant tokens process-wide
         self.openapi = serve(api=FakeOpenAPI(users={ALICE: "Alice Zhang"}))
         self.api = self.openapi.api
+        overrides.setdefault("assessbot_forms_sync_minutes", 0)  # no forms read unless a test asks (they call too)
         settings = make_settings(database_url, feishu_domain=self.openapi.url, feishu_app_id="cli_sandbox",
                                  feishu_app_secret="sandbox-secret", assessbot_runner_threads=2,
                                  assessbot_log_level="WARNING", **overrides)

@@ -35,8 +35,10 @@ class Terminal:
         while not (found := re.search(pattern, self.seen[self.mark:])):
             left = deadline - time.monotonic()
             assert left > 0, f"timed out waiting for {pattern!r}; the screen ends with:\n{self.seen[-3000:]}"
-            ready, _, _ = select.select([self.fd], [], [], min(left, 0.5))
-            if ready:
+            # poll, not select: select() refuses descriptors above 1023, which a long test run can reach
+            watch = select.poll()
+            watch.register(self.fd, select.POLLIN | select.POLLHUP)
+            if watch.poll(min(left, 0.5) * 1000):
                 try:
                     chunk = self.decoder.decode(os.read(self.fd, 65536))
                 except OSError:  # the other side closed

@@ -82,6 +82,30 @@ class LocalOpenAPI:
         self._call("POST", "/_sandbox/messages",
                    {"message_id": message_id, "chat_id": chat_id, "sender": sender, "text": text})
 
+    def record_file(self, message_id: str, chat_id: str, sender: str, file_name: str, data: bytes) -> str:
+        """Tell the Open API about a file the user sent, so the bot can download it; its file_key."""
+        import base64
+
+        return str(self._call("POST", "/_sandbox/files", {
+            "message_id": message_id, "chat_id": chat_id, "sender": sender, "file_name": file_name,
+            "content_b64": base64.b64encode(data).decode()})["file_key"])
+
+    def table(self, app_token: str, table_id: str) -> dict | None:
+        """A Bitable table the Open API holds ({fields, records}), or None."""
+        try:
+            found = self._call("GET", f"/_sandbox/bitable?app_token={app_token}&table_id={table_id}")
+        except Unreachable:
+            return None
+        return found if "records" in found else None
+
+    def add_contacts(self, contacts: dict[str, str]) -> None:
+        """Let the contact directory find these people (email or mobile -> open_id)."""
+        self._call("POST", "/_sandbox/contacts", contacts)
+
+    def put_table(self, app_token: str, table_id: str, fields: list[dict], records: dict[str, dict]) -> None:
+        self._call("POST", "/_sandbox/bitable", {"app_token": app_token, "table_id": table_id, "fields": fields,
+                                                  "records": records})
+
     def messages(self, chat_id: str) -> list[dict]:
         return self._call("GET", f"/_sandbox/messages?chat_id={chat_id}").get("messages", [])
 

@@ -18,9 +18,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 
+from bot.sandbox import seed
 from bot.sandbox.console.api import (
     APP_ID,
     APP_SECRET,
@@ -34,8 +36,9 @@ from bot.sandbox.console.api import (
 from bot.sandbox.console.fill import Cancelled, fill_form, form_value, missing, prefilled
 from bot.sandbox.console.mentions import mention
 from bot.sandbox.console.render import Button, View, render, toast_line
-from bot.sandbox.console.text import describe_state, text
+from bot.sandbox.console.text import describe_state, describe_table, text
 from bot.sandbox.push import card_action, message_event
+from bot.schedule.files import unreadable
 
 DEFAULT_USER = "ou_interviewer000000000000000000000"
 DEFAULT_NAME = "Sandbox Interviewer"
@@ -229,6 +232,12 @@ class Console:
             self.write(describe_state(args[0], self.openapi.assessments().get(args[0]), self.o.lang))
         elif name in ("s", "state"):
             self.write(self.t("state_usage"))
+        elif name == "send" and len(args) == 1:
+            self.send_file(args[0])
+        elif name == "send":
+            self.write(self.t("send_usage"))
+        elif name == "table":
+            self.write(describe_table(self.openapi.table(seed.TABLE_APP, seed.TABLE_ID), self.o.lang))
         elif name == "lang" and args in (["zh"], ["en"]):
             self.o.lang = args[0]
             if self.active:
@@ -252,6 +261,31 @@ class Console:
                                 mentions=mentions or None, app_id=self.o.app_id)
         if self._push(payload) is not None:
             self.await_news(self.wait)
+
+    def send_file(self, path: str) -> None:
+        """Send a file to the bot as Feishu would push it (in a group, then reply to it with @bot import)."""
+        try:
+            data = Path(path).expanduser().read_bytes()
+        except OSError as exc:
+            zh, en = unreadable(exc)
+            self.write(self.t("no_file", path=path, why=zh if self.o.lang == "zh" else en))
+            return
+        message_id, chat_id, name = "om_" + uuid.uuid4().hex, self.chats[-1], Path(path).name
+        file_key = self.openapi.record_file(message_id, chat_id, self.o.user, name, data)
+        payload = message_event("", token=self.o.token, sender=self.o.user, chat_id=chat_id,
+                                chat_type="group" if self.o.group else "p2p", message_id=message_id,
+                                app_id=self.o.app_id, message_type="file",
+                                content={"file_key": file_key, "file_name": name})
+        if self._push(payload) is None:
+            return
+        if self.o.group:  # a file cannot @-mention the bot: a reply to it asks for the import
+            typed, mentions = mention("@assessbot import", self.bot_open_id)
+            reply_id = "om_" + uuid.uuid4().hex
+            self.openapi.record(reply_id, chat_id, self.o.user, typed)
+            self._push(message_event(typed, token=self.o.token, sender=self.o.user, chat_id=chat_id,
+                                     chat_type="group", message_id=reply_id, mentions=mentions or None,
+                                     app_id=self.o.app_id, parent_id=message_id))
+        self.await_news(self.wait)
 
     def click(self, number: int) -> None:
         """Press button `number` of the latest card that has buttons."""

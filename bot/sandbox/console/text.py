@@ -14,6 +14,8 @@ TEXTS: dict[str, tuple[str, str]] = {
              "  :click N      点击最近一张卡片上的按钮 N\n"
              "  :fill [N …]   逐项填写最近的表单（全部，或第 N 项），然后提交\n"
              "  :state ID     查看本地开放平台中面评 ID 的内容\n"
+             "  :send 文件     把面试安排文件（CSV、.xlsx）发给机器人，如 :send config/schedule.example.csv\n"
+             "  :table        查看机器人跟随的多维表格，以及每行的面评状态\n"
              "  :lang zh|en   以中文或英文显示卡片\n"
              "  @名字         在消息中 @ 一位虚构的同事（如 owner=@lisi）\n"
              "  :quit         退出（Ctrl-C、Ctrl-D 也可以）\n"
@@ -22,6 +24,8 @@ TEXTS: dict[str, tuple[str, str]] = {
              "  :click N      press button N of the latest card\n"
              "  :fill [N …]   fill in the latest form field by field (all, or fields N …), then submit it\n"
              "  :state ID     what the local Open API holds for assessment ID\n"
+             "  :send FILE    send the bot a schedule file (CSV, .xlsx), e.g. :send config/schedule.example.csv\n"
+             "  :table        the Bitable the bot follows, with each row's 面评状态 (feedback status)\n"
              "  :lang zh|en   show cards in Chinese or English\n"
              "  @name         mention a made-up colleague in a message (e.g. owner=@lisi)\n"
              "  :quit         leave (Ctrl-C and Ctrl-D work too)\n"
@@ -29,6 +33,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "state_usage": ("用法：:state <面评ID>，例如 :state 6930815272790114324（查看本地开放平台中这条面评的内容）",
                     "Usage: :state <assessment id>, e.g. :state 6930815272790114324 (what the local Open API holds "
                     "for it)"),
+    "send_usage": ("用法：:send <文件路径>，例如 :send config/schedule.example.csv",
+                   "Usage: :send <path>, e.g. :send config/schedule.example.csv"),
+    "no_file": ("无法读取 {path}：{why}", "Cannot read {path}: {why}"),
+    "table_none": ("本地开放平台中没有机器人跟随的多维表格。",
+                   "The local Open API holds no Bitable for the bot to follow."),
+    "table_head": ("机器人跟随的多维表格（面评状态由机器人写入）：",
+                   "The Bitable the bot follows (the bot writes 面评状态):"),
     "unknown": ("不认识的控制台命令：{line}（:help 查看全部）", "Unknown console command: {line} (:help lists them)"),
     "replied": ("机器人回复", "assessbot replied"),
     "sent": ("机器人发来", "assessbot sent"),
@@ -97,4 +108,24 @@ def describe_state(assessment_id: str, assessment: dict | None, lang: str) -> st
     for key in ("content", "username"):
         if assessment.get(key):
             lines.append(f"  {text(key, lang)}{colon}{str(assessment[key]).replace(chr(10), ' ↵ ')}")
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    """A Bitable cell as text: text segments joined, people by name, dates left as they are."""
+    if isinstance(value, list):
+        return "".join(str(v.get("text") or v.get("name") or v.get("id") or "") if isinstance(v, dict) else str(v)
+                       for v in value)
+    return "" if value is None else str(value)
+
+
+def describe_table(table: dict | None, lang: str) -> str:
+    """The followed table's rows: interview, candidate, interviewer and the status the bot wrote."""
+    if not table:
+        return text("table_none", lang)
+    lines = [text("table_head", lang)]
+    for record_id, fields in table.get("records", {}).items():
+        status = _cell(fields.get("面评状态")) or "—"
+        lines.append(f"  {record_id}  {_cell(fields.get('面试ID'))}  {_cell(fields.get('候选人'))}  "
+                     f"{_cell(fields.get('面试官'))}  面评状态: {status}")
     return "\n".join(lines)

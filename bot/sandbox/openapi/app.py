@@ -18,7 +18,9 @@ from bot.sandbox.openapi import records
 from bot.sandbox.openapi.admin import add_admin_routes
 from bot.sandbox.openapi.checks import CREATE_FIELDS, assessment_problems
 from bot.sandbox.openapi.faults import Faults, check_endpoint, make_fault
+from bot.sandbox.openapi.forms import Forms
 from bot.sandbox.openapi.messages import Messages
+from bot.sandbox.openapi.tables import Bitables
 from bot.sandbox.openapi.wire import (
     DROP,
     Droppable,
@@ -44,8 +46,15 @@ SCOPES = {"patch": "hire:external_application", "create": "hire:external_applica
           "reply": "im:message, im:message:send_as_bot", "send": "im:message, im:message:send_as_bot",
           "message_patch": "im:message, im:message:update", "card_update": "im:message, im:message:update",
           "contact": "contact:user.base:readonly", "bot": "bot:info", "interviews": "hire:external_application",
-          "user_ids": "contact:user.id:readonly"}
+          "user_ids": "contact:user.id:readonly", "forms": "hire:interview:readonly, hire:interview",
+          "resource": "im:message, im:message:readonly, im:message.history:readonly",
+          "message_get": "im:message, im:message:readonly", "records": "base:record:retrieve, bitable:app, "
+          "bitable:app:readonly", "fields": "base:field:read, bitable:app, bitable:app:readonly",
+          "record_update": "base:record:update, bitable:app", "subscribe": "docs:doc, docs:event:subscribe, "
+          "drive:drive, sheets:spreadsheet", "wiki_node": "wiki:wiki, wiki:wiki:readonly"}
 _ADMIN = "/_sandbox/"
+_GATEWAY_OFF = "the long-connection gateway is off (start with --longconn)"
+_TABLE = "/open-apis/bitable/v1/apps/<app_token>/tables/<table_id>"
 
 
 class FakeOpenAPI:
@@ -55,7 +64,7 @@ class FakeOpenAPI:
                  users: dict[str, str] | None = None, patch_rate_limit: int | None = None,
                  state_file: str | None = None, assessments: dict[str, dict] | None = None,
                  bot_open_id: str = BOT_OPEN_ID, clock: Callable[[], float] = time.time,
-                 longconn: LongConnServer | None = None):
+                 longconn: LongConnServer | None = None, forms: list[dict] | None = None):
         self.longconn = longconn  # the long-connection gateway, whose endpoint this app serves
         self.app_id, self.app_secret, self.auto_create, self.bot_open_id = app_id, app_secret, auto_create, bot_open_id
         self.users: dict[str, str] = dict(users or {})
@@ -64,7 +73,9 @@ class FakeOpenAPI:
         self.faults = Faults()
         self._lock = threading.RLock()
         self._seed = copy.deepcopy(assessments or {})
+        self._seed_forms = copy.deepcopy(forms)  # None: the three sandbox forms (bot/sandbox/openapi/forms.py)
         self._messages = Messages(self._lock, clock, app_id)
+        self.bitables = Bitables(self._lock, clock)
         self._tokens: dict[str, float] = {}  # tenant token -> expiry
         self._calls: deque[dict] = deque(maxlen=MAX_CALLS)
         self._patch_times: deque[float] = deque()
@@ -126,22 +137,61 @@ class FakeOpenAPI:
         with self._lock:
             self.users.update(users)
 
-    def push_over_longconn(self, payload: dict, timeout: float = 10.0) -> tuple[int, dict]:
-        """Push an event or callback to the bot over its long connection: (200, its answer) or (503/504, why)."""
+    def push_over_longconn(self, payload: dict, timeout: float = 10.0, parts: int = 1) -> tuple[int, dict]:
+        """Push an event or callback to the bot over its long connection (in `parts` frames): (200, its answer) or
+        (503/504, why)."""
         if self.longconn is None:
-            return 503, {"error": "the long-connection gateway is off (start with --longconn)"}
+            return 503, {"error": _GATEWAY_OFF}
         from bot.sandbox.openapi.longconn import PushFailed
 
         try:
-            return 200, {"answer": self.longconn.push(payload, timeout)}
+            return 200, {"answer": self.longconn.push(payload, timeout, parts)}
         except PushFailed as exc:
             return 504, {"error": f"long connection: {exc}"}
 
     def longconn_status(self) -> dict:
-        """Whether the gateway is on, and how many connections it has."""
+        """Whether the gateway is on, how many connections it has, when each was accepted, and its faults."""
         if self.longconn is None:
             return {"enabled": False, "connections": 0}
-        return {"enabled": True, "connections": self.longconn.connections, "handshakes": self.longconn.handshakes}
+        return {"enabled": True, "connections": self.longconn.connections, "handshakes": self.longconn.handshakes,
+                "opened": list(self.longconn.opened), **self.longconn.faults()}
+
+    def longconn_fault(self, kind: str | None, **params: object) -> tuple[int, dict]:
+        """Arm a fault of the gateway (None: disarm them all): (200, the faults) or (400/503, why)."""
+        if self.longconn is None:
+            return 503, {"error": _GATEWAY_OFF}
+        if kind is None:
+            self.longconn.clear_faults()
+            return 200, self.longconn.faults()
+        try:
+            return 200, self.longconn.fault(kind, **params)
+        except ValueError as exc:
+            return 400, {"error": str(exc)}
+
+    def feedback_forms(self) -> dict:
+        """Every version of every feedback form, and the newest of each ({"versions", "newest"})."""
+        with self._lock:
+            return self._forms.state()
+
+    def edit_form(self, word: str, changes: dict | None = None) -> dict:
+        """Edit a form as a recruiter would in Hire: a new version, with new ids for the form and all it holds.
+        KeyError for a form nobody knows."""
+        with self._lock:
+            made = self._forms.edit(word, changes or {})
+            self._changed()
+            return made
+
+    def record_user_file(self, message_id: str, chat_id: str, sender: str, file_name: str, data: bytes) -> str:
+        """Remember a file a user sent the bot (its bytes, served by the message resource endpoint); its file_key."""
+        file_key = self._messages.record_user_file(message_id, chat_id, sender, file_name, data)
+        self._changed()
+        return file_key
+
+    def put_table(self, app_token: str, table_id: str, fields: list[dict], records: dict[str, dict], *,
+                  shared: bool = True, wiki: str | None = None) -> None:
+        """Create or replace a Bitable table (fields `{field_name, type}`; records: record_id -> fields by name)."""
+        self.bitables.put_table(app_token, table_id, fields, records, shared=shared, wiki=wiki)
+        self._changed()
 
     def add_contacts(self, contacts: dict[str, str]) -> None:
         """Let batch_get_id find these people (email or mobile -> open_id)."""
@@ -166,15 +216,18 @@ class FakeOpenAPI:
 
     def _clear(self) -> None:
         self._assessments: dict[str, dict] = copy.deepcopy(self._seed)
+        self._forms = Forms(self._seed_forms)
         self._external_ids: dict[str, str] = {}
         self._messages.clear()
+        self.bitables.clear()
         self._throttled = 0
 
     def _snapshot(self) -> str:
         with self._lock:
             return json.dumps({"assessments": self._assessments, "external_ids": self._external_ids,
-                               "messages": list(self._messages.by_id.values()), "throttled": self._throttled},
-                              ensure_ascii=False, indent=2)
+                               "messages": list(self._messages.by_id.values()), "throttled": self._throttled,
+                               "forms": self._forms.state(), "bitables": self.bitables.snapshot()}, ensure_ascii=False,
+                              indent=2)
 
     def _load(self, path: str) -> None:
         try:
@@ -184,7 +237,9 @@ class FakeOpenAPI:
             return
         self._assessments.update(saved.get("assessments", {}))
         self._external_ids.update(saved.get("external_ids", {}))
+        self._forms.load(saved.get("forms") or {})
         self._messages.load(saved.get("messages", []))
+        self.bitables.load(saved.get("bitables", {}))
 
     def _changed(self) -> None:
         if self._writer:
@@ -203,6 +258,7 @@ class FakeOpenAPI:
             ("PATCH", "/open-apis/hire/v1/external_interview_assessments/<assessment_id>", "patch", self._patch),
             ("POST", "/open-apis/hire/v1/external_interview_assessments", "create", self._create),
             ("POST", "/open-apis/hire/v1/external_interviews/batch_query", "interviews", self._interviews),
+            ("GET", "/open-apis/hire/v1/interview_feedback_forms", "forms", self._feedback_forms),
             ("POST", "/open-apis/contact/v3/users/batch_get_id", "user_ids", self._user_ids),
             ("POST", "/open-apis/im/v1/messages/<message_id>/reply", "reply", self._reply),
             ("POST", "/open-apis/im/v1/messages", "send", self._send),
@@ -210,6 +266,13 @@ class FakeOpenAPI:
             ("POST", "/open-apis/interactive/v1/card/update", "card_update", self._card_update),
             ("GET", "/open-apis/contact/v3/users/<user_id>", "contact", self._contact),
             ("GET", "/open-apis/bot/v3/info", "bot", self._bot_info),
+            ("GET", "/open-apis/im/v1/messages/<message_id>/resources/<file_key>", "resource", self._resource),
+            ("GET", "/open-apis/im/v1/messages/<message_id>", "message_get", self._message_get),
+            ("POST", f"{_TABLE}/records/search", "records", self._records),
+            ("GET", f"{_TABLE}/fields", "fields", self._fields),
+            ("PUT", f"{_TABLE}/records/<record_id>", "record_update", self._record_update),
+            ("POST", "/open-apis/drive/v1/files/<file_token>/subscribe", "subscribe", self._subscribe),
+            ("GET", "/open-apis/wiki/v2/spaces/get_node", "wiki_node", self._wiki_node),
         ]
         if self.longconn is not None:
             routes.append(("POST", "/callback/ws/endpoint", "ws_endpoint", self._ws_endpoint))
@@ -372,6 +435,14 @@ class FakeOpenAPI:
             data = records.interviews(self._assessments, request.args, json_body(invalid_param))
         return json_response({"code": 0, "msg": "success", "data": data})
 
+    def _feedback_forms(self) -> Response:
+        """The feedback forms (bot/sandbox/openapi/forms.py); a GET carries no body."""
+        if request.get_data():
+            raise invalid_param("GET interview_feedback_forms takes no body")
+        with self._lock:
+            data = self._forms.listed(request.args, request.args.getlist("interview_feedback_form_ids"))
+        return json_response({"code": 0, "msg": "success", "data": data})
+
     def _user_ids(self) -> Response:
         with self._lock:
             data = records.user_ids(self.contacts, request.args, json_body(field_invalid))
@@ -409,6 +480,36 @@ class FakeOpenAPI:
             raise OpenAPIError(400, 41050, "no user authority error")
         return json_response({"code": 0, "msg": "success",
                               "data": {"user": {"open_id": user_id, "name": name, "en_name": name}}})
+
+    def _resource(self, message_id: str, file_key: str) -> Response:
+        """A file sent in a message: its bytes, its name in Content-Disposition."""
+        data, name = self._messages.resource(message_id, file_key, request.args.get("type"))
+        quoted = name.encode("ascii", "replace").decode().replace('"', "")
+        return Response(data, 200, {"Content-Disposition": f'attachment; filename="{quoted}"'},
+                        content_type="application/octet-stream")
+
+    def _message_get(self, message_id: str) -> Response:
+        return json_response({"code": 0, "msg": "success", "data": self._messages.get(message_id)})
+
+    def _records(self, app_token: str, table_id: str) -> Response:
+        data = self.bitables.search(app_token, table_id, request.args, json_body(field_invalid))
+        return json_response({"code": 0, "msg": "success", "data": data})
+
+    def _fields(self, app_token: str, table_id: str) -> Response:
+        return json_response({"code": 0, "msg": "success", "data": self.bitables.fields(app_token, table_id)})
+
+    def _record_update(self, app_token: str, table_id: str, record_id: str) -> Response:
+        data = self.bitables.update(app_token, table_id, record_id, json_body(field_invalid))
+        self._applied()
+        return json_response({"code": 0, "msg": "success", "data": data})
+
+    def _subscribe(self, file_token: str) -> Response:
+        data = self.bitables.subscribe(file_token, request.args.get("file_type"))
+        self._changed()
+        return json_response({"code": 0, "msg": "success", "data": data})
+
+    def _wiki_node(self) -> Response:
+        return json_response({"code": 0, "msg": "success", "data": self.bitables.node(request.args.get("token", ""))})
 
     def _ws_endpoint(self) -> Response:
         """The long connection's endpoint: a ws:// URL for this app (bot/sandbox/openapi/longconn.py)."""

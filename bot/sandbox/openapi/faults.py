@@ -7,9 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # The classes of Open API request a fault can target (each route of the sandbox belongs to exactly one).
-ENDPOINTS = ("token", "patch", "create", "interviews", "reply", "send", "message_patch", "card_update", "contact",
-             "user_ids", "bot", "other")
-GROUPS = {"all": frozenset(ENDPOINTS), "message": frozenset({"reply", "send"})}
+ENDPOINTS = ("token", "patch", "create", "interviews", "forms", "reply", "send", "message_patch", "card_update",
+             "contact", "user_ids", "bot", "resource", "message_get", "records", "fields", "record_update", "subscribe",
+             "wiki_node", "other")
+GROUPS = {"all": frozenset(ENDPOINTS), "message": frozenset({"reply", "send"}),
+          "bitable": frozenset({"records", "fields", "record_update", "subscribe"})}
 
 
 def _count(value: object) -> bool:

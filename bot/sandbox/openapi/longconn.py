@@ -5,6 +5,10 @@ The client POSTs `{domain}/callback/ws/endpoint` with its AppID and AppSecret an
 each data frame (type `event`) with the same frame whose payload is `{"code": 200, "data": "<base64 answer>"}`.
 Frames are lark-oapi's own `lark_oapi.ws.pb.pbbp2_pb2.Frame`. Like Feishu ("cluster mode, no broadcast"), each
 push goes to one random connection; one that closes before answering gets the push again on another.
+
+Faults (`fault(kind, **params)`, over HTTP `POST /_sandbox/longconn/faults`) make the gateway misbehave as a network
+and a busy Feishu can: cut a connection in the middle of a message in several frames, deliver a message twice
+(the same frames, the same message_id) on its connection, refuse reconnects for some seconds, drop every connection.
 Doc: https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case
 """
 
@@ -25,6 +29,7 @@ from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 ENDPOINT_PATH = "/callback/ws/endpoint"
 CONTROL, DATA = 0, 1
@@ -32,6 +37,13 @@ MAX_CONNECTIONS = 50  # per app, as Feishu allows
 EXCEED_CONN_LIMIT = 1000040350  # lark_oapi.ws.const: the handshake refusal the client does not retry
 # Feishu sends minutes; small values keep a local reconnect within a second.
 FAST_CONFIG = {"ReconnectCount": -1, "ReconnectInterval": 1, "ReconnectNonce": 0, "PingInterval": 30}
+# kind -> its parameters with their defaults (README.md: the long connection's faults)
+FAULTS: dict[str, dict[str, object]] = {
+    "cut": {"count": 1, "after": 1},  # the next `count` messages in several frames: the connection cut after `after`
+    "duplicate": {"count": 1},  # the next `count` messages sent twice, frame for frame, on their connection
+    "refuse": {"seconds": 5.0, "how": "endpoint"},  # endpoint: answers "system busy"; handshake: refused, retryable
+    "drop": {},  # every connection cut now
+}
 
 
 class PushFailed(Exception):
@@ -50,6 +62,12 @@ class LongConnServer:
         self.pings = 0
         self.busy = False  # while True the endpoint answers "system busy", which the client retries
         self.handshakes = 0
+        self.opened: list[float] = []  # when each connection was accepted (epoch seconds)
+        self.counts = {"cut": 0, "duplicated": 0, "refused": 0, "dropped": 0, "pushed_again": 0}
+        self._armed = {"cut": 0, "duplicate": 0}
+        self._cut_after = 1
+        self._refusing: tuple[float, str] = (0.0, "")  # (until, on monotonic time; how)
+        self._faults_lock = threading.Lock()
         self._devices: set[str] = set()
         self._open: dict[ServerConnection, dict[str, asyncio.Future[bytes]]] = {}
         self._ids = itertools.count(1)
@@ -104,7 +122,7 @@ class LongConnServer:
         if body.get("AppID") != self.app_id or body.get("AppSecret") != self.app_secret:
             # The SDK raises at once (no retry) for any code but 0, 1 and 1000040343.
             return 200, {"code": 403, "msg": "app_id or app_secret is invalid"}
-        if self.busy:
+        if self.busy or self._refused("endpoint"):
             return 200, {"code": 1, "msg": "system busy"}
         device = secrets.token_hex(8)
         self._devices.add(device)
@@ -121,21 +139,87 @@ class LongConnServer:
         """Cut every connection without a close handshake, as a network failure does; returns how many."""
         return self._call(self._drop())
 
+    # -- faults ---------------------------------------------------------------------------------------------------
+
+    def fault(self, kind: str, **params: object) -> dict:
+        """Arm a fault (kinds and parameters in FAULTS; ValueError says what is wrong); the faults as `faults()`."""
+        if kind not in FAULTS:
+            raise ValueError(f"unknown kind {kind!r}; one of {', '.join(FAULTS)}")
+        unknown = sorted(set(params) - set(FAULTS[kind]))
+        if unknown:
+            raise ValueError(f"{kind} takes no parameter {', '.join(unknown)}"
+                             + (f"; it takes {', '.join(FAULTS[kind])}" if FAULTS[kind] else ""))
+        merged = {**FAULTS[kind], **params}
+        bad = [name for name, value in merged.items() if not _FAULT_CHECKS[name](value)]
+        if bad:
+            raise ValueError(f"bad value for {', '.join(f'{name}={merged[name]!r}' for name in bad)}")
+        with self._faults_lock:
+            if kind in self._armed:
+                self._armed[kind] += int(merged["count"])  # type: ignore[call-overload]
+                if kind == "cut":
+                    self._cut_after = int(merged["after"])  # type: ignore[call-overload]
+            elif kind == "refuse":
+                self._refusing = (time.monotonic() + float(merged["seconds"]), str(merged["how"]))  # type: ignore[arg-type]
+        if kind == "drop":
+            self.counts["dropped"] += self.drop_connections()
+        return self.faults()
+
+    def clear_faults(self) -> None:
+        """Disarm every fault (the counts stay)."""
+        with self._faults_lock:
+            self._armed = dict.fromkeys(self._armed, 0)
+            self._refusing = (0.0, "")
+
+    def faults(self) -> dict:
+        """The faults still armed, and how often each has struck."""
+        with self._faults_lock:
+            until, how = self._refusing
+            left = max(until - time.monotonic(), 0.0)
+            return {"armed": {**self._armed, "refuse": {"seconds": round(left, 3), "how": how} if left else None},
+                    "counts": dict(self.counts)}
+
+    def _take(self, kind: str) -> bool:
+        with self._faults_lock:
+            if self._armed[kind] <= 0:
+                return False
+            self._armed[kind] -= 1
+            return True
+
+    def _refused(self, how: str) -> bool:
+        until, refusing = self._refusing
+        if refusing != how or time.monotonic() >= until:
+            return False
+        self.counts["refused"] += 1
+        return True
+
     async def _push(self, body: bytes, timeout: float, parts: int) -> dict:
         deadline = time.monotonic() + timeout
         message_id = f"msg_{next(self._ids)}_{secrets.token_hex(4)}"
         while time.monotonic() < deadline:
-            if not self._open:
+            # a connection just cut stays listed until its session has ended: never pick it
+            live = [conn for conn in self._open if conn.state is State.OPEN]
+            if not live:
                 await asyncio.sleep(0.02)
                 continue
-            conn = random.choice(list(self._open))
+            conn = random.choice(live)
             answer = self._loop.create_future()
             self._open[conn][message_id] = answer
+            frames = _data_frames(body, message_id, self.service_id, parts)
             try:
-                for frame in _data_frames(body, message_id, self.service_id, parts):
-                    await conn.send(frame)
+                if len(frames) > 1 and self._take("cut"):
+                    for frame in frames[:min(self._cut_after, len(frames) - 1)]:
+                        await conn.send(frame)
+                    self.counts["cut"] += 1
+                    conn.transport.abort()  # the rest never leaves: the client holds part of a message
+                else:
+                    twice = self._take("duplicate")
+                    self.counts["duplicated"] += twice
+                    for frame in frames * (2 if twice else 1):
+                        await conn.send(frame)
                 raw = await asyncio.wait_for(answer, max(deadline - time.monotonic(), 0.01))
             except ConnectionClosed:
+                self.counts["pushed_again"] += 1
+                await asyncio.sleep(0)  # let the closed connection's session end before the next try
                 continue  # not acknowledged: Feishu pushes it again
             except TimeoutError:
                 break
@@ -162,7 +246,10 @@ class LongConnServer:
             return _refuse(connection, 403, "invalid device_id or service_id")
         if len(self._open) >= self.max_connections:
             return _refuse(connection, 514, "too many connections", EXCEED_CONN_LIMIT)
+        if self._refused("handshake"):
+            return _refuse(connection, 500, "system busy")  # not 403: the client tries again
         self.handshakes += 1
+        self.opened.append(time.time())
         return None
 
     async def _session(self, conn: ServerConnection) -> None:
@@ -188,6 +275,12 @@ class LongConnServer:
 
     def _call(self, coro, timeout: float = 10.0):  # type: ignore[no-untyped-def]
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+
+_FAULT_CHECKS = {
+    "count": lambda v: type(v) is int and v >= 1, "after": lambda v: type(v) is int and v >= 1,
+    "seconds": lambda v: type(v) in (int, float) and 0 <= v <= 3600, "how": lambda v: v in ("endpoint", "handshake"),
+}
 
 
 def _data_frames(body: bytes, message_id: str, service: int, parts: int) -> list[bytes]:

@@ -8,6 +8,7 @@ Delayed update: https://open.feishu.cn/document/server-docs/im-v1/message-card/d
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
@@ -56,6 +57,37 @@ class Messages:
         with self.lock:
             self.by_id[message_id] = message
             return copy.deepcopy(message)
+
+    def record_user_file(self, message_id: str, chat_id: str, sender: str, file_name: str, data: bytes) -> str:
+        """A file a user sent (content {"file_key", "file_name"}, as Feishu pushes it); its file_key."""
+        file_key = "file_v3_" + secrets.token_hex(12)
+        content = json.dumps({"file_key": file_key, "file_name": file_name}, ensure_ascii=False)
+        message = _message(message_id, chat_id, sender, "file", content, self.clock(), "user")
+        message["file"] = {"key": file_key, "name": file_name, "data": base64.b64encode(data).decode()}
+        with self.lock:
+            self.by_id[message_id] = message
+        return file_key
+
+    def resource(self, message_id: str, file_key: str, kind: str | None) -> tuple[bytes, str]:
+        """A file in a message: https://open.feishu.cn/document/server-docs/im-v1/message/get-2 (`type` is
+        required; a key that is not the message's is 234003)."""
+        if kind not in ("file", "image"):
+            raise field_invalid("type: required, file or image")
+        with self.lock:
+            held = (self.by_id.get(message_id) or {}).get("file")
+        if not held or held["key"] != file_key:
+            raise OpenAPIError(400, 234003, "File not in message.")
+        return base64.b64decode(held["data"]), held["name"]
+
+    def get(self, message_id: str) -> dict:
+        """One message as GET /open-apis/im/v1/messages/:message_id answers (`items` of one)."""
+        with self.lock:
+            message = self.by_id.get(message_id)
+            if message is None:
+                raise OpenAPIError(400, 230001, f"invalid message_id: {message_id}")
+            item = {"message_id": message_id, "msg_type": message["msg_type"], "chat_id": message["chat_id"],
+                    "body": {"content": message["content"]}, "create_time": str(int(message["time"] * 1000))}
+        return {"items": [item]}
 
     def reply(self, parent_id: str, body: dict) -> tuple[dict, bool]:
         """Feishu's answer `data` for a reply, and whether a message was created (False: a repeated uuid)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import requests
 
-from bot import processes
+from bot.sandbox import processes
 
 
 class OpenAPIProcess:
@@ -64,13 +64,20 @@ class OpenAPIProcess:
         """The gateway: whether it is on, and how many connections it has (and has accepted in all)."""
         return self.get("longconn")
 
-    def push(self, payload: dict, timeout: float = 10.0) -> dict:
-        """Push an event or callback over the bot's long connection; the bot's answer (RuntimeError if none)."""
-        response = self.http.post(f"{self.url}/_sandbox/longconn", json={"payload": payload, "timeout": timeout},
-                                  timeout=timeout + 5)
+    def push(self, payload: dict, timeout: float = 10.0, parts: int = 1) -> dict:
+        """Push an event or callback over the bot's long connection (in `parts` frames); the bot's answer
+        (RuntimeError if none)."""
+        response = self.http.post(f"{self.url}/_sandbox/longconn", timeout=timeout + 5,
+                                  json={"payload": payload, "timeout": timeout, "parts": parts})
         if response.status_code != 200:
             raise RuntimeError(f"push over the long connection failed: {response.text[:300]}")
         return response.json()["answer"]
+
+    def longconn_fault(self, kind: str, **params: object) -> dict:
+        """Arm a fault of the long-connection gateway (README.md: the long connection's faults); the armed faults."""
+        response = self.http.post(f"{self.url}/_sandbox/longconn/faults", json={"kind": kind, **params}, timeout=30)
+        response.raise_for_status()
+        return response.json()
 
     def record(self, message_id: str, chat_id: str, sender: str, text: str) -> None:
         """Tell the Open API about a message a user sent, so the bot's reply lands in its chat."""

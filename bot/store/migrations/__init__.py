@@ -85,7 +85,8 @@ def _known(revision: str) -> bool:
 def _adoptable(conn: Connection) -> str | None:
     """The newest revision whose tables and indexes all exist already (a database made before versions), or None.
 
-    A revision names what it creates: `TABLES`, and `INDEXES` as (table, index) pairs.
+    A revision names what it creates: `TABLES`, `INDEXES` as (table, index) pairs and `COLUMNS` as (table, column)
+    pairs.
     """
     inspector = inspect(conn)
     existing = set(inspector.get_table_names())
@@ -93,10 +94,18 @@ def _adoptable(conn: Connection) -> str | None:
     for rev in reversed(list(scripts().walk_revisions())):  # oldest first
         module = import_module(f"{__name__}.versions.{Path(rev.path).stem}")
         tables, indexes = set(getattr(module, "TABLES", ())), set(getattr(module, "INDEXES", ()))
-        if not (tables or indexes) or not tables <= existing or not indexes <= _indexes(inspector, indexes):
+        columns = set(getattr(module, "COLUMNS", ()))
+        if (not (tables or indexes or columns) or not tables <= existing
+                or not indexes <= _indexes(inspector, indexes) or not columns <= _columns(inspector, columns)):
             break
         adopted = rev.revision
     return adopted
+
+
+def _columns(inspector: Inspector, wanted: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (table, column) pairs that exist among the tables `wanted` names."""
+    tables = {table for table, _ in wanted} & set(inspector.get_table_names())
+    return {(table, column["name"]) for table in tables for column in inspector.get_columns(table)}
 
 
 def _indexes(inspector: Inspector, wanted: set[tuple[str, str]]) -> set[tuple[str, str]]:

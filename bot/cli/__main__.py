@@ -1,0 +1,7 @@
+"""`python -m bot.cli`: the same as the `assessbot` command."""
+
+import sys
+
+from bot.cli import main
+
+sys.exit(main())
