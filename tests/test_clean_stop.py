@@ -31,6 +31,26 @@ def test_the_last_store_to_close_an_sqlite_database_leaves_only_the_database(tmp
     assert beside(database) == ["bot.db"]
 
 
+@pytest.mark.system  # forks a process that dies with the database open
+def test_a_stop_after_the_others_removes_what_they_left_when_none_closed_last_cleanly(tmp_path):
+    # Two workers that close at the same moment each see the other's lock and both leave the -wal file; a
+    # killed one leaves it too. The master stops after them with no connection open: it tidies up.
+    database = tmp_path / "bot.db"
+    master = Store(f"sqlite:///{database}")
+    master.accept(["a"], [send_job("A1")])
+    master.engine.dispose()
+    pid = os.fork()
+    if pid == 0:  # a worker killed with the database open
+        worker = Store(f"sqlite:///{database}")
+        worker.accept(["b"], [send_job("A2")])
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert beside(database) == ["bot.db", "bot.db-shm", "bot.db-wal", "bot.db.urgent", "bot.db.writelock"]
+    master.dispose()
+    assert beside(database) == ["bot.db"]
+    assert Store(f"sqlite:///{database}").seen("b")  # the worker's write is in the database itself
+
+
 def test_a_store_that_kept_the_removed_lock_files_open_takes_the_new_ones(tmp_path):
     database = tmp_path / "bot.db"
     staying, leaving = Store(f"sqlite:///{database}"), Store(f"sqlite:///{database}")

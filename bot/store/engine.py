@@ -88,6 +88,8 @@ class Database:
         """
         self.engine.dispose()
         database = _sqlite_file(self.url)
+        if database is not None and os.path.exists(f"{database}-wal"):
+            _close_last(database)
         if self._writer is not None and database is not None and not os.path.exists(f"{database}-wal"):
             self._writer.remove_files()
         if self._writer is not None:
@@ -262,6 +264,16 @@ def _same_file(fd: int, path: str) -> bool:
         return os.path.samestat(os.fstat(fd), os.stat(path))
     except FileNotFoundError:
         return False
+
+
+def _close_last(database: str) -> None:
+    """Open and close the file once, so that SQLite removes its -wal and -shm files if nobody else has it open.
+
+    They stay after every process has gone when the last two closed at the same moment (each saw the other's
+    lock and left the clean-up to it) or when one was killed; a stop that comes after theirs tidies up.
+    """
+    with suppress(sqlite3.Error), contextlib.closing(sqlite3.connect(database, timeout=0)) as conn:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
 
 
 def _sqlite_file(url: str) -> str | None:
