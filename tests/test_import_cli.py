@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
+import os
+import pty
 import re
 import shutil
+import signal
 import socket
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +21,7 @@ from bot.store import Store
 from tests.support.clock import FakeClock
 from tests.support.ids import DOMAIN, ROOT
 from tests.support.jobs import pending_work
+from tests.support.terminal import Terminal
 
 EXAMPLE = ROOT / "config" / "schedule.example.csv"
 LI_NA, CHEN_JIE, MOBILE, RECRUITING = "ou_lina0001", "ou_chenjie0001", "ou_mobile0001", "ou_recruiting0001"
@@ -220,6 +227,62 @@ def test_a_large_file_shows_a_progress_bar_on_a_terminal_only(env, store, feishu
     assert tty.getvalue().endswith(f"\r[{'#' * 30}] 250/250 importing           \n")
     plain = io.StringIO()
     assert run_import(env, str(path), err=plain)[0] == 0 and plain.getvalue() == ""
+
+
+class Killed(BaseException):
+    """The process dies here: nothing after it runs (not an Exception: no handler of the bot's takes it)."""
+
+
+class DyingTty(Tty):
+    """A terminal whose writer dies once the progress bar reaches `at`."""
+
+    def __init__(self, at: str):
+        super().__init__()
+        self.at = at
+
+    def write(self, text: str) -> int:
+        if self.at in text:
+            raise Killed
+        return super().write(text)
+
+
+def test_an_import_that_dies_half_way_leaves_none_of_the_file_and_running_it_again_imports_it_all(env, store,
+                                                                                                 feishu_http):
+    # Before, rows were written a hundred to a transaction: a kill at row 150 left 100 of them, with reminders.
+    rows = [f"{5000 + n},ou_bulk{n % 7:04d},候选人{n},2026-12-07 10:00,2026-12-07 11:00" for n in range(300)]
+    path = env / "big.csv"
+    path.write_text("interview_id,interviewer,candidate,start,end\n" + "\n".join(rows), encoding="utf-8")
+    with pytest.raises(Killed):
+        run_import(env, str(path), err=DyingTty(" 150/300 importing"))
+    assert [store.assignments_of(f"ou_bulk{k:04d}") for k in range(7)] == [[]] * 7
+    assert pending_work(store) == {}
+    code, out = run_import(env, str(path))
+    assert code == 0 and "300 new" in out
+    assert sum(len(store.assignments_of(f"ou_bulk{k:04d}")) for k in range(7)) == 300
+
+
+@pytest.mark.system  # starts `assessbot import` on a pseudo-terminal and SIGKILLs it
+def test_an_import_killed_while_it_writes_leaves_none_of_the_file(env, store, database_url):
+    rows = [f"{50000 + n},ou_bulk{n % 40:04d},候选人{n},2026-12-07 10:00,2026-12-07 11:00" for n in range(10_000)]
+    path = env / "big.csv"
+    path.write_text("interview_id,interviewer,candidate,start,end\n" + "\n".join(rows), encoding="utf-8")
+    assessbot = str(Path(sys.executable).with_name("assessbot"))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the settings are in the environment (the env fixture)
+        os.execve(assessbot, [assessbot, "import", str(path), "--env-file", str(env / "absent.env")],
+                  {**os.environ, "TERM": "dumb"})
+    try:
+        Terminal(fd, pid).expect(r"\] [1-4]\d{3}/10000 importing", timeout=120)  # well inside the writing
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    finally:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    assert [store.assignments_of(f"ou_bulk{k:04d}") for k in range(40)] == [[]] * 40
+    assert pending_work(store) == {}
 
 
 def test_the_command_is_registered(env, store, capsys, feishu_http, tmp_path):

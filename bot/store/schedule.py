@@ -154,7 +154,6 @@ _TAKE_REMINDER = update(assignments).where(
     assignments.c.remind_at.between(bindparam("p_low"), bindparam("p_high"))).values(
     remind_at=None, reminded_at=bindparam("p_now"), updated_at=bindparam("p_now"),
     first_reminded_at=func.coalesce(assignments.c.first_reminded_at, bindparam("p_now")))
-CHUNK = 100  # rows per transaction in an import, so acknowledgements are never kept waiting for long
 
 
 def _existing(conn: Connection, interview_ids: Iterable[str]) -> dict[tuple[str, str], Assignment]:
@@ -273,8 +272,8 @@ class Schedule(Assessments):
                            cancel: Collection[tuple[str, str | None]] = (), dry_run: bool = False,
                            progress: Callable[[int], None] | None = None) -> Upserted:
         """Insert or update each row; `plan` says when to remind of a new or changed row and gives the jobs that
-        will. Rows are written CHUNK to a transaction (they were all checked before); a dry run counts the same
-        and rolls everything back.
+        will. The whole schedule is one transaction, so a process killed half-way leaves none of it (it was all
+        checked before); a dry run counts the same and rolls everything back.
 
         `stated` (interview -> its interviewers' open_ids) names the interviews this schedule states whole: whoever
         else is on one of them is withdrawn. `cancel` names (interview, open_id) pairs, or (interview, None) for
@@ -291,25 +290,15 @@ class Schedule(Assessments):
             stopping = to_stop(existing.values(), stated or {}, cancel)
         leaving = {s.id for s in stopping}
         foresee(plan, rows)
-        total = Upserted()
-        for first in range(0, len(rows), CHUNK):
-            step = (lambda done, first=first: progress(first + done)) if progress is not None else None
-            try:
-                with self.transaction() as conn:
-                    counts = upsert(conn, rows[first:first + CHUNK], plan, self.clock(), self._set_owner, step,
-                                    leaving)
-                    if dry_run:
-                        raise _DryRun(counts)
-            except _DryRun as dry:
-                counts = dry.counts
-            total += counts
-        for first in range(0, len(stopping), CHUNK):
-            batch = stopping[first:first + CHUNK]
-            if dry_run:
-                total += Upserted(stopped=tuple(batch))
-                continue
+        try:
             with self.transaction() as conn:
-                total += Upserted(stopped=tuple(stop(conn, batch, self.clock())))
+                now = self.clock()
+                total = upsert(conn, rows, plan, now, self._set_owner, progress, leaving)
+                total += Upserted(stopped=tuple(stopping if dry_run else stop(conn, stopping, now)))
+                if dry_run:
+                    raise _DryRun(total)
+        except _DryRun as dry:
+            total = dry.counts
         return total
 
     def assignment(self, key: str) -> Assignment | None:
