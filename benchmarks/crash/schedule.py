@@ -5,9 +5,10 @@ The bot runs with its jobs in separate `assessbot worker` processes (web workers
 clock, reminding as soon as an interview ends. Before it starts, some interviews are already five working days
 overdue (their digest escalates them). Then, at once:
 
-  - a schedule of `interviews` (≥ 200) interviews is imported: half through the intake API (one request per
-    schedule of 40, repeated until it is answered 200), half by `assessbot import` of one file (run again until
-    it exits 0); a followed Bitable holds more. Most interviews ended two hours ago (people with four of them hear
+  - a schedule of `interviews` (≥ 200) interviews is imported: two fifths through the intake API (one request
+    per schedule of 40, repeated until it is answered 200), two fifths by `assessbot import` of one file (run
+    again until it exits 0), a fifth as a file the recruiter sends the bot in chat (Import pressed on its preview,
+    delivered twice); a followed Bitable holds more. Most interviews ended two hours ago (people with four of them hear
     of them in one digest, people with two by a reminder each), some end while the run goes on;
   - interviewers send /assess for some of the imported interviews that Feishu has no assessment for (the bot
     creates one, then writes it), each delivered twice;
@@ -19,15 +20,18 @@ Once every job due by then is settled, the invariants are counted:
   - each ended interview that is still open was named by exactly one message (a reminder or a digest line);
   - at most one digest per person per day; each overdue interview escalated by exactly one message;
   - one assessment created per assignment, holding the last command; one confirmation per command;
-  - every import wholly applied (and how often a kill left one half-applied before it was run again);
+  - every import wholly applied (and how often a kill left one half-applied before it was run again); the file
+    also holds `ahead` interviews a month ahead, so that its import writes for a while and kills land in it;
   - one progress card per application and recruiter; the followed table's status column as the bot's state;
   - no job pending, running or dead.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
+import io
 import json
 import os
 import random
@@ -61,6 +65,8 @@ STATUS = {"waiting": "等待反馈", "reminded": "已提醒", "overdue": "已逾
 ASSESSBOT = str(Path(sys.executable).with_name("assessbot"))
 BATCH = 40  # interviews per intake request
 STUCK_AFTER = 60.0  # a job still waiting this long after it came due (or its runner's lease ended) is stuck
+DOORS = ("intake", "file", "chat", "intake", "file")  # by person, so each door gets people of every size
+IMPORT_KILLS = 3  # at most: the import must also get through, and the killing goes on for a minute or two
 
 
 @dataclass
@@ -73,6 +79,7 @@ class ScheduleConfig:
     instances: int = 1
     commands: int = 30
     seconds: float = 90.0  # how long the killing goes on, at least
+    ahead: int = 6000  # interviews a month ahead in the imported file: its writing lasts long enough to be killed in
     seed: int = 1
     drain_timeout: float = 300.0
 
@@ -97,7 +104,11 @@ class ScheduleSummary:
     confirmations_duplicated: int = 0
     imports_incomplete: int = 0
     imports_half_seen: int = 0
+    ahead: int = 0
     import_runs: int = 0
+    chat_imports: int = 0  # 1 once Import was pressed on the chat's preview
+    import_kills_at: list = field(default_factory=list)  # seconds into the killed import run, each
+    import_run_s: float = 0.0  # how long the run that completed took
     intake_posts: int = 0
     panels: int = 0
     panels_wrong: int = 0
@@ -110,9 +121,14 @@ class ScheduleSummary:
 
     def table(self) -> str:
         rows = [("database", f"{self.database} ({self.processes})"),
-                ("interviews imported (+ followed table)", f"{self.interviews} (+ {self.table_rows})"),
+                ("interviews imported (+ followed table; + a month ahead)",
+                 f"{self.interviews} (+ {self.table_rows}; + {self.ahead})"),
                 ("SIGKILLs", ", ".join(f"{k} {v}" for k, v in self.kills.items()) or 0),
-                ("intake requests / import runs", f"{self.intake_posts} / {self.import_runs}"),
+                ("intake requests / import runs / chat imports", f"{self.intake_posts} / {self.import_runs} / "
+                                                                  f"{self.chat_imports}"),
+                ("import kills, seconds into the run (the run that completed)",
+                 f"{len(self.import_kills_at)}: {', '.join(f'{t:.1f}' for t in self.import_kills_at) or '-'} "
+                 f"({self.import_run_s:.1f} s)"),
                 ("interviews announced (missing / twice)", f"{self.announced} ({self.announced_missing} / "
                                                            f"{self.announced_twice})"),
                 ("digests per person per day, at most", self.digests_max_per_person_day),
@@ -140,7 +156,7 @@ class Interview:
     interviewer: str
     candidate: str
     end: float
-    door: str  # intake, file, table, seeded
+    door: str  # intake, file, table, seeded, ahead (in the file, a month ahead)
     application: str | None = None
     command: str | None = None  # the /assess comment sent for it, if any
 
@@ -163,6 +179,7 @@ class ScheduleRun:
         self.web: list[Gunicorn] = []
         self.workers: list[subprocess.Popen] = []
         self.importing: subprocess.Popen | None = None
+        self.import_started = 0.0
         self.half_seen = 0
         self.plan_interviews()
 
@@ -180,7 +197,7 @@ class ScheduleRun:
                 end = ago - 60 * k if size > 1 else now + rng.uniform(10, self.config.seconds * 0.6)
                 number = len(self.interviews)
                 self.interviews.append(Interview(f"{7_500_000_000_000_000_000 + number}", who, f"候选人{number:04d}",
-                                                 end, "intake" if person % 2 == 0 else "file",
+                                                 end, DOORS[person % len(DOORS)],
                                                  application=f"app{number // 2:05d}"))
             person += 1
         self.interviews = self.interviews[:n]
@@ -192,6 +209,10 @@ class ScheduleRun:
             number = 20_000 + k
             self.interviews.append(Interview(f"{7_500_000_000_000_000_000 + number}", f"ou_crashe{k // 2:026d}",
                                              f"逾期候选人{k:02d}", now - 9 * 86400 - 60 * k, "seeded"))
+        for k in range(self.config.ahead):  # in the file too: nobody hears of them during the run
+            number = 100_000 + k
+            self.interviews.append(Interview(f"{7_500_000_000_000_000_000 + number}", f"ou_crasha{k % 40:026d}",
+                                             f"远期候选人{k:05d}", now + 30 * 86400 + 60 * k, "ahead"))
         # /assess for interviews of people with two (told by reminders), each its own assignment and assessment
         pairs = [i for i in self.interviews if i.door in ("intake", "file") and i.end < now
                  and sum(j.interviewer == i.interviewer for j in self.interviews) == 2]
@@ -226,15 +247,16 @@ class ScheduleRun:
             killer = threading.Thread(target=self.kill, name="killer")
             killer.start()
             try:
-                doors = [threading.Thread(target=self.intake, name="intake"),
-                         threading.Thread(target=self.import_file, name="import"),
-                         threading.Thread(target=self.commands, name="commands")]
+                imports = [threading.Thread(target=self.intake, name="intake"),
+                           threading.Thread(target=self.import_file, name="import")]
+                doors = [*imports, threading.Thread(target=self.chat, name="chat"),
+                         threading.Thread(target=self.commands, args=(imports,), name="commands")]
                 for thread in doors:
                     thread.start()
                 for thread in doors:
                     thread.join()
-                until = self.start_at + max(self.config.seconds, max(i.end for i in self.interviews) - self.start_at
-                                            + 5)
+                last = max(i.end for i in self.interviews if i.door != "ahead")
+                until = self.start_at + max(self.config.seconds, last - self.start_at + 5)
                 while time.time() < until or sum(self.kills.values()) < self.config.kills:
                     time.sleep(0.5)
             finally:
@@ -303,19 +325,25 @@ class ScheduleRun:
                     pass
                 time.sleep(0.2)
 
+    def schedule_csv(self, doors: tuple[str, ...]) -> str:
+        """The interviews of these doors as a schedule file a recruiter would write."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["面试ID", "面试官", "候选人", "开始时间", "结束时间", "招聘负责人", "投递ID"])
+        for i in self.interviews:
+            if i.door in doors:
+                writer.writerow([i.interview_id, i.interviewer, i.candidate,
+                                 _when(i.end - 3600).strftime("%Y-%m-%d %H:%M:%S"),
+                                 _when(i.end).strftime("%Y-%m-%d %H:%M:%S"), RECRUITER, i.application])
+        return out.getvalue()
+
     def import_file(self) -> None:
         path = self.workdir / "schedule.csv"
-        with path.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(["面试ID", "面试官", "候选人", "开始时间", "结束时间", "招聘负责人", "投递ID"])
-            for i in self.interviews:
-                if i.door == "file":
-                    writer.writerow([i.interview_id, i.interviewer, i.candidate,
-                                     _when(i.end - 3600).strftime("%Y-%m-%d %H:%M:%S"),
-                                     _when(i.end).strftime("%Y-%m-%d %H:%M:%S"), RECRUITER, i.application])
+        path.write_text(self.schedule_csv(("file", "ahead")), encoding="utf-8")
         while not self.stop.is_set():
             with self.lock:
                 self.summary.import_runs += 1
+                self.import_started = time.monotonic()
                 self.importing = processes.start([ASSESSBOT, "import", str(path)],
                                                  self.workdir / "import.log", env=self.env, cwd=self.workdir,
                                                  append=True)
@@ -323,12 +351,50 @@ class ScheduleRun:
             with self.lock:
                 self.importing = None
             if code == 0:
+                self.summary.import_run_s = time.monotonic() - self.import_started
                 return
             time.sleep(0.2)
 
-    def commands(self) -> None:
-        """/assess for some imported interviews, each delivered twice (the second copy a little later)."""
-        time.sleep(3.0)  # after the first imports, mostly
+    def chat(self) -> None:
+        """The recruiter sends a schedule file to the bot, waits for its preview and presses Import (delivered
+        twice, as a double click or Feishu's redelivery would)."""
+        message_id, chat_id = "om_crashfile0000000000000000000", "oc_" + RECRUITER[3:]
+        file_key = self.api_admin("POST", "/_sandbox/files", {
+            "message_id": message_id, "chat_id": chat_id, "sender": RECRUITER, "file_name": "面试安排.csv",
+            "content_b64": base64.b64encode(self.schedule_csv(("chat",)).encode("utf-8")).decode()})["file_key"]
+        payload = push.message_event("", token=TOKEN, sender=RECRUITER, chat_id=chat_id, message_id=message_id,
+                                     event_id="ev_crashfile00000000000000", app_id=APP_ID, message_type="file",
+                                     content={"file_key": file_key, "file_name": "面试安排.csv"})
+        self.deliver(payload)
+        preview = None
+        while preview is None and not self.stop.wait(0.5):
+            for m in self.api.messages():
+                values = [v for v in _button_values(m.get("card")) if isinstance(v, dict) and v.get("a") == "import"]
+                if m["sender"] == "app" and m.get("parent_id") == message_id and values:
+                    preview = (m["message_id"], values[0])
+        if preview is None:
+            return
+        for copy in range(2):
+            token = self.api_admin("POST", "/_sandbox/callback_tokens", {"message_id": preview[0]})["token"]
+            self.deliver(push.card_action(preview[1], None, token=TOKEN, operator=RECRUITER, message_id=preview[0],
+                                          chat_id=chat_id, callback_token=token, app_id=APP_ID,
+                                          event_id=f"ev_crashimport{copy:019d}"))
+        with self.lock:
+            self.summary.chat_imports = 1
+
+    def deliver(self, payload: dict) -> None:
+        """Until a web worker answers 200 (or the run stops)."""
+        while not self.stop.is_set():
+            status, _ = deliver(self.rng.choice(self.web).url, payload, ENCRYPT_KEY)
+            if status == 200:
+                return
+            time.sleep(0.2)
+
+    def commands(self, imports: list[threading.Thread]) -> None:
+        """/assess for some imported interviews, each delivered twice (the second copy a little later), once the
+        imports that hold them are in (before, the bot would rightly answer that it knows no such interview)."""
+        for thread in imports:
+            thread.join()
         for n, i in enumerate(x for x in self.interviews if x.command):
             text = f'/assess {i.interview_id} pass coding=4 comment="{i.command}"'
             payload = push.message_event(text, token=TOKEN, sender=i.interviewer, chat_id="oc_" + i.interviewer[3:],
@@ -350,10 +416,11 @@ class ScheduleRun:
             roll = self.rng.random()
             with self.lock:
                 importing = self.importing
-            if importing is not None and roll < 0.25:
+            if importing is not None and self.kills["import"] < IMPORT_KILLS and roll < 0.5:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(importing.pid, signal.SIGKILL)
                     self.kills["import"] += 1
+                    self.summary.import_kills_at.append(time.monotonic() - self.import_started)
                     importing.wait()
                     self.half_seen += self.half_applied()
             elif roll < 0.55:
@@ -376,7 +443,7 @@ class ScheduleRun:
         from bot.store import Store
         from bot.store.schema import assignments
 
-        ids = [i.interview_id for i in self.interviews if i.door == "file"]
+        ids = [i.interview_id for i in self.interviews if i.door in ("file", "ahead")]
         store = Store(self.database_url)
         try:
             with store.transaction() as conn:
@@ -409,8 +476,9 @@ class ScheduleRun:
 
         s, now = self.summary, time.time()
         s.kills = dict(self.kills)
-        s.interviews = sum(i.door in ("intake", "file") for i in self.interviews)
+        s.interviews = sum(i.door in ("intake", "file", "chat") for i in self.interviews)
         s.imports_half_seen = self.half_seen
+        s.ahead = sum(i.door == "ahead" for i in self.interviews)
         store = Store(self.database_url)
         try:
             assignment = {}
@@ -491,6 +559,7 @@ class ScheduleRun:
                   (s.imports_incomplete == 0, f"{s.imports_incomplete} imported interviews missing"),
                   (s.panels_wrong == 0, f"{s.panels_wrong} progress cards not one per application"),
                   (s.table_wrong == 0, f"{s.table_wrong} table statuses differ from the bot's"),
+                  (s.chat_imports == 1, "Import was never pressed: the chat's preview did not come"),
                   (s.stuck_jobs == 0, f"{s.stuck_jobs} jobs stuck"),
                   (s.dead_jobs == 0, f"{s.dead_jobs} dead jobs"),
                   (sum(self.kills.values()) >= self.config.kills, f"only {sum(self.kills.values())} kills")]
