@@ -16,6 +16,7 @@ from bot.feishu.client import TOKENS, Feishu
 from bot.rubric import Rubric, parse
 from bot.sandbox import cardcheck
 from bot.sandbox.openapi import FakeOpenAPI, serve
+from bot.sandbox.openapi import limits as feishu_limits
 from cards import limits
 from cards.confirmation import confirmation_card, saving_card
 from cards.elements import SHORTENED, card, fit, header, note, text, too_big_card
@@ -95,6 +96,19 @@ def test_every_card_for_big_rubrics_is_within_both_limits_on_the_wire(rubric: st
     assert limits.wire_bytes(built) <= limits.MAX_BODY_BYTES
     assert limits.elements(built) <= limits.MAX_ELEMENTS
     assert cardcheck.problems(built) == []
+
+
+def test_the_bots_limits_agree_with_the_local_open_apis_own():
+    """The local Open API judges what it receives with its own constants and counting, taken from Feishu's pages
+    (bot/sandbox/openapi/limits.py): the bot's budget must be the same numbers, counted the same way."""
+    assert (limits.MAX_BODY_BYTES, limits.MAX_ELEMENTS, limits.UUID_CHARS) == (
+        feishu_limits.CARD_BODY_BYTES, feishu_limits.CARD_ELEMENTS, feishu_limits.UUID_CHARS)
+    for rubric in RUBRICS.values():
+        for built in every_card(rubric).values():
+            assert limits.elements(built) == feishu_limits.elements(built)
+            for body in (limits.send_body(built, "ou_x", UUID), limits.reply_body(built, UUID),
+                         limits.update_body(built), limits.delayed_update_body(built, "c-token")):
+                assert limits.body_bytes(body) == feishu_limits.body_bytes(body)
 
 
 def test_the_bodies_measured_are_the_bytes_lark_oapi_sends():

@@ -12,8 +12,6 @@ import re
 
 from cards import limits
 
-MAX_BYTES = limits.MAX_BODY_BYTES  # of the request body carrying the card, as cards.limits measures it
-MAX_COMPONENTS = limits.MAX_ELEMENTS  # elements, text elements included
 MAX_INPUT_LENGTH = 1000
 
 LOCALES = frozenset({"zh_cn", "en_us", "zh_hk", "zh_tw", "ja_jp", "id_id", "vi_vn", "th_th", "pt_br", "es_es",

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from cards import limits
 
-CARD_MAX_BYTES = limits.MAX_BODY_BYTES  # "30 KB", of the request body that carries the card
-TEXT_MAX_BYTES = 150 * 1024
 CONCLUSIONS = (1, 2, 3)  # 1 不通过 (fail), 2 通过 (pass), 3 待定 (pending)
 ASSESSMENT_TYPES = (1, 2, 3, 4)  # 1 打分题 (score), 2 单选题 (single), 3 描述题 (text), 4 多选题 (multiple)
 _INT64 = range(-(2**63), 2**63)  # Feishu's backend parses into 64-bit integers
@@ -87,13 +85,3 @@ def _minimal_card_problems(card: object, wire: bool) -> list[str]:
         return ["card: not an object"]
     found = [] if card.get("schema") == "2.0" else [f"schema: must be \"2.0\", not {card.get('schema')!r}"]
     return found + (limits.card_problems(card) if wire else [])
-
-
-def body_size(body: dict) -> int:
-    """The request body's size in bytes as the bot's SDK writes it (cards.limits)."""
-    return limits.body_bytes(body)
-
-
-def card_elements(card: object) -> int:
-    """Elements in a card as Feishu counts them, text elements included (cards.limits)."""
-    return limits.elements(card)

@@ -16,16 +16,15 @@ import secrets
 import threading
 from collections.abc import Callable
 
-from bot.sandbox.openapi.checks import CARD_MAX_BYTES, TEXT_MAX_BYTES, body_size, card_elements, card_problems
+from bot.sandbox.openapi import limits
+from bot.sandbox.openapi.checks import card_problems
 from bot.sandbox.openapi.wire import OpenAPIError, field_invalid
 
 SANDBOX_CHAT = "oc_sandbox000000000000000000000000"  # where replies to messages the sandbox never saw land
 RECEIVE_ID_TYPES = ("open_id", "union_id", "user_id", "email", "chat_id")
-UUID_WINDOW = 3600  # "持有相同 uuid 的请求，在 1 小时内至多成功回复一条消息"
 CALLBACK_TOKEN_TTL = 1800
 CALLBACK_TOKEN_USES = 2
 CARD_UPDATE_WINDOW = 14 * 86400
-MAX_ELEMENTS = 200  # "一张卡片最多支持 200 个元素（如 tag 为 plain_text 的文本元素）或组件"
 
 
 class Messages:
@@ -117,10 +116,10 @@ class Messages:
     def _create(self, body: dict, via: str, chat_id: str, **where: object) -> tuple[dict, bool]:
         card, text = _content(body)
         uuid = body.get("uuid")
-        if uuid is not None and (not isinstance(uuid, str) or len(uuid) > 50):
-            raise field_invalid("uuid must be a string of at most 50 characters")
+        if uuid is not None and (not isinstance(uuid, str) or len(uuid) > limits.UUID_CHARS):
+            raise field_invalid(f"uuid must be a string of at most {limits.UUID_CHARS} characters")
         now = self.clock()
-        if uuid and (seen := self.uuids.get(uuid)) and now - seen[1] < UUID_WINDOW:
+        if uuid and (seen := self.uuids.get(uuid)) and now - seen[1] < limits.UUID_WINDOW:
             return self._data(self.by_id[seen[0]]), False
         message = _message("om_" + secrets.token_hex(16), chat_id, "app", body["msg_type"], body["content"], now,
                            via, text=text, card=card, uuid=uuid, **where)
@@ -205,8 +204,8 @@ def _content(body: dict, sent: dict | None = None) -> tuple[dict | None, str | N
             text = None
         if not isinstance(text, str):
             raise OpenAPIError(400, 230001, 'invalid message content: a text is {"text": "..."}')
-        if size > TEXT_MAX_BYTES:
-            raise OpenAPIError(400, 230025, f"message is too long: {size} bytes, a text may have {TEXT_MAX_BYTES}")
+        if size > limits.TEXT_BYTES:
+            raise OpenAPIError(400, 230025, f"message is too long: {size} bytes, a text may have {limits.TEXT_BYTES}")
         return None, text
     if msg_type != "interactive":
         raise OpenAPIError(400, 230054, f"unsupported message type {msg_type!r}: the sandbox knows text and "
@@ -223,17 +222,18 @@ def _content(body: dict, sent: dict | None = None) -> tuple[dict | None, str | N
 
 
 def _card_problems(card: object, body: dict) -> list[str]:
-    """What is wrong with a card; limits are their own errors, counted as Feishu counts them (cards.limits).
+    """What is wrong with a card; limits are their own errors, counted as Feishu counts them (the stand-in's own
+    `limits`, not the bot's).
 
     Too big (230025) is the whole request body, the card inside it as an escaped string; too many elements
     (230099, ErrCode 11310) counts text elements too.
     """
-    size = body_size(body)
-    if size > CARD_MAX_BYTES:
+    size = limits.body_bytes(body)
+    if size > limits.CARD_BODY_BYTES:
         raise OpenAPIError(400, 230025, f"message is too long: a {size}-byte request body, a card message may "
-                                        f"have {CARD_MAX_BYTES}")
-    count = card_elements(card)
-    if count > MAX_ELEMENTS:
+                                        f"have {limits.CARD_BODY_BYTES}")
+    count = limits.elements(card)
+    if count > limits.CARD_ELEMENTS:
         raise OpenAPIError(400, 230099, f"Failed to create card content, ext=ErrCode: 11310; ErrMsg: element exceeds "
-                                        f"the limit: {count} elements, at most {MAX_ELEMENTS}")
+                                        f"the limit: {count} elements, at most {limits.CARD_ELEMENTS}")
     return card_problems(card, wire=False)
