@@ -9,12 +9,8 @@ import pytest
 
 from bot import auth
 from bot.actions import OpenForm
-from bot.assessment import Assessment, Conclusion, RawFields
-from bot.display import HELD_UNKNOWN, when
-from cards.confirmation import confirmation_card
+from bot.assessment import Assessment, Conclusion
 from cards.elements import toast
-from cards.errors import write_failed_card
-from cards.form import form_card
 from tests.support.cards import filled, nodes, shown
 from tests.support.ids import ADMIN, AID, ALICE, BOB, BOT, SUCCESS
 
@@ -48,9 +44,22 @@ def open_form(push, feishu_http, ctx, sender=ALICE) -> dict:
     return submit_button(sent["card"])
 
 
-def confirmation(ctx, state=STATE, by="Alice Zhang") -> dict:
-    return confirmation_card(AID, state, ctx.rubric, by=by, at=when(ctx, ctx.clock()),
-                             edit_value=OpenForm(AID).encode())
+CONFIRMED = ["Assessment updated", "Assessment updated", AID, "**Conclusion: Pass**", "Coding: 4 / 5",
+             "System design: 3 / 5", "Communication: 5 / 5", "Suggested level: P6",
+             "Strengths: Algorithms, Architecture", "Interview notes", "Solid.", "Asked good questions.",
+             "Overall comment", "clear thinker", "Interviewer: Alice Zhang",
+             "Submitted by Alice Zhang · 2026-11-25 17:46 CST (UTC+08:00)", f"Assessment ID: {AID}", "Edit"]
+CONFIRMED_ZH = ["外部面评已更新", "外部面评已更新", AID, "**结论：通过**", "编码能力：4 / 5", "系统设计：3 / 5",
+                "沟通表达：5 / 5", "建议职级：P6", "亮点：算法、架构", "面试记录", "Solid.", "Asked good questions.",
+                "综合记录", "clear thinker", "面试官：Alice Zhang",
+                "提交人：Alice Zhang · 2026-11-25 17:46 CST (UTC+08:00)", f"面评 ID：{AID}", "修改"]
+
+def confirmed(card: dict) -> bool:
+    """The confirmation of VALID as the interviewer reads it in each language, its Edit opening the form again."""
+    assert shown(card).splitlines() == CONFIRMED and shown(card, "zh_cn").splitlines() == CONFIRMED_ZH
+    assert [n["behaviors"] for n in nodes(card) if n.get("tag") == "button"] == [
+        [{"type": "callback", "value": {"id": AID, "a": "form"}}]]
+    return True
 
 
 def test_assess_with_an_id_alone_replies_with_the_prefilled_form(push, feishu_http, ctx):
@@ -59,10 +68,21 @@ def test_assess_with_an_id_alone_replies_with_the_prefilled_form(push, feishu_ht
     assert (sent["url"], sent["uuid"]) == ("/open-apis/im/v1/messages/om_open/reply", "om_open:form")
     assert value == auth.form_value(ctx.settings, AID, ALICE, value["n"])
     # an assessment the bot never wrote, named by Feishu's id alone: what Feishu holds is unknown, and it says so
-    expected = form_card(AID, ctx.rubric, RawFields(), submit_value=value, interviewer_hint="Alice Zhang",
-                         notice=HELD_UNKNOWN)
-    assert "cannot see what Feishu holds" in json.dumps(sent["card"])
-    assert sent["card"] == expected
+    card = sent["card"]
+    assert shown(card).splitlines()[:4] == [
+        "Fill in the assessment", "Fill in the assessment", AID,
+        "The bot has no record of this assessment and cannot see what Feishu holds: submitting replaces Feishu's "
+        "conclusion, dimensions and comment with what is filled in here."]
+    assert shown(card, "zh_cn").splitlines()[:4] == [
+        "填写面评", "填写面评", AID,
+        "机器人没有这份面评的记录，看不到飞书中已填写的内容：提交后，这里的结论、各维度和评语会替换飞书中的内容。"]
+    assert [(n["tag"], n["name"], n.get("required", False)) for n in nodes(card) if n.get("name")] == [
+        ("form", "assess_form", False), ("select_static", "conclusion", True), ("select_static", "dim_coding", True),
+        ("select_static", "dim_design", True), ("select_static", "dim_communication", False),
+        ("select_static", "dim_level", False), ("multi_select_static", "dim_strengths", False),
+        ("input", "dim_notes", False), ("input", "content", False), ("input", "username", False),
+        ("button", "submit", False), ("button", "reset", False)]
+    assert filled(card) == {"dim_strengths": [], "username": "Alice Zhang"}  # nothing chosen; the name offered
 
 
 def test_a_complete_valid_form_patches_everything_and_confirms_in_place(push, feishu_http, ctx):
@@ -70,8 +90,10 @@ def test_a_complete_valid_form_patches_everything_and_confirms_in_place(push, fe
     value = open_form(push, feishu_http, ctx)
     response = push.card(value, VALID)
     assert feishu_http.patches() == [BODY]
-    assert response.get_json() == {"toast": toast("success", "面评已保存", "Assessment saved"),
-                                   "card": {"type": "raw", "data": confirmation(ctx)}}
+    answer = response.get_json()
+    assert answer["toast"] == {"type": "success", "content": "面评已保存",
+                               "i18n": {"zh_cn": "面评已保存", "en_us": "Assessment saved"}}
+    assert answer["card"]["type"] == "raw" and confirmed(answer["card"]["data"]) and set(answer) == {"toast", "card"}
     response.close()
     deadline = time.monotonic() + 5  # the job is marked done just after its card went into the answer
     while ctx.store.jobs_by_status() != {"done": 2} and time.monotonic() < deadline:
@@ -105,7 +127,8 @@ def test_an_invalid_value_returns_the_same_form_keeping_every_entered_value(push
     card = body["card"]["data"]
     assert submit_button(card) == value
     lines = shown(card).splitlines()
-    assert lines[0] == "1 value needs fixing; nothing has been saved yet."
+    assert lines[:4] == ["Fill in the assessment", "Fill in the assessment", AID,
+                         "1 value needs fixing; nothing has been saved yet."]  # the notice heads the form
     problem = PROBLEM[field, str(bad)]
     assert lines.count(problem) == (2 if problem == "Choose a conclusion" else 1)  # said once, under its field
     kept = {k: v for k, v in entered.items() if (k, str(v)) not in (("dim_coding", "9"), ("dim_level", "P9"),
@@ -175,7 +198,7 @@ def test_a_slow_open_api_gets_a_timely_saving_answer_then_one_delayed_update(pus
     while not [c for c in feishu_http.sent_cards() if c["via"] == "delayed"] and time.monotonic() < deadline:
         time.sleep(0.05)
     delayed = [c for c in feishu_http.sent_cards() if c["via"] == "delayed"]
-    assert [c["card"] for c in delayed] == [confirmation(ctx)]
+    assert len(delayed) == 1 and confirmed(delayed[0]["card"])
     call = feishu_http.calls("POST", "/interactive/v1/card/update")[0]
     assert json.loads(call.request.body)["token"].startswith("c-callbacktoken")
 
@@ -189,9 +212,18 @@ def test_a_parameter_error_is_shown_in_place_with_try_again(push, feishu_http, c
               f"如果面评 ID {AID} 有误，飞书也会这样回答，请一并检查 ID。",
               "Feishu did not accept these values and nothing was changed. Check the values and try again. "
               f"Feishu answers the same when it does not know assessment {AID}; check the id too.")
-    failed = write_failed_card(AID, code=1002002, msg="参数错误", log_id="LOG0", retryable=False,
-                               retry_value=OpenForm(AID, 2).encode(), advice=advice)
-    assert body == {"toast": toast("error", "保存失败", "Could not save"), "card": {"type": "raw", "data": failed}}
+    failed = body["card"]["data"]
+    assert shown(failed).splitlines() == ["The assessment was not saved", "The assessment was not saved", AID,
+                                          advice[1], "Error code: 1002002", "Message: 参数错误", "Log ID: LOG0",
+                                          "Try again"]
+    assert shown(failed, "zh_cn").splitlines() == ["面评未能保存", "面评未能保存", AID, advice[0], "错误码：1002002",
+                                                   "信息：参数错误", "日志 ID：LOG0", "重试"]
+    # Try again opens the form with the values that failed (the failed job's, number 2)
+    assert [n.get("behaviors") for n in nodes(failed) if n.get("tag") == "button"] == [
+        [{"type": "callback", "value": {"a": "form", "id": AID, "job": 2}}]]
+    assert body["toast"] == {"type": "error", "content": "保存失败",
+                             "i18n": {"zh_cn": "保存失败", "en_us": "Could not save"}}
+    assert set(body) == {"toast", "card"} and body["card"]["type"] == "raw"
 
 
 def test_a_system_error_answers_saving_then_the_retry_updates_the_card(push, feishu_http, ctx, clock):
@@ -204,7 +236,7 @@ def test_a_system_error_answers_saving_then_the_retry_updates_the_card(push, fei
     ctx.runner.drain()
     assert len(feishu_http.patches()) == 2
     delayed = [c["card"] for c in feishu_http.sent_cards() if c["via"] == "delayed"]
-    assert delayed == [confirmation(ctx)]
+    assert len(delayed) == 1 and confirmed(delayed[0])
 
 
 def test_try_again_opens_the_form_with_the_failed_values_kept(push, feishu_http, ctx):
@@ -212,7 +244,8 @@ def test_try_again_opens_the_form_with_the_failed_values_kept(push, feishu_http,
     value = open_form(push, feishu_http, ctx)
     push.card(value, VALID).close()
     reopened = push.card(OpenForm(AID, 2).encode(), {}).get_json()["card"]["data"]
-    assert shown(reopened).splitlines()[0] == (
+    assert shown(reopened).splitlines()[:3] == ["Fill in the assessment", "Fill in the assessment", AID]
+    assert shown(reopened).splitlines()[3] == (
         "The bot has no record of this assessment and cannot see what Feishu holds: submitting replaces Feishu's "
         "conclusion, dimensions and comment with what is filled in here.")
     assert filled(reopened) == VALID  # the values that failed, every one kept

@@ -7,19 +7,20 @@ import json
 import pytest
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
-from bot.assessment import Assessment, Conclusion
-from cards.confirmation import confirmation_card
-from tests.support.cards import shown
+from tests.support.cards import nodes, shown
 from tests.support.ids import AID, ALICE, BOT, CODING, DOMAIN, PAYLOADS, SUCCESS, TOKEN, load_payload
 from tests.support.push import encrypt
 
+AT = "2026-11-25 17:46 CST (UTC+08:00)"  # the fixed clock's now, as cards show it
 
-def confirmation(ctx, state: Assessment, by: str = "Alice Zhang") -> dict:
-    from bot.actions import OpenForm
-    from bot.display import when
 
-    return confirmation_card(AID, state, ctx.rubric, by=by, at=when(ctx, ctx.clock()),
-                             edit_value=OpenForm(AID).encode())
+def confirmed(card: dict, *lines: str) -> None:
+    """The confirmation as the interviewer reads it (both languages' heads), its Edit opening the form again."""
+    assert shown(card).splitlines() == ["Assessment updated", "Assessment updated", AID, *lines,
+                                        f"Submitted by Alice Zhang · {AT}", f"Assessment ID: {AID}", "Edit"]
+    assert shown(card, "zh_cn").splitlines()[:2] == ["外部面评已更新", "外部面评已更新"]
+    assert [n["behaviors"] for n in nodes(card) if n.get("tag") == "button"] == [
+        [{"type": "callback", "value": {"id": AID, "a": "form"}}]]
 
 
 def test_it_answers_the_plain_challenge(push):
@@ -74,9 +75,9 @@ def test_the_documented_command_patches_exactly_what_was_typed_and_confirms(push
     ctx.runner.drain()
     assert feishu_http.patches() == [{"conclusion": 2, "assessment_dimension_list": [CODING],
                                       "content": "clear thinker"}]
-    state = Assessment(conclusion=Conclusion.PASS, dimensions={"coding": 4}, content="clear thinker")
-    assert feishu_http.sent_cards() == [{"via": "reply", "url": "/open-apis/im/v1/messages/om_cmd1/reply",
-                                         "uuid": "om_cmd1:c", "card": confirmation(ctx, state)}]
+    [sent] = feishu_http.sent_cards()
+    assert (sent["via"], sent["url"], sent["uuid"]) == ("reply", "/open-apis/im/v1/messages/om_cmd1/reply", "om_cmd1:c")
+    confirmed(sent["card"], "**Conclusion: Pass**", "Coding: 4 / 5", "Overall comment", "clear thinker")
 
 
 @pytest.mark.parametrize("word,code", [("pass", 2), ("PASS", 2), ("通过", 2), ("2", 2), ("fail", 1), ("Fail", 1),
@@ -178,7 +179,6 @@ def test_in_a_group_the_bot_acts_only_when_mentioned_and_answers_privately(push,
     ctx.runner.drain()
     assert feishu_http.patches() == [{"conclusion": 2}]
     sent = feishu_http.sent_cards()
-    state = Assessment(conclusion=Conclusion.PASS)
     assert sorted((s["url"], s["uuid"]) for s in sent) == [
         ("/open-apis/im/v1/messages/om_grp/reply", "om_grp:n"),
         ("/open-apis/im/v1/messages?receive_id_type=open_id", "om_grp:c"),
@@ -186,7 +186,7 @@ def test_in_a_group_the_bot_acts_only_when_mentioned_and_answers_privately(push,
     by_url = {s["url"]: s["card"] for s in sent}
     notice = by_url["/open-apis/im/v1/messages/om_grp/reply"]
     assert shown(notice).splitlines()[-1] == "Sent to you in a private chat with the bot; please look there."
-    assert by_url["/open-apis/im/v1/messages?receive_id_type=open_id"] == confirmation(ctx, state)
+    confirmed(by_url["/open-apis/im/v1/messages?receive_id_type=open_id"], "**Conclusion: Pass**")
     private = feishu_http.calls("POST", "receive_id_type=open_id")[0]
     assert json.loads(private.request.body)["receive_id"] == ALICE
 

@@ -6,8 +6,15 @@ import json
 from collections.abc import Iterator
 
 
+READING_ORDER = ("config", "summary", "header", "title", "subtitle", "body")  # before the rest, as a person reads
+
+
 def shown(card: dict, lang: str = "en_us") -> str:
-    """The card's texts in one language (i18n content where given, else the plain content), one per line."""
+    """The card's texts in one language (i18n content where given, else the plain content), one per line.
+
+    Read summary, title, subtitle, then the body, whatever order the keys came in (a callback answer's JSON may
+    have them sorted).
+    """
     found: list[str] = []
 
     def walk(node: object) -> None:
@@ -17,9 +24,10 @@ def shown(card: dict, lang: str = "en_us") -> str:
                 found.append(i18n[lang])
             elif isinstance(node.get("content"), str):
                 found.append(node["content"])
-            for key, value in node.items():
+            keys = [k for k in READING_ORDER if k in node] + [k for k in node if k not in READING_ORDER]
+            for key in keys:
                 if key not in ("i18n_content", "i18n"):
-                    walk(value)
+                    walk(node[key])
         elif isinstance(node, list):
             for value in node:
                 walk(value)
