@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 
 from bot import display
-from bot.assessment import read_back
 from bot.contract import Job, Private, Purpose, Reply, SendForm
 from bot.feishu.errors import FeishuError
+from bot.hire_body import read_back
 from bot.jobs.base import Executor
 from bot.jobs.delivery import deliver, deliver_result
 from bot.jobs.retry import CARD, GONE, refusal

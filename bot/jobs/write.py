@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 from bot import display
 from bot.actions import OpenForm
-from bot.assessment import Assessment, Submission, changes, patch_body, read_back
+from bot.assessment import Assessment, Submission, changes
 from bot.contract import Job, Purpose, Target, Write
 from bot.feishu.errors import FeishuError, Written
+from bot.hire_body import patch_body, read_back
 from bot.jobs.base import Executor
 from bot.jobs.delivery import deliver_instead, deliver_result
 from bot.jobs.errors import explain

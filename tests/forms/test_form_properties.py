@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.assessment import Assessment, Conclusion, RawFields, as_raw, patch_body, validate
+from bot.assessment import Assessment, Conclusion, RawFields, as_raw, validate
 from bot.forms.hire import HireForm, to_rubric
+from bot.hire_body import patch_body
 from bot.rubric import DimensionType, Rubric
 from bot.sandbox import cardcheck
 from bot.sandbox.openapi.checks import assessment_problems

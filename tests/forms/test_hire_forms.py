@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.assessment import Assessment, InvalidFields, RawFields, Submission, patch_body, validate
+from bot.assessment import Assessment, InvalidFields, RawFields, Submission, validate
 from bot.forms.hire import HireForm, to_rubric
+from bot.hire_body import patch_body
 from bot.rubric import DimensionType
 from bot.sandbox.openapi.checks import assessment_problems
 from tests.support.ids import load_payload

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-
 READING_ORDER = ("config", "summary", "header", "title", "subtitle", "body")  # before the rest, as a person reads
 
 
