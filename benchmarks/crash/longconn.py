@@ -30,7 +30,6 @@ import random
 import signal
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -40,12 +39,12 @@ from pathlib import Path
 
 import requests
 
+from benchmarks.crash.harness import drain, start_worker, summary_table
 from benchmarks.crash.plan import CONCLUSIONS, SENDERS, Command, bot_env
 from bot.sandbox import processes
 from bot.sandbox.openapi.process import OpenAPIProcess
 from bot.sandbox.processes import Gunicorn
 
-ASSESSBOT = str(Path(sys.executable).with_name("assessbot"))
 FAULTS = ("cut", "duplicate", "refuse", "drop")
 
 
@@ -114,10 +113,7 @@ class LongConnSummary:
                 ("kill to new connection, max / median", f"{self.takeover_max_s:.1f} / {self.takeover_median_s:.1f} s"),
                 ("stuck / dead jobs", f"{self.stuck_jobs} / {self.dead_jobs}"),
                 ("duration", f"{self.duration_s:.1f} s")]
-        width = max(len(name) for name, _ in rows)
-        lines = [f"  {name:<{width}}  {value}" for name, value in rows]
-        verdict = "OK" if not self.problems else "FAILED: " + "; ".join(self.problems)
-        return "\n".join(lines + [f"  {'result':<{width}}  {verdict}"])
+        return summary_table(rows, self.problems)
 
 
 def plan_events(config: LongConnConfig, rng: random.Random) -> list[Command]:
@@ -181,8 +177,7 @@ class LongConnRun:
         return self.summary
 
     def start_worker(self, n: int) -> subprocess.Popen:
-        return processes.start([ASSESSBOT, "worker"], self.workdir / f"worker{n + 1}.log", env=self.env,
-                               cwd=self.workdir, append=True)
+        return start_worker(self.workdir, self.env, n)
 
     # -- the pushes ------------------------------------------------------------------------------------------
 
@@ -294,16 +289,7 @@ class LongConnRun:
 
     def drain(self) -> None:
         """Until every job is settled."""
-        from bot.store import Store
-
-        store = Store(self.database_url)
-        try:
-            limit = time.monotonic() + self.config.drain_timeout
-            while time.monotonic() < limit and not store.settled():
-                time.sleep(1.0)
-            time.sleep(2.0)  # a reply sent twice would have landed by now
-        finally:
-            store.dispose()
+        drain(self.database_url, self.config.drain_timeout, lambda store: not store.settled())
 
     def check(self) -> None:
         from bot.store import Store, jobs

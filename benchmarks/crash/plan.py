@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from benchmarks.crash.harness import summary_table
 from bot.sandbox import processes, push
 
 APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"  # what the local Open API accepts by default
@@ -138,10 +139,7 @@ class Summary:
                 ("stuck / dead jobs", f"{self.stuck_jobs} / {self.dead_jobs}"),
                 ("/readyz backlog", self.readyz_backlog),
                 ("duration", f"{self.duration_s:.1f} s")]
-        width = max(len(name) for name, _ in rows)
-        lines = [f"  {name:<{width}}  {value}" for name, value in rows]
-        verdict = "OK" if not self.problems else "FAILED: " + "; ".join(self.problems)
-        return "\n".join(lines + [f"  {'result':<{width}}  {verdict}"])
+        return summary_table(rows, self.problems)
 
 
 def bot_env(openapi_url: str, database_url: str) -> dict[str, str]:

@@ -37,7 +37,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -48,6 +47,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from benchmarks.crash.harness import ASSESSBOT, drain, start_worker, summary_table
 from benchmarks.crash.plan import APP_ID, ENCRYPT_KEY, TOKEN, bot_env
 from bot.sandbox import processes, push
 from bot.sandbox.openapi.process import OpenAPIProcess
@@ -62,7 +62,6 @@ TABLE_FIELDS = [{"field_name": "面试ID", "type": 1}, {"field_name": "面试官
                 {"field_name": "候选人", "type": 1}, {"field_name": "开始时间", "type": 5},
                 {"field_name": "结束时间", "type": 5}, {"field_name": "面评状态", "type": 1}]
 STATUS = {"waiting": "等待反馈", "reminded": "已提醒", "overdue": "已逾期", "submitted": "已提交"}
-ASSESSBOT = str(Path(sys.executable).with_name("assessbot"))
 BATCH = 40  # interviews per intake request
 STUCK_AFTER = 60.0  # a job still waiting this long after it came due (or its runner's lease ended) is stuck
 DOORS = ("intake", "file", "chat", "intake", "file")  # by person, so each door gets people of every size
@@ -144,10 +143,7 @@ class ScheduleSummary:
                 ("table statuses wrong", f"{self.table_wrong} of {self.table_rows}"),
                 ("stuck / dead jobs", f"{self.stuck_jobs} / {self.dead_jobs}"),
                 ("duration", f"{self.duration_s:.1f} s")]
-        width = max(len(name) for name, _ in rows)
-        lines = [f"  {name:<{width}}  {value}" for name, value in rows]
-        verdict = "OK" if not self.problems else "FAILED: " + "; ".join(self.problems)
-        return "\n".join(lines + [f"  {'result':<{width}}  {verdict}"])
+        return summary_table(rows, self.problems)
 
 
 @dataclass
@@ -268,8 +264,7 @@ class ScheduleRun:
         return self.summary
 
     def start_worker(self, n: int) -> subprocess.Popen:
-        return processes.start([ASSESSBOT, "worker"], self.workdir / f"worker{n + 1}.log", env=self.env,
-                               cwd=self.workdir, append=True)
+        return start_worker(self.workdir, self.env, n)
 
     def seed_table(self) -> None:
         records = {}
@@ -457,16 +452,7 @@ class ScheduleRun:
 
     def drain(self) -> None:
         """Until no job due by now is waiting or running (tomorrow's digests stay planned)."""
-        from bot.store import Store
-
-        store = Store(self.database_url)
-        try:
-            limit = time.monotonic() + self.config.drain_timeout
-            while time.monotonic() < limit and store.backlog()[0]:
-                time.sleep(1.0)
-            time.sleep(2.0)  # a message sent twice would have landed by now
-        finally:
-            store.dispose()
+        drain(self.database_url, self.config.drain_timeout, lambda store: store.backlog()[0])
 
     def check(self) -> None:  # noqa: C901  (one list of invariants)
         from bot.actions import OpenForm
