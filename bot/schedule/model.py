@@ -15,7 +15,10 @@ PersonKind = Literal["open_id", "email", "mobile"]
 
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _OPEN_ID = re.compile(r"ou_[0-9A-Za-z]{1,64}")
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
+# An email as Feishu can look one up: at most 64 characters before the @ and 253 after, none of them a space, a
+# control character, a lone surrogate or a character that separates or wraps addresses in a list.
+_NOT_IN_EMAIL = r"@\s\x00-\x1f\x7f<>()\[\]\\,;:\"\ud800-\udfff"
+_EMAIL = re.compile(rf"[^{_NOT_IN_EMAIL}]{{1,64}}@(?=[^@]{{1,253}}\Z)[^{_NOT_IN_EMAIL}.]+(?:\.[^{_NOT_IN_EMAIL}.]+)+")
 _MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _INTERNATIONAL = re.compile(r"\+[1-9][0-9]{6,14}")
 _PHONE_PUNCTUATION = str.maketrans("", "", " -().\u00a0\u3000")
@@ -232,7 +235,9 @@ def _mobile(text: str) -> str | None:
 
 
 def _snippet(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
+    """A cell as an error message quotes it: one line, at most `limit` characters, a lone surrogate as "?" (it
+    could not be sent)."""
+    text = " ".join(text.encode("utf-8", "replace").decode("utf-8").split())
     return text if len(text) <= limit else text[:limit] + "…"
 
 

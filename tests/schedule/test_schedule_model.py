@@ -53,6 +53,21 @@ def test_it_refuses_what_names_nobody(typed, en):
     assert caught.value.zh
 
 
+@pytest.mark.parametrize(("typed", "quoted"), [
+    ("li\x00na@example.com", "li\x00na@example.com"),  # a control character
+    ("li\ud800na@example.com", "li?na@example.com"),  # a lone surrogate (JSON's \ud800), quoted as it can be sent
+    ("<li.na@example.com>", "<li.na@example.com>"),
+    ("li.na@example.com,chen.jie@example.com", "li.na@example.com,chen.jie@example.com"),
+    ("li.na@example.com;", "li.na@example.com;"),
+    ("a@" + "x" * 250 + ".com", "a@" + "x" * 38 + "…"),  # a domain longer than 253 characters
+])
+def test_what_only_looks_like_an_email_is_refused_before_feishu_is_asked(typed, quoted):
+    with pytest.raises(Invalid) as caught:
+        read_person(typed)
+    assert caught.value.en == f"'{quoted}' is not an open_id (ou_…), an email or a mobile number."
+    caught.value.zh.encode("utf-8")  # a message that can be sent
+
+
 def test_a_recruiter_is_an_open_id_or_an_email_only():
     """It refuses a mobile number where only an open_id or email will do."""
     with pytest.raises(Invalid) as caught:
