@@ -6,8 +6,10 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from benchmarks.crash.longconn import LongConnConfig, longconn_crash
 from benchmarks.crash.plan import Config
@@ -36,46 +38,40 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     if args.scenario in ("longconn", "all"):
         for kind in kinds:
-            lc = LongConnConfig(events=args.events or 300, kills=args.kills or 10, seed=args.seed,
-                                database="sqlite" if kind == "sqlite" else args.postgres,
-                                instances=1 if kind == "sqlite" else 2)
-            with tempfile.TemporaryDirectory(prefix="assessbot-crash-") as workdir:
-                print(f"long-connection crash test on {kind}: {lc.events} events, ≥ {lc.kills} kills of the "
-                      "connection's holder …", flush=True)
-                lc_summary = longconn_crash(lc, Path(workdir))
-            print(lc_summary.table(), flush=True)
-            if args.json:
-                print(json.dumps(asdict(lc_summary), ensure_ascii=False))
-            failed |= bool(lc_summary.problems)
+            lc = LongConnConfig(events=args.events or 300, kills=args.kills or 10, seed=args.seed, **_on(kind, args))
+            failed |= _run(f"long-connection crash test on {kind}: {lc.events} events, ≥ {lc.kills} kills of the "
+                           "connection's holder …", longconn_crash, lc, args.json)
         if args.scenario == "longconn":
             return 1 if failed else 0
     if args.scenario in ("schedule", "all"):
         for kind in kinds:
-            config = ScheduleConfig(interviews=args.interviews, kills=args.kills or 50, seed=args.seed,
-                                    seconds=args.seconds, database="sqlite" if kind == "sqlite" else args.postgres,
-                                    instances=1 if kind == "sqlite" else 2)
-            with tempfile.TemporaryDirectory(prefix="assessbot-crash-") as workdir:
-                print(f"schedule crash test on {kind}: {config.interviews} interviews, ≥ {config.kills} kills …",
-                      flush=True)
-                summary = schedule_crash(config, Path(workdir))
-            print(summary.table(), flush=True)
-            if args.json:
-                print(json.dumps(asdict(summary), ensure_ascii=False))
-            failed |= bool(summary.problems)
+            sc = ScheduleConfig(interviews=args.interviews, kills=args.kills or 50, seed=args.seed,
+                                seconds=args.seconds, **_on(kind, args))
+            failed |= _run(f"schedule crash test on {kind}: {sc.interviews} interviews, ≥ {sc.kills} kills …",
+                           schedule_crash, sc, args.json)
         if args.scenario == "schedule":
             return 1 if failed else 0
     for kind in kinds:
-        config = Config(events=args.events or 1000, kills=args.kills or 50, seed=args.seed,
-                        database="sqlite" if kind == "sqlite" else args.postgres,
-                        instances=1 if kind == "sqlite" else 2)
-        with tempfile.TemporaryDirectory(prefix="assessbot-crash-") as workdir:
-            print(f"crash test on {kind}: {config.events} events, ≥ {config.kills} kills …", flush=True)
-            summary = crash(config, Path(workdir))
-        print(summary.table(), flush=True)
-        if args.json:
-            print(json.dumps(asdict(summary), ensure_ascii=False))
-        failed |= bool(summary.problems)
+        config = Config(events=args.events or 1000, kills=args.kills or 50, seed=args.seed, **_on(kind, args))
+        failed |= _run(f"crash test on {kind}: {config.events} events, ≥ {config.kills} kills …",
+                       crash, config, args.json)
     return 1 if failed else 0
 
 
-sys.exit(main())
+def _on(kind: str, args: argparse.Namespace) -> dict:
+    """Where a run goes: SQLite with one instance, or the PostgreSQL server with two."""
+    return {"database": "sqlite", "instances": 1} if kind == "sqlite" else {"database": args.postgres, "instances": 2}
+
+
+def _run(what: str, run: Callable[[Any, Path], Any], config: object, as_json: bool) -> bool:
+    """`run(config, workdir)` in a fresh directory, its summary printed (and as JSON); whether an invariant failed."""
+    print(what, flush=True)
+    with tempfile.TemporaryDirectory(prefix="assessbot-crash-") as workdir:
+        summary = run(config, Path(workdir))
+    print(summary.table(), flush=True)
+    if as_json:
+        print(json.dumps(asdict(summary), ensure_ascii=False))
+    return bool(summary.problems)
+
+if __name__ == "__main__":
+    sys.exit(main())
