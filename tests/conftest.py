@@ -3,17 +3,31 @@ does. The helpers themselves live in tests/support/."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import responses
 
 from bot.settings import Settings
 from tests.support.clock import FakeClock
 from tests.support.databases import database_urls, drop_everything
-from tests.support.feishu_http import FeishuHttp
 from tests.support.ids import ENCRYPT_KEY, TOKEN, make_settings
+from tests.support.openapi import Feishu
 from tests.support.push import Push
 
 pytest_plugins = ("tests.support.skips", "tests.support.processguard")  # why skipped; processes: system only
+SYSTEM = Path(__file__).parent / "system"  # every test that starts a process, and only those
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/system/ are `system` by their folder; the marker is never written by hand."""
+    for item in items:
+        inside = item.path.is_relative_to(SYSTEM)
+        if item.get_closest_marker("system") is not None and not inside:
+            raise pytest.UsageError(f"{item.nodeid} is marked system outside tests/system/: move it there")
+        if inside:
+            item.add_marker(pytest.mark.system)
 
 
 @pytest.fixture(params=database_urls())
@@ -34,13 +48,39 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def feishu_http():
-    from bot.feishu import client as feishu
+def store(database_url, clock):
+    """A database with the schema, for tests below the app."""
+    from bot.store import Store
 
-    feishu._cache.drop()
+    store = Store(database_url, clock)
+    store.create_schema()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def env(monkeypatch, database_url, tmp_path):
+    """The command line's settings in the environment (as an operator's shell has them); the working directory."""
+    from tests.support.ids import DOMAIN, ROOT
+
+    for name, value in {"FEISHU_APP_ID": "cli_test", "FEISHU_APP_SECRET": "app-secret-value",
+                        "FEISHU_VERIFICATION_TOKEN": "token", "FEISHU_ENCRYPT_KEY": "key", "FEISHU_DOMAIN": DOMAIN,
+                        "DATABASE_URL": database_url, "ASSESSBOT_RUBRIC": str(ROOT / "config/rubric.toml")}.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path
+
+
+@pytest.fixture
+def feishu():
+    """The one Open API stand-in, in this process; a test that leaves a call it refused unexplained fails."""
+    from bot.feishu import client
+
+    client._cache.drop()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield FeishuHttp(mock)
-    feishu._cache.drop()
+        fake = Feishu(mock)
+        yield fake
+    client._cache.drop()
+    assert fake.expect_refused or not fake.refused(), f"Feishu refused: {fake.refused()}"
 
 
 @pytest.fixture
@@ -48,13 +88,16 @@ def settings(database_url) -> Settings:
     return make_settings(database_url)
 
 
-# Strings that must never reach a log line: the secrets, tenant tokens, and feedback text the tests type; the
-# intake token and a followed Bitable's base token (tests/test_intake_api.py, tests/test_schedule_bitable.py); raw
-# cells of the schedule files sent in chat (tests/test_schedule_chat.py: a start time as the file writes it, the
-# round and the position) and of the hostile files the fuzz tests send.
-NEVER_LOGGED = ("app-secret-value", ENCRYPT_KEY, TOKEN, "t-testtoken", "Bearer ", "c-callbacktoken", "clear thinker",
+# Strings that must never reach a log line: the secrets, and feedback text the tests type; the intake token and a
+# followed Bitable's base token (scenarios/test_intake_api.py, scenarios/test_schedule_bitable.py); raw cells of the
+# schedule files sent in chat (scenarios/test_schedule_chat.py: a start time as the file writes it, the round and
+# the position) and of the hostile files the fuzz tests send. The tokens the stand-in hands out are matched by shape.
+NEVER_LOGGED = ("app-secret-value", ENCRYPT_KEY, TOKEN, "Bearer ", "clear thinker",
                 "思路清晰", "Asked good questions", "Alice Zhang", "intake-token-0123456789abcdef",
                 "bascnAbCdEfGhIjKlMnOpQrStUv", "2026-12-07 10:00", "技术一面", "后端工程师", "=HYPERLINK(")
+
+
+TOKENS = r"\b[tc]-[0-9a-f]{32,40}\b"  # the tenant and callback tokens the stand-in hands out
 
 
 @pytest.fixture
@@ -66,14 +109,14 @@ def logs():
     buffer = io.StringIO()
     yield buffer
     text = buffer.getvalue()
-    leaked = [s for s in NEVER_LOGGED if s in text]
+    leaked = [s for s in NEVER_LOGGED if s in text] + re.findall(TOKENS, text)
     assert not leaked, f"logged {leaked}: {text[:2000]}"
     for handler in [h for h in logging.getLogger().handlers if getattr(h, "_assessbot", False)]:
         logging.getLogger().removeHandler(handler)
 
 
 @pytest.fixture
-def app(settings, clock, feishu_http, logs):
+def app(settings, clock, feishu, logs):
     import logging
 
     from bot import create_app
@@ -96,5 +139,5 @@ def ctx(app):
 
 
 @pytest.fixture
-def push(app, clock) -> Push:
-    return Push(app.test_client(), clock)
+def push(app, clock, feishu) -> Push:
+    return Push(app.test_client(), clock, feishu.api)

@@ -16,7 +16,7 @@ The Open API also drops some connections after applying a PATCH. Once the backlo
 
 PATCHes the Open API refused for going over 20 a second are counted, not failed: with every process's threads
 fighting for two cores, a PATCH can reach it more than the limiter's 80 ms margin after its slot; the bot
-waits and retries it. tests/test_processes.py holds the limit to exactly 20 in any second without the chaos.
+waits and retries it. tests/system/test_processes.py holds the limit to exactly 20 in any second without the chaos.
 
 Two other scenarios: `--scenario schedule` (schedule.py: schedules by every door, reminders, digests) and
 `--scenario longconn` (longconn.py: commands through the long connection while its gateway misbehaves and the

@@ -16,7 +16,7 @@ from sqlalchemy import event
 
 from bot.feishu.security import encrypt, signature
 from bot.sandbox.openapi import FakeOpenAPI, serve
-from bot.sandbox.openapi.app import BOT_OPEN_ID
+from bot.sandbox.openapi.backend import BOT_OPEN_ID
 from bot.settings import Settings
 
 APP_ID, APP_SECRET = "cli_hostile", "hostile-app-secret"

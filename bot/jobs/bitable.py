@@ -29,6 +29,7 @@ log = logging.getLogger("assessbot.jobs.bitable")
 
 BITABLE = Pace("bitable", 20, 1.02)  # records/search, fields, update: 20 requests a second, shared by all processes
 LEASE = 120.0  # seconds a table's read (or a base's writes) is held; renewed while writing
+RECORD_GONE = 1254043  # RecordIdNotFound, among the Bitable API's error codes
 RESUBSCRIBE = 24 * 3600.0  # a refused subscription to record-changed events is asked again a day later
 AGAIN = 15.0  # a read asked for while another runs comes this much later
 
@@ -180,6 +181,11 @@ class WriteStatuses(Executor):
             except FeishuError as err:
                 if transient(err) or err.rate_limited or err.token_invalid:
                     raise  # what was written is remembered: the retry goes on from here
+                if err.code == RECORD_GONE:  # the row was deleted after the read: nothing to write it on
+                    log.info("status not written: the record is gone", extra={"table": _digest(source),
+                                                                            "record_id": record_id})
+                    ctx.store.status_written(source, record_id, text)  # not tried again until its text changes
+                    continue
                 log.warning("status not written", extra={"table": _digest(source), "record_id": record_id,
                                                          **err.log_fields()})
                 ctx.store.mark_source(source, error=f"writing the status: {describe(err)}")

@@ -15,10 +15,9 @@ from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.longconn import LongConnServer
 from bot.sandbox.push import card_action, message_event
 from bot.settings import Settings
-from tests.support.ids import ALICE, ROOT
+from tests.support.ids import ALICE, BOT, ROOT
 
 APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"
-BOT = "ou_bot0000000000000000000000000000"
 CHAT = private_chat(ALICE)
 
 

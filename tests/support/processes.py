@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.sandbox import processes, push
 
+ASSESSBOT = str(Path(sys.executable).with_name("assessbot"))  # the installed command line
 APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"  # what the local Open API accepts by default
 ENCRYPT_KEY = "process test encrypt key"
 TOKEN = "process-test-verification-token"

@@ -1,4 +1,5 @@
-"""A pytest plugin: a test that starts a process must be marked `system`, so `make test-quick` starts none.
+"""A pytest plugin: a test that starts a process must be in tests/system/ (marked `system` by its folder), so
+`make test-quick` starts none.
 
 While a test that is not marked `system` is set up and run, starting Python, gunicorn or `assessbot` through
 `subprocess` (how the bot, the sandbox, the worker and the command line are started), or forking (as a
@@ -33,12 +34,12 @@ def _program(args: object) -> str:
 def _refuse(self: subprocess.Popen, args: object, *rest: object, **kwargs: object) -> None:
     program = _program(args)
     if program.startswith("python") or program in OURS:
-        raise StartedAProcess(f"this test starts a process ({args!r}): mark it pytest.mark.system")
+        raise StartedAProcess(f"this test starts a process ({args!r}): put it in tests/system/")
     _REAL(self, args, *rest, **kwargs)  # a system tool a library asks (platform runs `file`, for one)
 
 
 def _refuse_fork(*args: object) -> None:
-    raise StartedAProcess("this test forks a process: mark it pytest.mark.system")
+    raise StartedAProcess("this test forks a process: put it in tests/system/")
 
 
 def _guarded(item: pytest.Item) -> bool:

@@ -7,6 +7,7 @@ import itertools
 import json
 
 from bot.feishu import security
+from bot.sandbox.openapi.backend import FakeOpenAPI
 from tests.support.clock import FakeClock
 from tests.support.ids import ALICE, ENCRYPT_KEY, TOKEN, load_payload
 
@@ -23,9 +24,8 @@ def sign(timestamp: str, nonce: str, body: bytes, key: str = ENCRYPT_KEY) -> str
 class Push:
     """Sends requests to the app as Feishu would: the documented payloads, encrypted and signed."""
 
-    def __init__(self, client, clock: FakeClock):
-        self.client = client
-        self.clock = clock
+    def __init__(self, client, clock: FakeClock, feishu: FakeOpenAPI | None = None):
+        self.client, self.clock, self.feishu = client, clock, feishu
         self.ids = itertools.count(1)
 
     def post(self, payload: dict | bytes, *, encrypted: bool = True, signed: bool = True, headers: dict | None = None):
@@ -54,6 +54,8 @@ class Push:
                        content=json.dumps({"text": text}, ensure_ascii=False), mentions=mentions or [])
         payload["event"]["sender"]["sender_id"]["open_id"] = sender
         payload["event"]["sender"]["sender_type"] = sender_type
+        if self.feishu is not None and message_type == "text":  # Feishu holds what it pushes
+            self.feishu.record_user_message(message["message_id"], message["chat_id"], sender, text)
         return payload
 
     def message(self, text: str, *, parent_id: str | None = None, **kwargs):
@@ -80,6 +82,9 @@ class Push:
         payload["header"]["event_id"] = event_id or f"cb{n:030d}"
         payload["event"]["operator"]["open_id"] = operator
         payload["event"]["token"] = f"c-callbacktoken{n:020d}"
+        if self.feishu is not None:  # the card acted on is one the bot sent, with a token Feishu issued for it
+            self.feishu.record_bot_card(message_id, "oc_p2p0001", {"schema": "2.0", "body": {"elements": []}})
+            payload["event"]["token"] = self.feishu.issue_callback_token(message_id)
         payload["event"]["action"].update(value=value, form_value=form_value or {}, name="submit")
         payload["event"]["context"].update(open_message_id=message_id, open_chat_id="oc_p2p0001")
         return payload

@@ -73,8 +73,8 @@ def make_fault(endpoint: str, kind: str, params: dict[str, object]) -> Fault:
     check_endpoint(endpoint)
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; one of {', '.join((*KINDS, 'invalidate_tokens'))}")
-    if kind == "apply_then_fail" and endpoint != "patch":
-        raise ValueError("apply_then_fail only applies to the endpoint 'patch'")
+    if kind == "apply_then_fail" and endpoint not in ("patch", "create"):
+        raise ValueError("apply_then_fail only applies to the endpoints 'patch' and 'create'")
     unknown = sorted(set(params) - set(KINDS[kind]))
     if unknown:
         raise ValueError(f"{kind} takes no parameter {', '.join(unknown)}; it takes {', '.join(KINDS[kind])}")

@@ -1,7 +1,7 @@
 """Feishu's limits as the local Open API enforces them, taken from Feishu's pages, not from the bot's `cards.limits`.
 
 The stand-in measures what it receives with its own ruler, so a card builder that miscounts is refused here
-instead of being judged by its own arithmetic. tests/test_card_limits.py checks that the two agree.
+instead of being judged by its own arithmetic. tests/unit/cards/test_card_limits.py checks that the two agree.
 """
 
 from __future__ import annotations

@@ -30,8 +30,10 @@ CARD_UPDATE_WINDOW = 14 * 86400
 class Messages:
     """Every message in the sandbox, by id, in the order they came; guarded by the sandbox's lock."""
 
-    def __init__(self, lock: threading.RLock, clock: Callable[[], float], app_id: str):
+    def __init__(self, lock: threading.RLock, clock: Callable[[], float], app_id: str,
+                 new_id: Callable[[], str] | None = None):
         self.lock, self.clock, self.app_id = lock, clock, app_id
+        self.new_id = new_id or (lambda: "om_" + secrets.token_hex(16))
         self.clear()
 
     def clear(self) -> None:
@@ -57,15 +59,23 @@ class Messages:
             self.by_id[message_id] = message
             return copy.deepcopy(message)
 
-    def record_user_file(self, message_id: str, chat_id: str, sender: str, file_name: str, data: bytes) -> str:
+    def record_user_file(self, message_id: str, chat_id: str, sender: str, file_name: str, data: bytes,
+                         file_key: str | None = None) -> str:
         """A file a user sent (content {"file_key", "file_name"}, as Feishu pushes it); its file_key."""
-        file_key = "file_v3_" + secrets.token_hex(12)
+        file_key = file_key or "file_v3_" + secrets.token_hex(12)
         content = json.dumps({"file_key": file_key, "file_name": file_name}, ensure_ascii=False)
         message = _message(message_id, chat_id, sender, "file", content, self.clock(), "user")
         message["file"] = {"key": file_key, "name": file_name, "data": base64.b64encode(data).decode()}
         with self.lock:
             self.by_id[message_id] = message
         return file_key
+
+    def record_bot_card(self, message_id: str, chat_id: str, card: dict) -> None:
+        """A card the bot sent before this sandbox started (so it can be updated, and a callback token issued)."""
+        content = json.dumps(card, ensure_ascii=False)
+        message = _message(message_id, chat_id, "app", "interactive", content, self.clock(), "send", card=card)
+        with self.lock:
+            self.by_id.setdefault(message_id, message)
 
     def resource(self, message_id: str, file_key: str, kind: str | None) -> tuple[bytes, str]:
         """A file in a message: https://open.feishu.cn/document/server-docs/im-v1/message/get-2 (`type` is
@@ -121,7 +131,7 @@ class Messages:
         now = self.clock()
         if uuid and (seen := self.uuids.get(uuid)) and now - seen[1] < limits.UUID_WINDOW:
             return self._data(self.by_id[seen[0]]), False
-        message = _message("om_" + secrets.token_hex(16), chat_id, "app", body["msg_type"], body["content"], now,
+        message = _message(self.new_id(), chat_id, "app", body["msg_type"], body["content"], now,
                            via, text=text, card=card, uuid=uuid, **where)
         self.by_id[message["message_id"]] = message
         if uuid:

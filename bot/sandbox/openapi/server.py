@@ -10,7 +10,8 @@ import threading
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from bot.sandbox.openapi.app import FakeOpenAPI
+from bot.sandbox.openapi.app import make_app
+from bot.sandbox.openapi.backend import FakeOpenAPI
 
 DESCRIPTION = "A local Feishu Open API for exactly the calls the bot makes, with faults that can be switched on."
 
@@ -25,7 +26,7 @@ class RunningOpenAPI:
 
     def __init__(self, api: FakeOpenAPI, host: str = "127.0.0.1", port: int = 0, quiet: bool = True):
         self.api = api
-        self.server: BaseWSGIServer = make_server(host, port, api.app, threaded=True,
+        self.server: BaseWSGIServer = make_server(host, port, make_app(api), threaded=True,
                                                   request_handler=_QuietHandler if quiet else None)
         self.url = f"http://{host}:{self.server.port}"
         # a short poll interval so stop() returns at once (the default half second adds up over a test suite)
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     api = FakeOpenAPI(app_id=args.app_id, app_secret=args.app_secret, auto_create=not args.no_auto_create,
                       users=users, patch_rate_limit=args.patch_rate_limit, state_file=args.state_file,
                       longconn=gateway)
-    server = make_server(args.host, args.port, api.app, threaded=True,
+    server = make_server(args.host, args.port, make_app(api), threaded=True,
                          request_handler=_QuietHandler if args.quiet else None)
     print(f"http://{args.host}:{server.port}", flush=True)
     if not _loopback(args.host):

@@ -1,21 +1,60 @@
-"""How the sandbox Open API answers: Feishu's error shape, log ids, dropped connections, the state file."""
+"""How the sandbox Open API reads and answers, with no web framework: a request, an answer, Feishu's error shape,
+log ids, dropped connections, the state file."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import parse_qs
 
-from flask import Response, request
-
-DROP = "bot.sandbox.drop"  # the WSGI environ key that marks a request whose connection is to be dropped
 ERROR_MSGS = {1002001: "系统错误 / system error", 1020001: "系统错误 / system error", 2200: "internal error"}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One Open API request as any front door hands it over: header names in lower case, the query parsed."""
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    @classmethod
+    def of(cls, method: str, path: str, query_string: str = "", headers: Mapping[str, str] | None = None,
+           body: bytes | None = None) -> Request:
+        """Build one from the raw pieces of an HTTP request."""
+        return cls(method.upper(), path, parse_qs(query_string, keep_blank_values=True),
+                   {k.lower(): v for k, v in (headers or {}).items()}, body or b"")
+
+    @property
+    def args(self) -> dict[str, str]:
+        """The query, first value of each name (as a web framework's `args.get` reads it)."""
+        return {name: values[0] for name, values in self.query.items()}
+
+
+@dataclass
+class Answer:
+    """One answer: status, headers and bytes; `drop` asks the front door to close the connection instead."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json; charset=utf-8"
+    drop: bool = False
+
+    def json(self) -> object:
+        """The body as JSON, or None when it is not."""
+        try:
+            return json.loads(self.body) if self.content_type.startswith("application/json") else None
+        except ValueError:
+            return None
 
 
 class OpenAPIError(Exception):
@@ -27,11 +66,11 @@ class OpenAPIError(Exception):
         super().__init__(f"{code}: {msg}")
         self.status, self.code, self.msg, self.headers, self.html = status, code, msg, headers or {}, html
 
-    def response(self, log_id: str) -> Response:
+    def response(self, log_id: str) -> Answer:
         """The HTTP answer, with the log id in the body as Feishu puts it."""
         if self.html:
             page = f"<html><head><title>{self.status}</title></head><body><h1>{self.status}</h1></body></html>"
-            return Response(page, self.status, self.headers, mimetype="text/html")
+            return Answer(self.status, page.encode(), dict(self.headers), "text/html; charset=utf-8")
         troubleshooter = ("排查建议查看(Troubleshooting suggestions): "
                           f"https://open.feishu.cn/search?from=openapi&log_id={log_id}&code={self.code}")
         return json_response({"code": self.code, "msg": self.msg,
@@ -60,16 +99,15 @@ def new_log_id() -> str:
     return datetime.now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(10).upper()
 
 
-def json_response(payload: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(payload: object, status: int = 200, headers: dict[str, str] | None = None) -> Answer:
     """JSON as Feishu sends it: UTF-8, not ASCII-escaped."""
-    return Response(json.dumps(payload, ensure_ascii=False), status, headers,
-                    content_type="application/json; charset=utf-8")
+    return Answer(status, json.dumps(payload, ensure_ascii=False).encode(), dict(headers or {}))
 
 
-def json_body(invalid: Callable[[str], OpenAPIError]) -> dict:
-    """The request's JSON object, whatever its Content-Type; an empty body counts as {}."""
+def json_body(raw: bytes, invalid: Callable[[str], OpenAPIError]) -> dict:
+    """A request's JSON object, whatever its Content-Type; an empty body counts as {}."""
     try:
-        body = json.loads(request.get_data() or b"{}")
+        body = json.loads(raw or b"{}")
     except ValueError:
         raise invalid("the body is not JSON") from None
     if not isinstance(body, dict):
@@ -77,30 +115,9 @@ def json_body(invalid: Callable[[str], OpenAPIError]) -> dict:
     return body
 
 
-def dropped() -> Response:
-    """Mark this request so that Droppable closes its connection instead of answering."""
-    request.environ[DROP] = True
-    return Response(b"", 200)
-
-
-class Droppable:
-    """WSGI middleware: when a request was marked to drop, close its socket instead of answering."""
-
-    def __init__(self, app: Callable) -> None:
-        self.app = app
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        answer = self.app(environ, start_response)
-        if not environ.get(DROP):
-            return answer
-        if hasattr(answer, "close"):
-            answer.close()
-        sock = environ.get("werkzeug.socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        # werkzeug takes a ConnectionError for "the client went away": it writes nothing and goes on serving
-        raise ConnectionAbortedError("the sandbox dropped this connection on purpose")
+def dropped() -> Answer:
+    """An answer that is never sent: the front door closes the connection instead."""
+    return Answer(200, drop=True)
 
 
 class StateWriter:
