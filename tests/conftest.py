@@ -59,6 +59,23 @@ def store(database_url, clock):
 
 
 @pytest.fixture
+def bare_environment(monkeypatch, tmp_path):
+    """No settings but those a test gives (DATABASE_URL an SQLite file in tmp_path); no .env; no cached token."""
+    import os
+
+    from bot.feishu import client
+
+    for name in list(os.environ):
+        if name.startswith(("FEISHU_", "ASSESSBOT_")) or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'doctor.db'}")
+    client._cache.drop()
+    yield
+    client._cache.drop()
+
+
+@pytest.fixture
 def env(monkeypatch, database_url, tmp_path):
     """The command line's settings in the environment (as an operator's shell has them); the working directory."""
     from tests.support.ids import DOMAIN, ROOT

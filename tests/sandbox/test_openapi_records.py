@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from lark_oapi.core.cache import LocalCache
-from lark_oapi.core.token.manager import TokenManager
 
-from bot.feishu import client
-from bot.feishu.client import Feishu, FeishuError
-from bot.sandbox.openapi import FakeOpenAPI, serve
+from bot.feishu.client import FeishuError
+from bot.sandbox.openapi import FakeOpenAPI
 
 BODY = {"external_interview_id": "7001", "external_id": "ab-7001-alice", "username": "Alice", "conclusion": 2,
         "content": "solid", "assessment_dimension_list": [{"assessment_type": 1, "title": "编码能力", "score": 4}]}
 
 
 @pytest.fixture
-def api():
-    TokenManager.cache = LocalCache()
-    client._cache.drop()  # a fresh sandbox knows none of the tokens another one handed out
+def fake():
     fake = FakeOpenAPI(auto_create=False)
     fake.add_contacts({"alice@example.com": "ou_alice", "+8613800000000": "ou_alice"})
-    with serve(api=fake) as running:
-        yield fake, Feishu("cli_sandbox", "sandbox-secret", running.url, timeout=5)
-    TokenManager.cache = LocalCache()
-    client._cache.drop()
+    return fake
 
 
 def test_create_is_idempotent_by_external_id_and_the_interview_reads_it_back(api):
@@ -76,3 +68,23 @@ def test_the_lookups_are_as_strict_as_feishu(api):
     not_list = app.post("/open-apis/hire/v1/external_interviews/batch_query", headers=auth,
                         data=json.dumps({"external_interview_id_list": "1"})).get_json()
     assert not_list["code"] == 1002002
+
+
+def test_the_backend_holds_no_web_framework():
+    """Only the HTTP front door (app.py, admin.py, server.py) knows Flask or werkzeug; the backend is plain Python."""
+    import ast
+
+    from tests.support.ids import ROOT
+
+    package = ROOT / "bot" / "sandbox" / "openapi"
+    doors = {"app.py", "admin.py", "server.py", "__init__.py", "__main__.py", "process.py", "longconn.py"}
+    framework = {}
+    for path in sorted(package.glob("*.py")):
+        if path.name in doors:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        framework[path.name] = sorted(n for n in names if n.split(".")[0] in ("flask", "werkzeug"))
+    assert "backend.py" in framework and "endpoints.py" in framework
+    assert {name: found for name, found in framework.items() if found} == {}

@@ -5,26 +5,12 @@ wiki node; a base not shared with the app answers 91403."""
 from __future__ import annotations
 
 import pytest
-from lark_oapi.core.cache import LocalCache
-from lark_oapi.core.token.manager import TokenManager
 
-from bot.feishu import client
-from bot.feishu.client import Feishu, FeishuError, TooLarge
+from bot.feishu.client import FeishuError, TooLarge
 from bot.sandbox.console.text import describe_table
-from bot.sandbox.openapi import FakeOpenAPI, serve
 
 FIELDS = [{"field_name": "面试ID", "type": 1}, {"field_name": "面评状态", "type": 1}]
 
-
-@pytest.fixture
-def api():
-    TokenManager.cache = LocalCache()
-    client._cache.drop()
-    fake = FakeOpenAPI()
-    with serve(api=fake) as running:
-        yield fake, Feishu("cli_sandbox", "sandbox-secret", running.url, timeout=5)
-    TokenManager.cache = LocalCache()
-    client._cache.drop()
 
 
 def test_a_file_is_downloaded_from_the_message_it_came_in(api):

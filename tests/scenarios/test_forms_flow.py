@@ -5,8 +5,6 @@ is asked and written with its own form only."""
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import pytest
 
@@ -17,6 +15,7 @@ from bot.sandbox.openapi.checks import CREATE_FIELDS, assessment_problems, card_
 from bot.sandbox.push import card_action
 from tests.support.ids import ALICE, TOKEN
 from tests.support.stack import CHAT, Stack
+from tests.support.waiting import wait_until
 
 ENGINEERING, SALES, HR = "工程师面试评价表", "销售岗位面评表", "HR 面试评价表"
 SCHEDULE = """interview_id,interviewer,candidate,job,round,start,end,面评表
@@ -26,12 +25,6 @@ SCHEDULE = """interview_id,interviewer,candidate,job,round,start,end,面评表
 """
 
 
-def wait_until(check: Callable[[], object], timeout: float = 10.0) -> object:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return value
 
 
 @pytest.fixture

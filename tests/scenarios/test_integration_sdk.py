@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -12,19 +11,13 @@ from bot.sandbox.openapi.checks import card_problems
 from bot.sandbox.push import card_action
 from tests.support.ids import AID, ALICE, CODING, TOKEN
 from tests.support.stack import CHAT, Stack
+from tests.support.waiting import wait_until
 
 VALID = {"conclusion": "2", "dim_coding": "4", "dim_design": "3", "dim_communication": "5", "dim_level": "P6",
          "dim_strengths": ["算法", "架构"], "dim_notes": "Solid.", "content": "clear thinker",
          "username": "Alice Zhang"}
 
 
-def wait_until(check: Callable[[], object], timeout: float = 10.0) -> object:
-    """Poll until `check()` is truthy; its value."""
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return value
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from bot.sandbox.openapi.longconn import PushFailed
 from bot.sandbox.push import message_event
 from cards.confirmation import confirmation_card
 from tests.support.ids import AID, ALICE, CODING, START
-from tests.support.longconn import CHAT, LongConnStack, threads_named, wait_until
+from tests.support.longconn import CHAT, LongConnStack, threads_named
+from tests.support.waiting import wait_until
 
 VALID = {"conclusion": "2", "dim_coding": "4", "dim_design": "3", "dim_communication": "5", "dim_level": "P6",
          "dim_strengths": ["算法", "架构"], "dim_notes": "Solid.", "content": "clear thinker",

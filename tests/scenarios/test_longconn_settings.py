@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 import pytest
 
 from bot import auth
 from bot.cli import doctor
-from bot.feishu import client as feishu
 from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.longconn import LongConnServer
 from bot.settings import SettingsError, load
 from tests.support.longconn import APP_ID, APP_SECRET, longconn_settings
 
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch, tmp_path):
-    """No settings but those a test gives; no .env; the token cache empty."""
-    for name in list(os.environ):
-        if name.startswith(("FEISHU_", "ASSESSBOT_")) or name == "DATABASE_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'doctor.db'}")
-    feishu._cache.drop()
-    yield
-    feishu._cache.drop()
+pytestmark = pytest.mark.usefixtures("bare_environment")
 
 
 def test_long_connection_mode_needs_no_encrypt_key_or_token(monkeypatch):

@@ -6,7 +6,6 @@ colleague's @-mention and the bot's is carried out."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -16,16 +15,11 @@ from bot.sandbox.push import card_action, message_event
 from tests.support.ids import ALICE, BOB, SHANGHAI, TOKEN
 from tests.support.imports import import_env, run_import
 from tests.support.stack import CHAT, Stack
+from tests.support.waiting import wait_until
 
 APP, TABLE = "bascnOutsideSchedule0000001", "tblOutside0001"
 
 
-def wait_until(check: Callable[[], object], timeout: float = 15.0) -> object:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return value
 
 
 def local(at: float) -> str:

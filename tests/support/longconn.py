@@ -16,6 +16,7 @@ from bot.sandbox.openapi.longconn import LongConnServer
 from bot.sandbox.push import card_action, message_event
 from bot.settings import Settings
 from tests.support.ids import ALICE, BOT, ROOT
+from tests.support.waiting import wait_until
 
 APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"
 CHAT = private_chat(ALICE)
@@ -31,13 +32,6 @@ def longconn_settings(database_url: str, domain: str, **overrides: Any) -> Setti
     return Settings(_env_file=None, **values)
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll until `check()` is truthy; its value."""
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-    return value
 
 
 class LongConnStack:

@@ -12,6 +12,7 @@ import responses
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from bot.sandbox.openapi.backend import FakeOpenAPI
+from bot.sandbox.openapi.forms import Forms
 from bot.sandbox.openapi.wire import Request
 from tests.support.ids import BOT, DOMAIN, PEOPLE
 
@@ -89,6 +90,16 @@ class Feishu:
         """Files users sent: (message_id, file_key) -> (bytes, file name)."""
         for (message_id, file_key), (data, name) in held.items():
             self.api.record_user_file(message_id, chat_id, sender, name, data, file_key=file_key)
+
+
+class Hire:
+    """The stand-in's feedback forms as the bot's form sync reads them, without HTTP (the list call's items)."""
+
+    def __init__(self) -> None:
+        self.forms = Forms()
+
+    def feedback_forms(self) -> list[dict]:
+        return self.forms.listed({"page_size": "100"}, [])["items"]
 
 
 def _url(call: dict) -> str:

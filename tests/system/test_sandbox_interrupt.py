@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox import processes
 from tests.support.ids import AID
 from tests.support.processes import ASSESSBOT
 from tests.support.terminal import Terminal, alive, descendants, stop
@@ -15,9 +16,7 @@ from tests.support.terminal import Terminal, alive, descendants, stop
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc (Linux)")
 def test_ctrl_c_while_waiting_for_a_reply_with_a_command_typed_ahead_leaves_no_process(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("FEISHU_", "ASSESSBOT_")) and k not in ("DATABASE_URL", "PORT", "WEB_CONCURRENCY")}
-    env.update(LANG="C.UTF-8", TERM="dumb", COLUMNS="200")
+    env = processes.clean_env(LANG="C.UTF-8", TERM="dumb", COLUMNS="200")
     pid, fd = pty.fork()
     if pid == 0:
         os.chdir(tmp_path)

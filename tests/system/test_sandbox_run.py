@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox import processes
 from tests.support.ids import AID
 from tests.support.processes import ASSESSBOT
 from tests.support.terminal import Terminal, alive, descendants, stop
@@ -67,9 +68,7 @@ def test_make_run_without_credentials_is_a_chat_that_records_assessments_and_sto
 
 
 def test_a_fresh_sandbox_shows_the_reminder_at_once_and_filling_it_creates_then_patches(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("FEISHU_", "ASSESSBOT_")) and k not in ("DATABASE_URL", "PORT", "WEB_CONCURRENCY")}
-    env.update(LANG="C.UTF-8", TERM="dumb", COLUMNS="200")
+    env = processes.clean_env(LANG="C.UTF-8", TERM="dumb", COLUMNS="200")
     pid, fd = pty.fork()
     if pid == 0:
         os.chdir(tmp_path)

@@ -57,6 +57,21 @@ class Answer:
             return None
 
 
+@dataclass
+class Call:
+    """What one request is, and what happened to it, while it is handled."""
+
+    request: Request
+    endpoint: str
+    log_id: str = field(default_factory=lambda: new_log_id())
+    faults: list[str] = field(default_factory=list)
+    applied: bool = False
+
+    def body(self, invalid: Callable[[str], OpenAPIError] | None = None) -> dict:
+        """The request's JSON object; a body that is not one is `invalid` (the IM APIs' field error by default)."""
+        return json_body(self.request.body, invalid or field_invalid)
+
+
 class OpenAPIError(Exception):
     """An answer in Feishu's error shape (or, with html, a gateway's HTML page)."""
 

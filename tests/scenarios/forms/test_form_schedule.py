@@ -8,12 +8,13 @@ import json
 import pytest
 
 from bot.forms.sync import sync
-from bot.sandbox.openapi.forms import ENGINEERING, SALES, Forms
+from bot.sandbox.openapi.forms import ENGINEERING, SALES
 from bot.schedule.files import read_bytes
 from bot.schedule.intake import take_in
 from bot.schedule.planner import Planner
 from tests.support.cards import shown
 from tests.support.ids import ADMIN, ALICE, BOB, INTAKE, SHANGHAI, make_settings
+from tests.support.openapi import Hire
 
 CSV = ("面试ID,面试官,候选人,职位,开始时间,结束时间,面评表\n"
        f"7412358746023518273,{ALICE},张伟,后端工程师,2026-12-07 10:00,2026-12-07 11:00,{ENGINEERING}\n"
@@ -21,13 +22,6 @@ CSV = ("面试ID,面试官,候选人,职位,开始时间,结束时间,面评表\
        f"7412358746023518275,{ALICE},王芳,销售经理,2026-12-07 14:00,2026-12-07 15:00,{{sales_id}}\n"
        f"7412358746023518276,{ALICE},赵敏,,2026-12-07 16:00,2026-12-07 17:00,\n")
 
-
-class Hire:
-    def __init__(self) -> None:
-        self.forms = Forms()
-
-    def feedback_forms(self) -> list[dict]:
-        return self.forms.listed({"page_size": "100"}, [])["items"]
 
 
 @pytest.fixture

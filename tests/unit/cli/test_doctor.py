@@ -13,20 +13,7 @@ from bot.sandbox.openapi import serve
 from tests.support.ids import ENCRYPT_KEY, TOKEN
 from tests.support.stack import Stack
 
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch, tmp_path):
-    """No settings but those a test gives; no .env; the token cache empty."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith(("FEISHU_", "ASSESSBOT_")) or name == "DATABASE_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'doctor.db'}")
-    feishu._cache.drop()
-    yield
-    feishu._cache.drop()
+pytestmark = pytest.mark.usefixtures("bare_environment")
 
 
 def configure(monkeypatch, domain: str, **extra: str) -> None:

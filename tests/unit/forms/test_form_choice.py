@@ -10,21 +10,13 @@ from bot.forms import mapping
 from bot.forms.catalogue import Catalogue, pick
 from bot.forms.sync import sync
 from bot.rubric import load
-from bot.sandbox.openapi.forms import ENGINEERING, HR, SALES, Forms
+from bot.sandbox.openapi.forms import ENGINEERING, HR, SALES
 from bot.store import Known, Store
 from tests.support.ids import ROOT
+from tests.support.openapi import Hire
 
 LOCAL = load(ROOT / "config" / "rubric.toml")
 
-
-class Hire:
-    """The sandbox's Hire as the sync reads it (no HTTP: the list call's items)."""
-
-    def __init__(self) -> None:
-        self.forms = Forms()
-
-    def feedback_forms(self) -> list[dict]:
-        return self.forms.listed({"page_size": "100"}, [])["items"]
 
 
 @pytest.fixture

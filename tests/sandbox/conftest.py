@@ -1,0 +1,29 @@
+"""Fixtures only: the sandbox Open API served over loopback HTTP, and the bot's own client pointed at it."""
+
+from __future__ import annotations
+
+import pytest
+from lark_oapi.core.cache import LocalCache
+from lark_oapi.core.token.manager import TokenManager
+
+
+@pytest.fixture
+def fake():
+    """The stand-in to serve (a test module overrides it to start from another state)."""
+    from bot.sandbox.openapi import FakeOpenAPI
+
+    return FakeOpenAPI()
+
+
+@pytest.fixture
+def api(fake):
+    """(the stand-in, the bot's Feishu client talking to it over HTTP); no token cached before or after."""
+    from bot.feishu import client
+    from bot.sandbox.openapi import serve
+
+    TokenManager.cache = LocalCache()
+    client._cache.drop()  # a fresh sandbox knows none of the tokens another one handed out
+    with serve(api=fake) as running:
+        yield fake, client.Feishu("cli_sandbox", "sandbox-secret", running.url, timeout=5)
+    TokenManager.cache = LocalCache()
+    client._cache.drop()
