@@ -12,7 +12,7 @@ import responses
 from bot.settings import Settings
 from tests.support.clock import FakeClock
 from tests.support.databases import database_urls, drop_everything
-from tests.support.ids import ENCRYPT_KEY, TOKEN, make_settings
+from tests.support.ids import APP_SECRET, ENCRYPT_KEY, TOKEN, make_settings
 from tests.support.openapi import Feishu
 from tests.support.push import Push
 
@@ -78,12 +78,9 @@ def bare_environment(monkeypatch, tmp_path):
 @pytest.fixture
 def env(monkeypatch, database_url, tmp_path):
     """The command line's settings in the environment (as an operator's shell has them); the working directory."""
-    from tests.support.ids import DOMAIN, ROOT
+    from tests.support.imports import import_env
 
-    for name, value in {"FEISHU_APP_ID": "cli_test", "FEISHU_APP_SECRET": "app-secret-value",
-                        "FEISHU_VERIFICATION_TOKEN": "token", "FEISHU_ENCRYPT_KEY": "key", "FEISHU_DOMAIN": DOMAIN,
-                        "DATABASE_URL": database_url, "ASSESSBOT_RUBRIC": str(ROOT / "config/rubric.toml")}.items():
-        monkeypatch.setenv(name, value)
+    import_env(monkeypatch, database_url)
     return tmp_path
 
 
@@ -109,7 +106,7 @@ def settings(database_url) -> Settings:
 # followed Bitable's base token (scenarios/test_intake_api.py, scenarios/test_schedule_bitable.py); raw cells of the
 # schedule files sent in chat (scenarios/test_schedule_chat.py: a start time as the file writes it, the round and
 # the position) and of the hostile files the fuzz tests send. The tokens the stand-in hands out are matched by shape.
-NEVER_LOGGED = ("app-secret-value", ENCRYPT_KEY, TOKEN, "Bearer ", "clear thinker",
+NEVER_LOGGED = (APP_SECRET, ENCRYPT_KEY, TOKEN, "Bearer ", "clear thinker",
                 "思路清晰", "Asked good questions", "Alice Zhang", "intake-token-0123456789abcdef",
                 "bascnAbCdEfGhIjKlMnOpQrStUv", "2026-12-07 10:00", "技术一面", "后端工程师", "=HYPERLINK(")
 

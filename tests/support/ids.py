@@ -10,6 +10,7 @@ from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYLOADS = ROOT / "tests" / "payloads"
+APP_ID, APP_SECRET = "cli_test", "app-secret-value"  # the app the tests' settings name, as the stand-in knows it
 ENCRYPT_KEY = "test key"
 TOKEN = "066zT6pS4QCbgj5Do145GfDbbagVerify"
 DOMAIN = "https://open.feishu.test"
@@ -29,7 +30,7 @@ def load_payload(name: str) -> dict:
 
 
 def make_settings(database_url: str, **overrides) -> Settings:
-    values = dict(feishu_app_id="cli_test", feishu_app_secret="app-secret-value", feishu_verification_token=TOKEN,
+    values = dict(feishu_app_id=APP_ID, feishu_app_secret=APP_SECRET, feishu_verification_token=TOKEN,
                   feishu_encrypt_key=ENCRYPT_KEY, feishu_domain=DOMAIN, feishu_bot_open_id=BOT,
                   database_url=database_url, assessbot_runner_threads=0, assessbot_rubric=ROOT / "config/rubric.toml",
                   assessbot_log_level="DEBUG")

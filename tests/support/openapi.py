@@ -14,9 +14,8 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from bot.sandbox.openapi.backend import FakeOpenAPI
 from bot.sandbox.openapi.forms import Forms
 from bot.sandbox.openapi.wire import Request
-from tests.support.ids import BOT, DOMAIN, PEOPLE
+from tests.support.ids import APP_ID, APP_SECRET, BOT, DOMAIN, PEOPLE
 
-APP_ID, APP_SECRET = "cli_test", "app-secret-value"
 _VIA = {"reply": "reply", "send": "post", "message_patch": "patch", "card_update": "delayed"}
 
 

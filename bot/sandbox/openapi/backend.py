@@ -305,11 +305,10 @@ class FakeOpenAPI(Endpoints):
             body = text
         if isinstance(body, dict) and "app_secret" in body:
             body = {**body, "app_secret": "***"}
-        reply = answer.json()
         entry = {"time": self.clock(), "monotonic": time.monotonic(), "method": request.method,
                  "path": request.path, "query": request.args, "endpoint": call.endpoint,
                  "status": None if answer.drop else answer.status,
-                 "code": reply.get("code") if isinstance(reply, dict) else None, "body": body,
+                 "code": answer.code, "body": body,
                  "log_id": call.log_id, "faults": call.faults, "applied": call.applied}
         with self._lock:
             self._calls.append(entry)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import re
 import shutil
@@ -10,9 +9,9 @@ import socket
 
 import pytest
 
-from bot.cli import importing
 from tests.support.clock import FakeClock
 from tests.support.ids import ROOT
+from tests.support.imports import run_import
 from tests.support.jobs import pending_work
 
 EXAMPLE = ROOT / "config" / "schedule.example.csv"
@@ -40,14 +39,6 @@ class Tty(io.StringIO):
     def isatty(self) -> bool:
         return True
 
-
-def run_import(env, *argv: str, err: io.StringIO | None = None, clock: FakeClock | None = None) -> tuple[int, str]:
-    parser = argparse.ArgumentParser()
-    importing.configure(parser)
-    args = parser.parse_args([*argv, "--env-file", str(env / "absent.env")])
-    out = io.StringIO()
-    code = importing.run(args, out, err or io.StringIO(), clock or FakeClock())
-    return code, out.getvalue()
 
 
 def test_the_example_schedule_imports_as_is_with_emails_and_mobiles_resolved(env, store, feishu):
