@@ -12,6 +12,7 @@ from bot.actions import OpenForm
 from bot.display import interview_view
 from bot.schedule.planner import Planner
 from cards.reminder import choices_card, inbox_card
+from tests.support.cards import nodes
 from tests.support.ids import ALICE, BOB, SHANGHAI
 
 
@@ -60,7 +61,7 @@ def test_the_inbox_lists_what_is_due_overdue_first_what_comes_today_and_the_last
     assert [c["card"] for c in inbox] == [expected]
     text = json.dumps(expected, ensure_ascii=False)
     assert "Bob's" not in text and "ended 1 day ago" in text and "面试结束于 1 天前" in text and "17:00 开始" in text
-    buttons = [b["behaviors"][0]["value"] for b in _walk(expected) if b.get("tag") == "button"]
+    buttons = [b["behaviors"][0]["value"] for b in nodes(expected) if b.get("tag") == "button"]
     assert buttons == [OpenForm(by["9002"].key).encode(), OpenForm(by["9001"].key).encode(),
                        OpenForm(by["9004"].key).encode()]
     push.card(buttons[0])  # its button opens that interview's form
@@ -140,15 +141,6 @@ def test_a_repeated_create_returns_the_same_assessment(ctx, clock, push, feishu)
     assert [a["id"] for a in ctx.feishu.interview_assessments("9401")] == ids[:1]
 
 
-def _walk(node):
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
-
 
 def test_cards_of_a_scheduled_interview_lead_with_the_candidate_and_keep_ids_in_small_print(ctx, clock, push,
                                                                                            feishu):
@@ -179,14 +171,14 @@ def test_cards_of_a_scheduled_interview_lead_with_the_candidate_and_keep_ids_in_
 
 def _controls(form: dict) -> dict[str, object]:
     """What the form's controls show filled in (an initial option or default text), by control name."""
-    shown = {n["name"]: n.get("initial_option", n.get("default_value")) for n in _walk(form)
+    shown = {n["name"]: n.get("initial_option", n.get("default_value")) for n in nodes(form)
              if n.get("tag") in ("select_static", "input") and "name" in n}
     return {name: value for name, value in shown.items() if value is not None}
 
 
 def _buttons(card: dict) -> dict[str, dict]:
     """Each button's English label and the value it sends back."""
-    return {b["text"]["i18n_content"]["en_us"]: b["behaviors"][0]["value"] for b in _walk(card)
+    return {b["text"]["i18n_content"]["en_us"]: b["behaviors"][0]["value"] for b in nodes(card)
             if b.get("tag") == "button" and b.get("behaviors")}
 
 
