@@ -33,8 +33,8 @@ from bot.sandbox.openapi import FakeOpenAPI, main, serve
 from bot.sandbox.openapi.checks import card_problems
 from bot.sandbox.openapi.faults import make_fault
 from tests.support.ids import AID
+from tests.support.processes import APP_ID, APP_SECRET
 
-APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"
 LOG_ID = re.compile(r"^\d{14}[0-9A-F]{20}$")
 CARD = {"schema": "2.0", "config": {"update_multi": True},
         "header": {"title": {"tag": "plain_text", "content": "面评已保存 / Saved"}, "template": "green"},

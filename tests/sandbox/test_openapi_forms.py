@@ -12,12 +12,12 @@ from bot.feishu.errors import FeishuError
 from bot.forms import mapping
 from bot.forms.catalogue import Catalogue
 from bot.forms.hire import HireForm, to_rubric
-from bot.rubric import load
 from bot.sandbox import seed
 from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.forms import ENGINEERING, HR, SALES
 from bot.store import Store
-from tests.support.ids import ALICE, ROOT, make_settings
+from tests.support.ids import ALICE, make_settings
+from tests.support.rubrics import SHIPPED
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +96,7 @@ def test_the_sandbox_seeds_interviews_that_use_its_forms(tmp_path):
         store = Store(settings.database_url)
         store.create_schema()
         assert seed.seed(settings, ALICE, 1_795_600_000.0)
-        forms = Catalogue(store, load(ROOT / "config" / "rubric.toml"), mapping.load(seed.FORMS_MAP))
+        forms = Catalogue(store, SHIPPED, mapping.load(seed.FORMS_MAP))
         used = {a.candidate: forms.rubric_for(a.key).name for a in store.assignments_of(ALICE)}
         store.dispose()
     assert used == {"张伟": ENGINEERING, "李娜": SALES, "王芳": HR}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.support.cards import shown
 from tests.support.ids import AID, ALICE, BOB
+from tests.support.rubrics import SHIPPED
 
 CAROL = "ou_carol00000000000000000000000000"  # not in the contact directory: Feishu refuses her name (41050)
 
@@ -76,10 +77,8 @@ def test_a_clicked_write_to_someone_elses_assessment_names_the_owner_too(push, f
 
 def test_history_lists_what_changed_in_the_forms_order():
     from bot.commands.history import _change_lines
-    from bot.rubric import load
-    from tests.support.ids import ROOT
 
-    rubric = load(ROOT / "config" / "rubric.toml")
+    rubric = SHIPPED
     detail = {"fields": {"content": "changed", "design": [None, 3], "conclusion": [None, 2], "coding": [2, 4]}}
     assert [en for _, en in _change_lines(detail, rubric)] == [
         "Conclusion: — → Pass", "Coding: 2 → 4", "System design: — → 3", "Overall comment: changed"]

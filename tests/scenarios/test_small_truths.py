@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from bot.assessment import RawFields
-from bot.rubric import load
 from cards.errors import problem_card
 from cards.form import form_card
 from tests.support.cards import shown
-from tests.support.ids import AID, ROOT
-
-RUBRIC = load(ROOT / "config" / "rubric.toml")
+from tests.support.ids import AID
+from tests.support.rubrics import SHIPPED
 
 
 def _say(push, ctx, text: str, sender: str = "ou_alice000000000000000000000000000") -> dict:
@@ -52,11 +50,11 @@ def test_the_problem_card_adds_a_suggestion_only_when_the_message_does_not_ask()
 
 
 def test_english_cards_show_english_descriptions_falling_back_to_chinese():
-    card = form_card(AID, RUBRIC, RawFields(), submit_value={"do": "submit"})
+    card = form_card(AID, SHIPPED, RawFields(), submit_value={"do": "submit"})
     en, zh = shown(card), shown(card, "zh_cn")
     assert "Code quality, correctness and debugging" in en and "代码质量、正确性与调试能力" in zh
     assert "代码质量、正确性与调试能力" not in en
-    assert RUBRIC.get("communication").description_shown_en is None  # no description at all: nothing shown
+    assert SHIPPED.get("communication").description_shown_en is None  # no description at all: nothing shown
 
 
 def test_the_zh_console_help_suggests_the_zh_command():

@@ -18,7 +18,7 @@ BOT = "ou_bot0000000000000000000000000000"
 ALICE = "ou_alice000000000000000000000000000"
 BOB = "ou_bob00000000000000000000000000000"
 ADMIN = "ou_admin000000000000000000000000000"
-PEOPLE = {ALICE: "Alice Zhang", BOB: "Bob Li", ADMIN: "Admin Wang"}  # the contact directory of the tests' Feishu
+DIRECTORY = {ALICE: "Alice Zhang", BOB: "Bob Li", ADMIN: "Admin Wang"}  # the contact directory of the tests' Feishu
 START = 1_795_600_000.0  # 2026-11-25, a fixed "now"
 
 

@@ -16,9 +16,9 @@ from bot.sandbox.openapi.longconn import LongConnServer
 from bot.sandbox.push import card_action, message_event
 from bot.settings import Settings
 from tests.support.ids import ALICE, BOT, ROOT
+from tests.support.processes import APP_ID, APP_SECRET
 from tests.support.waiting import wait_until
 
-APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"
 CHAT = private_chat(ALICE)
 
 

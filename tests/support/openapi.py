@@ -14,7 +14,7 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from bot.sandbox.openapi.backend import FakeOpenAPI
 from bot.sandbox.openapi.forms import Forms
 from bot.sandbox.openapi.wire import Request
-from tests.support.ids import APP_ID, APP_SECRET, BOT, DOMAIN, PEOPLE
+from tests.support.ids import APP_ID, APP_SECRET, BOT, DIRECTORY, DOMAIN
 
 _VIA = {"reply": "reply", "send": "post", "message_patch": "patch", "card_update": "delayed"}
 
@@ -39,7 +39,7 @@ class Feishu:
 
     def __init__(self, mock: responses.RequestsMock, **options: object):
         ids = itertools.count(1)
-        options = {"app_id": APP_ID, "app_secret": APP_SECRET, "bot_open_id": BOT, "users": dict(PEOPLE),
+        options = {"app_id": APP_ID, "app_secret": APP_SECRET, "bot_open_id": BOT, "users": dict(DIRECTORY),
                    "message_ids": lambda: f"om_reply{next(ids):04d}", **options}
         self.mock, self.api = mock, FakeOpenAPI(**options)  # type: ignore[arg-type]
         self.expect_refused = False  # a test that makes Feishu refuse something on purpose says so

@@ -10,19 +10,17 @@ import sys
 from pathlib import Path
 
 from bot.sandbox import processes, push
+from tests.support.ids import BOT, ENCRYPT_KEY, TOKEN
 
 ASSESSBOT = str(Path(sys.executable).with_name("assessbot"))  # the installed command line
 APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"  # what the local Open API accepts by default
-ENCRYPT_KEY = "process test encrypt key"
-TOKEN = "process-test-verification-token"
-BOT_OPEN_ID = "ou_bot0000000000000000000000000000"
 
 
 def bot_env(openapi_url: str, database_url: str, **extra: str | int) -> dict[str, str]:
     """The environment of a bot process: the test keys, the local Open API and the given database."""
     return processes.bot_env(openapi_url=openapi_url, database_url=database_url, app_id=APP_ID,
                              app_secret=APP_SECRET, encrypt_key=ENCRYPT_KEY, token=TOKEN,
-                             FEISHU_BOT_OPEN_ID=BOT_OPEN_ID, ASSESSBOT_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1",
+                             FEISHU_BOT_OPEN_ID=BOT, ASSESSBOT_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1",
                              **extra)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bot.rubric import Rubric, parse
+from bot.rubric import Rubric, load, parse
+from tests.support.ids import ROOT
+
+SHIPPED = load(ROOT / "config" / "rubric.toml")  # the rubric the bot ships with (config/rubric.toml)
 
 
 def thirty_dimensions() -> Rubric:

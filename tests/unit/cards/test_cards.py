@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot.assessment import Assessment, Conclusion, FieldError, InvalidFields, RawFields, validate
-from bot.rubric import DimensionType, Rubric, load, parse
+from bot.rubric import DimensionType, Rubric, parse
 from bot.sandbox.cardcheck import count_components, problems
 from cards.confirmation import confirmation_card, saving_card
 from cards.elements import SHORTENED, note, toast, user_text, when
@@ -18,7 +18,8 @@ from cards.form import form_card, form_values_to_raw
 from cards.help import help_card
 from cards.history import HistoryEntry, history_card
 from cards.notice import group_notice_card, text_card
-from tests.support.ids import AID, ROOT, SHANGHAI
+from tests.support.ids import AID, SHANGHAI
+from tests.support.rubrics import SHIPPED
 from tests.support.rubrics import thirty_dimensions as huge_rubric
 
 AT = datetime(2024, 5, 1, 14, 30, tzinfo=SHANGHAI)
@@ -174,14 +175,13 @@ def test_confirmation_for_a_huge_rubric_stays_valid_and_small() -> None:
 
 def test_default_rubric_loads() -> None:
     """The shipped rubric is the one the form tests use."""
-    assert [d.key for d in load(ROOT / "config" / "rubric.toml").dimensions] == [
+    assert [d.key for d in SHIPPED.dimensions] == [
         "coding", "design", "communication", "level", "strengths", "notes",
     ]
 
 
 # --- form --------------------------------------------------------------------------------------------------
 
-DEFAULT = load(ROOT / "config" / "rubric.toml")
 SUBMIT = {"do": "submit", "id": AID, "nonce": "n1"}
 
 
@@ -227,7 +227,7 @@ FILLED = RawFields(conclusion="2", dimensions=(
 
 def test_form_prefills_every_control_from_what_was_entered() -> None:
     """Each control is named after its field, required where the rubric says, and holds the entered value."""
-    card = form_card(AID, DEFAULT, FILLED, submit_value=SUBMIT)
+    card = form_card(AID, SHIPPED, FILLED, submit_value=SUBMIT)
     assert problems(card) == []
     assert card["header"] == {"title": plain("填写面评", "Fill in the assessment"), "template": "blue",
                               "subtitle": plain(AID)}
@@ -272,7 +272,7 @@ def test_form_prefills_every_control_from_what_was_entered() -> None:
 
 def test_form_labels_each_field_and_marks_required_ones() -> None:
     """Labels come in both languages, required ones end with " *", descriptions follow the label."""
-    card = form_card(AID, DEFAULT, RawFields(), submit_value=SUBMIT)
+    card = form_card(AID, SHIPPED, RawFields(), submit_value=SUBMIT)
     assert layout(card) == [
         "结论 *", "conclusion",
         "编码能力 *", "代码质量、正确性与调试能力", "dim_coding",
@@ -292,15 +292,15 @@ def test_form_labels_each_field_and_marks_required_ones() -> None:
 
 def test_form_uses_the_interviewer_hint_only_when_no_name_was_entered() -> None:
     """The person's own name is offered as the interviewer name, unless one is already known."""
-    hinted = form_card(AID, DEFAULT, RawFields(), submit_value=SUBMIT, interviewer_hint="李四")
+    hinted = form_card(AID, SHIPPED, RawFields(), submit_value=SUBMIT, interviewer_hint="李四")
     assert controls(hinted)["username"]["default_value"] == "李四"
-    kept = form_card(AID, DEFAULT, FILLED, submit_value=SUBMIT, interviewer_hint="李四")
+    kept = form_card(AID, SHIPPED, FILLED, submit_value=SUBMIT, interviewer_hint="李四")
     assert controls(kept)["username"]["default_value"] == "王五"
 
 
 def test_form_accepts_conclusion_words_and_aliases() -> None:
     """A conclusion word and a dimension alias prefill the same controls as their canonical forms."""
-    card = form_card(AID, DEFAULT, RawFields(conclusion="待定", dimensions=(("编码", "５"), ("职级", "p7"))),
+    card = form_card(AID, SHIPPED, RawFields(conclusion="待定", dimensions=(("编码", "５"), ("职级", "p7"))),
                      submit_value=SUBMIT)
     got = controls(card)
     assert (got["conclusion"]["initial_option"], got["dim_coding"]["initial_option"],
@@ -372,7 +372,7 @@ def test_form_lists_errors_without_a_field_at_the_top_with_suggestions() -> None
 
 def test_form_values_round_trip_to_the_same_raw_fields() -> None:
     """A form prefilled from RawFields and submitted untouched gives back the same RawFields."""
-    for rubric, entered in ((DEFAULT, FILLED), (WIDE, RawFields(conclusion="1", dimensions=(
+    for rubric, entered in ((SHIPPED, FILLED), (WIDE, RawFields(conclusion="1", dimensions=(
             ("coding", "2"), ("percent", "87"), ("level", "P5"), ("tags", ("架构",)), ("notes", "a\nb")),
             content="c", username="u"))):
         card = form_card(AID, rubric, entered, submit_value=SUBMIT)
@@ -405,7 +405,7 @@ def test_form_hides_text_too_long_to_put_back_and_says_empty_keeps_it() -> None:
     }
 
 
-@pytest.mark.parametrize("rubric", [DEFAULT, huge_rubric()], ids=["default", "30-dimensions"])
+@pytest.mark.parametrize("rubric", [SHIPPED, huge_rubric()], ids=["default", "30-dimensions"])
 def test_form_for_any_rubric_filled_with_long_values_is_valid_and_small(rubric: Rubric) -> None:
     """Long titles, descriptions and values still give a valid form under 30 KB and 200 components."""
     entered = RawFields(conclusion="通过", dimensions=tuple(
@@ -572,7 +572,7 @@ def test_help_card_lists_commands_then_the_rubric() -> None:
 
 def test_help_card_for_the_default_and_a_huge_rubric_is_valid() -> None:
     """Help without a rubric, with the shipped one and with 30 long dimensions: valid and small."""
-    for card in (help_card(HELP), help_card(HELP, rubric=DEFAULT), help_card(HELP, rubric=huge_rubric())):
+    for card in (help_card(HELP), help_card(HELP, rubric=SHIPPED), help_card(HELP, rubric=huge_rubric())):
         assert problems(card) == [] and size(card) <= 30_000 and count_components(card) <= 200
 
 
@@ -648,7 +648,7 @@ def test_text_card_is_a_short_bilingual_message() -> None:
 
 def test_every_choice_of_the_shipped_rubric_reads_in_english():
     """An English reader never meets a Chinese-only option: options_en, or options that read the same in both."""
-    for dim in DEFAULT.dimensions:
+    for dim in SHIPPED.dimensions:
         if dim.type in (DimensionType.SINGLE, DimensionType.MULTI):
             english = [dim.option_en(o) for o in dim.options]
             assert all(label.isascii() for label in english), (dim.key, english)
@@ -657,8 +657,8 @@ def test_every_choice_of_the_shipped_rubric_reads_in_english():
 def test_an_english_card_shows_english_options_and_the_chinese_one_is_sent():
     from bot.assessment import RawFields, validate
 
-    strengths = DEFAULT.get("strengths")
+    strengths = SHIPPED.get("strengths")
     assert [strengths.option_en(o) for o in strengths.options][:3] == ["Algorithms", "Engineering quality",
                                                                        "Architecture"]
-    typed = validate(RawFields(dimensions=(("strengths", "Algorithms, Architecture"),)), DEFAULT)
+    typed = validate(RawFields(dimensions=(("strengths", "Algorithms, Architecture"),)), SHIPPED)
     assert typed.dimensions["strengths"] == ("算法", "架构")  # Feishu gets the form's own labels

@@ -14,10 +14,8 @@ from bot.commands.help import Help
 from bot.commands.history import History
 from bot.commands.registry import declarations, parse, usage
 from bot.commands.todo import Todo
-from bot.rubric import load
-from tests.support.ids import ROOT
+from tests.support.rubrics import SHIPPED
 
-RUBRIC = load(ROOT / "config" / "rubric.toml")
 MENTIONS = {"@_user_1": "ou_first", "@_user_2": "ou_second"}
 
 
@@ -231,7 +229,7 @@ def test_assess_mistakes_say_exactly_what_is_wrong(text, zh, en, suggestion):
      "'coding' and 'code' are the same field; give it once.", None),
 ])
 def test_with_the_rubric_dimension_words_sharpen_the_hints(text, zh, en, suggestion):
-    found = problem(text, rubric=RUBRIC)
+    found = problem(text, rubric=SHIPPED)
     assert (found.zh, found.en, found.suggestion, found.command) == (zh, en, suggestion, "assess")
 
 
@@ -267,14 +265,14 @@ def test_help_entries_cover_every_command_once_with_usage_and_summaries():
 def test_every_help_example_parses_to_its_command(example):
     entry = next(e for e in declarations() if usage(example.split()[0]) == e.usage)
     typed = re.sub(r"(?<=\s)@\S+", "@_user_1", example)  # a person picked after @ arrives as a placeholder
-    assert type(parse(typed, MENTIONS, rubric=RUBRIC)).name == entry.name
+    assert type(parse(typed, MENTIONS, rubric=SHIPPED)).name == entry.name
 
 
 @given(st.text())
 def test_parse_never_fails_with_anything_but_a_command_problem(text):
     for candidate in (text, f"/assess {text}", f"/assess 123 {text}", f"/history {text}"):
         try:
-            parse(candidate, MENTIONS, RUBRIC)
+            parse(candidate, MENTIONS, SHIPPED)
         except CommandProblem as found:
             assert found.zh and found.en and found.usage
 
@@ -293,5 +291,5 @@ def test_any_text_inside_corner_quotes_is_kept_exactly(text):
     ("/assess 1 comment=好，很好", None, (), "好，很好"),
 ])
 def test_a_comma_between_fields_separates_them_but_not_inside_a_value(text, conclusion, dimensions, content):
-    command = parse(text, {}, RUBRIC)
+    command = parse(text, {}, SHIPPED)
     assert command.fields == RawFields(conclusion=conclusion, dimensions=dimensions, content=content)

@@ -12,8 +12,8 @@ from bot.sandbox.openapi import serve
 from cards.notice import text_card
 from tests.support.ids import DOMAIN
 from tests.support.openapi import Feishu
+from tests.support.processes import APP_ID, APP_SECRET
 
-APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"
 BODY = {"conclusion": 2, "content": "clear thinker"}
 
 
