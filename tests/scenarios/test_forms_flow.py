@@ -15,7 +15,6 @@ from bot.sandbox.openapi.checks import CREATE_FIELDS, assessment_problems, card_
 from bot.sandbox.push import card_action
 from tests.support.ids import ALICE, TOKEN
 from tests.support.stack import CHAT, Stack
-from tests.support.waiting import wait_until
 
 ENGINEERING, SALES, HR = "工程师面试评价表", "销售岗位面评表", "HR 面试评价表"
 SCHEDULE = """interview_id,interviewer,candidate,job,round,start,end,面评表
@@ -59,9 +58,8 @@ def newest(stack: Stack, name: str) -> str:
 
 
 def open_form(stack: Stack, interview: str, message_id: str) -> dict:
-    before = len(stack.bot_messages())
     stack.say(f"/assess {interview}", message_id)
-    return wait_until(lambda: stack.bot_messages()[before:])[-1]  # type: ignore[index]
+    return stack.reply_to(message_id)
 
 
 def submit(stack: Stack, form: dict, values: dict) -> dict:
@@ -72,9 +70,8 @@ def submit(stack: Stack, form: dict, values: dict) -> dict:
 
 
 def typed(stack: Stack, text: str, message_id: str) -> str:
-    before = len(stack.bot_messages())
     stack.say(text, message_id)
-    return render(wait_until(lambda: stack.bot_messages()[before:])[-1]["card"]).text  # type: ignore[index]
+    return render(stack.reply_to(message_id)["card"]).text
 
 
 def written(stack: Stack) -> list[dict]:
@@ -98,9 +95,10 @@ def test_each_interview_is_asked_and_written_with_its_own_hire_form(stack, tmp_p
         assert seen in text
     for unseen in ("Client communication", "Resilience", "Recommend hiring", "Coding"):
         assert unseen not in text
-    sales = render(open_form(stack, "7500000000000000002", "om_f2")["card"]).text
+    sales_form = open_form(stack, "7500000000000000002", "om_f2")
+    sales = render(sales_form["card"]).text
     assert "Client communication *" in sales and "Sales case" in sales
-    assert "Resilience" not in sales and "抗压能力" not in render(stack.bot_messages()[-1]["card"], "zh").text
+    assert "Resilience" not in sales and "抗压能力" not in render(sales_form["card"], "zh").text
     assert "Code quality" not in sales
     hr = render(open_form(stack, "7500000000000000003", "om_f3")["card"]).text
     assert "Why not * (only when 'Recommend hiring' is Do not recommend; required then)" in hr

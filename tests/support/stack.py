@@ -15,6 +15,7 @@ from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.server import _QuietHandler
 from bot.sandbox.push import message_event, sealed
 from tests.support.ids import ALICE, ENCRYPT_KEY, TOKEN, make_settings
+from tests.support.waiting import wait_until
 
 CHAT = private_chat(ALICE)
 
@@ -50,6 +51,11 @@ class Stack:
 
     def bot_messages(self) -> list[dict]:
         return [m for m in self.api.messages(CHAT) if m["sender"] == "app"]
+
+    def reply_to(self, message_id: str) -> dict:
+        """The bot's newest reply to `message_id`, once there is one (not whatever else it sent meanwhile, such
+        as a reminder that came due)."""
+        return wait_until(lambda: [m for m in self.bot_messages() if m.get("parent_id") == message_id])[-1]
 
     def close(self) -> None:
         self.server.shutdown()
