@@ -31,7 +31,7 @@ from lark_oapi.core.token.manager import TokenManager
 
 from bot.sandbox.openapi import FakeOpenAPI, main, serve
 from bot.sandbox.openapi.checks import card_problems
-from bot.sandbox.openapi.faults import make_fault
+from bot.sandbox.openapi.faults import Faults, make_fault
 from tests.support.ids import AID
 from tests.support.processes import APP_ID, APP_SECRET
 
@@ -628,6 +628,16 @@ def test_a_fault_with_an_unknown_kind_endpoint_or_parameter_is_refused():
         make_fault("patch", "error", {"count": 0})
     with pytest.raises(ValueError, match="apply_then_fail only applies to the endpoints 'patch' and 'create'"):
         make_fault("reply", "apply_then_fail", {})
+    with pytest.raises(ValueError, match="bad value for after=-1"):
+        make_fault("patch", "error", {"after": -1})
+
+
+def test_a_fault_after_n_lets_that_many_requests_through_first():
+    """`after=2`: the first two requests it would hit are answered as usual, the third fails, the fourth is fine."""
+    faults = Faults()
+    faults.add(make_fault("patch", "error", {"after": 2}))
+    assert [faults.take("patch", "error") is not None for _ in range(4)] == [False, False, True, False]
+    assert faults.describe() == []
 
 
 # --- the admin endpoints and the state file -----------------------------------------------------------------
@@ -639,7 +649,7 @@ def test_the_admin_endpoints_drive_the_sandbox_over_http(sandbox):
     added = requests.post(f"{admin}/faults", json={"endpoint": "reply", "kind": "error", "count": 1}, timeout=5)
     assert added.json() == {
         "faults": [{"endpoint": "reply", "kind": "error", "count": 1, "code": 1002001, "status": 500, "msg": None,
-                    "html": False}]}
+                    "html": False, "after": 0}]}
     bad = requests.post(f"{admin}/faults", json={"endpoint": "reply", "kind": "boom"}, timeout=5)
     assert bad.status_code == 400 and bad.json()["error"].startswith("unknown kind 'boom'")
     assert requests.delete(f"{admin}/faults", timeout=5).json() == {"faults": []}

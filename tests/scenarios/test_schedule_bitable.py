@@ -217,24 +217,10 @@ def test_rows_that_leave_the_table_are_cancelled_not_deleted_but_an_empty_read_c
     assert ctx.store.source(SOURCE).error is None
 
 
-def refuse_after(monkeypatch, feishu, writes: int, **error) -> None:
-    """The record update after `writes` that went through is refused (an `error` fault, armed once they have)."""
-    bitables, done = feishu.api.bitables, []
-    update = bitables.update
-
-    def counted(*args, **kwargs):
-        written = update(*args, **kwargs)
-        done.append(written)
-        if len(done) == writes:
-            feishu.api.fault("record_update", "error", **error)
-        return written
-
-    monkeypatch.setattr(bitables, "update", counted)
-
 
 def test_the_status_is_written_one_record_at_a_time_and_a_failed_write_resumes_where_it_stopped(
-        ctx, table, clock, feishu, monkeypatch):
-    refuse_after(monkeypatch, feishu, 1, status=500, code=1254290)
+        ctx, table, clock, feishu):
+    feishu.api.fault("record_update", "error", status=500, code=1254290, after=1)  # the second write fails
     read(ctx)
     clock.advance(5)  # the back-off after the refused write (500)
     ctx.runner.drain()

@@ -34,7 +34,9 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "count": _count, "seconds": _seconds, "reset": _seconds, "status": _status, "code": _int, "limit": _int,
     "msg": lambda v: v is None or isinstance(v, str), "html": lambda v: isinstance(v, bool),
     "then": lambda v: v in ("error", "drop"),
+    "after": lambda v: type(v) is int and v >= 0,
 }
+COMMON: dict[str, object] = {"after": 0}  # every kind: this many requests it would hit go through untouched first
 
 # kind -> its parameters with their defaults; None for `count` means "every request until cleared".
 KINDS: dict[str, dict[str, object]] = {
@@ -75,10 +77,11 @@ def make_fault(endpoint: str, kind: str, params: dict[str, object]) -> Fault:
         raise ValueError(f"unknown kind {kind!r}; one of {', '.join((*KINDS, 'invalidate_tokens'))}")
     if kind == "apply_then_fail" and endpoint not in ("patch", "create"):
         raise ValueError("apply_then_fail only applies to the endpoints 'patch' and 'create'")
-    unknown = sorted(set(params) - set(KINDS[kind]))
+    takes = {**KINDS[kind], **COMMON}
+    unknown = sorted(set(params) - set(takes))
     if unknown:
-        raise ValueError(f"{kind} takes no parameter {', '.join(unknown)}; it takes {', '.join(KINDS[kind])}")
-    merged = {**KINDS[kind], **params}
+        raise ValueError(f"{kind} takes no parameter {', '.join(unknown)}; it takes {', '.join(takes)}")
+    merged = {**takes, **params}
     bad = [name for name, value in merged.items() if not _CHECKS[name](value)]
     if bad:
         raise ValueError(f"bad value for {', '.join(f'{name}={merged[name]!r}' for name in bad)}")
@@ -101,6 +104,9 @@ class Faults:
         with self._lock:
             for fault in self._items:
                 if fault.kind == kind and fault.hits(endpoint):
+                    if fault.params["after"]:  # not yet: this request goes through
+                        fault.params["after"] -= 1  # type: ignore[operator]
+                        continue
                     count = fault.params["count"]
                     if count is not None:
                         fault.params["count"] = count - 1  # type: ignore[operator]
