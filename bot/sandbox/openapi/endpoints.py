@@ -47,12 +47,8 @@ class Endpoints:
     _external_ids: dict[str, str]
     _forms: Forms
     _messages: Messages
-
-    def _applied(self, call: Call) -> None:
-        raise NotImplementedError
-
-    def _changed(self) -> None:
-        raise NotImplementedError
+    _applied: Callable[[Call], None]  # FakeOpenAPI's: mark the call as having changed the state, and save it
+    _changed: Callable[[], None]  # FakeOpenAPI's: save the state soon
 
     def _route_table(self) -> list[Route]:
         routes: list[tuple[str, str, str, Callable[..., Answer]]] = [
