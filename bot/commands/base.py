@@ -72,7 +72,7 @@ class Outcome:
     pins: list[tuple[int, str]] = field(default_factory=list)  # (assignment id, form version): its first look
     new_assignments: list[dict] = field(default_factory=list)  # schedule rows to upsert, reminders by `plan`
     plan: Plan | None = None
-    upload_state: tuple[str, str, str] | None = None  # (upload, the state it must be in, its new state)
+    upload_state: tuple[str, tuple[str, ...], str] | None = None  # (upload, the states it may be in, new state)
     write: bool = False  # the first job is a submission: the actor claims the assessment (or is Denied)
     may_override: bool = False  # an admin writes whoever owns it
     toast: dict | None = None  # a click's immediate answer: a toast,

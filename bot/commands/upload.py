@@ -3,7 +3,8 @@ the preview's Import, Import the valid rows and Cancel.
 
 At request time nothing is downloaded: a file that is not a schedule, or from someone who may not schedule, is
 answered from what the message says; otherwise a job downloads and checks it (bot/jobs/uploads.py). Import moves the
-upload from previewed to importing in the click's own transaction, so pressing it twice imports once.
+upload from previewed (or received, when the click beats the preview's record: see UNDECIDED) to importing in the
+click's own transaction, so pressing it twice imports once.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.commands.registry import command, on_action
 from bot.contract import CheckUpload, ImportUpload, NewJob, Purpose
 from bot.rubric import Rubric
 from bot.schedule.files import CHAT_KINDS, kind_of
-from bot.store.uploads import DROPPED, IMPORTED, IMPORTING, PREVIEWED
+from bot.store.uploads import DROPPED, IMPORTED, IMPORTING, UNDECIDED
 from cards.elements import toast
 from cards.notice import group_notice_card
 from cards.schedule import dropped_card, not_a_schedule_card, reply_to_a_file_card
@@ -96,7 +97,7 @@ def _mine(req: Request, upload_id: str):  # type: ignore[no-untyped-def]
         decision = auth.Decision(False, "not the uploader", "只有发送这份文件的人（或管理员）可以导入或取消。",
                                  "Only the person who sent this file (or an admin) can import or cancel it.")
         return req.deny(None, "import", decision)
-    if found.state != PREVIEWED:
+    if found.state not in UNDECIDED:
         return Outcome(toast=decided(found.state))
     return found
 
@@ -112,7 +113,7 @@ def import_file(req: Request, action: ImportFile) -> Outcome:
     audit = {"actor": req.actor, "assessment_key": None, "action": "import", "result": "asked",
              "detail": {"upload": found.id, "valid_only": action.valid_only}}
     return Outcome(jobs=[NewJob(job, delay=IMPORT_AFTER)], audits=[audit],
-                   upload_state=(found.id, PREVIEWED, IMPORTING),
+                   upload_state=(found.id, UNDECIDED, IMPORTING),
                    toast=toast("info", "正在导入，完成后这张卡片会显示结果。",
                                "Importing; this card shows the result when done."))
 
@@ -123,6 +124,6 @@ def drop_file(req: Request, action: DropFile) -> Outcome:
     found = _mine(req, action.upload)
     if isinstance(found, Outcome):
         return found
-    return Outcome(upload_state=(found.id, PREVIEWED, DROPPED), card=dropped_card(found.file_name or ""),
+    return Outcome(upload_state=(found.id, UNDECIDED, DROPPED), card=dropped_card(found.file_name or ""),
                    toast=toast("info", "已取消，没有导入任何内容。", "Cancelled; nothing was imported."))
 

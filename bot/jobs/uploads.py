@@ -22,7 +22,7 @@ from bot.schedule.files import CHAT_KINDS, count_rows, kind_of, read_bytes, unpa
 from bot.schedule.intake import MISSING_SCOPE, counts_words, lookup_failed, people_in, resolve, stop_words, take_in
 from bot.schedule.planner import Planner
 from bot.store import Upload
-from bot.store.uploads import DROPPED, FAILED, IMPORTED, IMPORTING, PREVIEWED, RECEIVED
+from bot.store.uploads import DROPPED, FAILED, IMPORTED, IMPORTING, RECEIVED
 from cards.reminder import Interview
 from cards.schedule import (
     checking_card,
@@ -172,7 +172,7 @@ class ReadUpload(Executor):
             import_valid=ImportFile(upload.id, True).encode() if taken.errors and taken.applied else None,
             drop=DropFile(upload.id).encode())
         sent = self._show(upload, card)
-        ctx.store.keep_upload(upload.id, state=PREVIEWED, card_message_id=sent or upload.card_message_id)
+        ctx.store.previewed(upload.id, sent or upload.card_message_id)
         log.info("schedule file previewed", extra={"upload": upload.id, "rows": len(assignments),
                                                    "problems": len(taken.errors), **taken.counts()})
 

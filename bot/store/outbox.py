@@ -69,13 +69,13 @@ class Outbox(Assessments, Audit, RateLimits):
                owner_change: tuple[str, str] | None = None,
                assignment_updates: Sequence[tuple[int, dict]] = (), new_assignments: Sequence[dict] = (),
                plan: Plan | None = None, pins: Sequence[tuple[int, str]] = (),
-               upload_state: tuple[str, str, str] | None = None) -> list[int] | None:
+               upload_state: tuple[str, tuple[str, ...], str] | None = None) -> list[int] | None:
         """Record the dedup keys, an ownership change, assignment changes, the jobs and the audit rows at once.
 
         `new_assignments` are upserted as `Schedule.upsert_assignments` does, with `plan`, in the same transaction;
-        `pins` pin each assignment's form version unless it has one. `upload_state` (upload, expected state, new
-        state) moves an upload on, or refuses the whole transaction with Moved when it is no longer in the expected
-        state (a second Import finds it importing).
+        `pins` pin each assignment's form version unless it has one. `upload_state` (upload, the states it may be in,
+        its new state) moves an upload on, or refuses the whole transaction with Moved when it is in none of them
+        (a second Import finds it importing).
 
         None if any key was seen before (nothing is written). With `claim_owner`, the actor becomes the owner
         of the jobs' assessment if it has none, and the transaction is refused with Denied when someone else
@@ -91,7 +91,7 @@ class Outbox(Assessments, Audit, RateLimits):
                 may_override: bool, audits: Sequence[dict], owner_change: tuple[str, str] | None,
                 assignment_updates: Sequence[tuple[int, dict]], new_assignments: Sequence[dict] = (),
                 plan: Plan | None = None, pins: Sequence[tuple[int, str]] = (),
-                upload_state: tuple[str, str, str] | None = None) -> list[int]:
+                upload_state: tuple[str, tuple[str, ...], str] | None = None) -> list[int]:
         now = self.clock()
         claimant = actor if claim_owner and actor else None
         payloads = [encode(job.payload) for job in new_jobs]  # before taking the lock
@@ -107,7 +107,7 @@ class Outbox(Assessments, Audit, RateLimits):
                 self._set_owner(conn, *owner_change, now)
             if upload_state is not None:
                 upload, expected, new = upload_state
-                moved = conn.execute(update(uploads).where(uploads.c.id == upload, uploads.c.state == expected)
+                moved = conn.execute(update(uploads).where(uploads.c.id == upload, uploads.c.state.in_(expected))
                                      .values(state=new, updated_at=now)).rowcount
                 if not moved:
                     raise Moved(upload, conn.execute(select(uploads.c.state).where(uploads.c.id == upload)).scalar())

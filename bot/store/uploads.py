@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 
 from bot.store.engine import Database
 from bot.store.schema import uploads
 
 RECEIVED, PREVIEWED, IMPORTING, IMPORTED, DROPPED, FAILED = (
     "received", "previewed", "importing", "imported", "dropped", "failed")
+# States a click on the preview may find: the preview is sent before it is recorded, so a quick click can find the
+# upload still received (the click itself shows the preview reached its sender).
+UNDECIDED = (RECEIVED, PREVIEWED)
 
 
 class Moved(Exception):
@@ -75,3 +78,11 @@ class Uploads(Database):
             values["result"] = json.dumps(values["result"], ensure_ascii=False)
         with self.transaction() as conn:
             conn.execute(update(uploads).where(uploads.c.id == upload_id).values(updated_at=self.clock(), **values))
+
+    def previewed(self, upload_id: str, card_message_id: str | None) -> None:
+        """The preview is out (in message `card_message_id`): the upload waits for a decision, unless a click on
+        the preview made one already."""
+        with self.transaction() as conn:
+            conn.execute(update(uploads).where(uploads.c.id == upload_id).values(
+                state=case((uploads.c.state == RECEIVED, PREVIEWED), else_=uploads.c.state),
+                card_message_id=card_message_id, updated_at=self.clock()))

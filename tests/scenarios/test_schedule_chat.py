@@ -273,6 +273,25 @@ def test_two_imports_pressed_at_once_import_once(push, ctx, clock, feishu, monke
     assert sum(1 for n in range(1, 20) if (ctx.store.job(n) or {}).get("kind") == "upload-import") == 1
 
 
+def test_an_import_pressed_before_the_preview_is_recorded_imports(push, ctx, clock, feishu, monkeypatch):
+    """The preview is sent, then recorded: a click between the two finds the upload received, imports it all the
+    same, and the preview's record does not undo the click."""
+    record, answers = ctx.store.previewed, []
+
+    def click_first(upload_id: str, card_message_id: str | None) -> None:
+        answers.append(push.card(buttons(feishu.sent_cards()[-1]["card"])["Import"], operator=PLANNER).get_json())
+        record(upload_id, card_message_id)
+
+    monkeypatch.setattr(ctx.store, "previewed", click_first)
+    send(push, ctx, feishu, csv(GOOD))
+    assert [a["toast"]["i18n"]["en_us"] for a in answers] == ["Importing; this card shows the result when done."]
+    assert ctx.store.upload("om_file0001").state == "importing"
+    clock.advance(2)
+    ctx.runner.drain()
+    assert [a.candidate for a in ctx.store.assignments_of(LI_NA)] == ["张伟"]
+    assert "**Imported**: 2 new, 0 updated, 0 unchanged" in last(feishu)
+
+
 def test_import_replying_to_a_message_with_no_file_says_so_once(push, ctx, feishu):
     feishu.api.record_user_message("om_text0001", "oc_p2p0001", PLANNER, "the schedule is attached")
     push.message("/import", sender=PLANNER, parent_id="om_text0001", message_id="om_ask0002")
