@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, *, feishu_api: FeishuApi | None
     from bot import settings as settings_module
     from bot import store as store_module
     from bot.adapters import webhook
-    from bot.feishu.client import TOKENS
+    from bot.feishu.connection import TOKENS
     from bot.forms import mapping
     from bot.forms.catalogue import local_form
     from bot.jobs.runner import Runner

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.assessment import Assessment, Conclusion, InvalidFields, Submission, check_value, number
+from bot.assessment import Assessment, Conclusion, Submission
 from bot.rubric import Dimension, DimensionType, Rubric, Value
+from bot.values import InvalidFields, check_value, number
 
 
 def dimension_item(dim: Dimension, value: Value) -> dict:

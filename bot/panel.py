@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot import auth
-from bot.assessment import Assessment, Conclusion, number, shown
+from bot.assessment import Assessment, Conclusion
 from bot.rubric import Dimension, DimensionType, Rubric, Value, fold
 from bot.store import Assignment, PanelState
+from bot.values import number, shown
 
 if TYPE_CHECKING:
     from bot.services import Context

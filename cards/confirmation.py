@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.assessment import Assessment, Conclusion, Value, number, shown
+from bot.assessment import Assessment, Conclusion, Value
 from bot.rubric import Dimension, DimensionType, Rubric
+from bot.values import number, shown
 from cards.elements import Element, button, card, fit, header, hr, md, note, text, user_text, when
 from cards.reminder import Interview, about, subtitle
 

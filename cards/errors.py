@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.assessment import FieldError
+from bot.values import FieldError
 from cards.elements import Element, button, card, fit, header, note, text, user_text
 from cards.reminder import Interview, about, subtitle
 

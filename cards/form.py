@@ -14,16 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from bot.assessment import (
-    Conclusion,
-    FieldError,
-    InvalidFields,
-    RawFields,
-    check_value,
-    parse_conclusion,
-    split_options,
-)
+from bot.assessment import Conclusion, RawFields, parse_conclusion
 from bot.rubric import Dimension, DimensionType, Rubric, Section, Slot
+from bot.values import FieldError, InvalidFields, check_value, split_options
 from cards.elements import Element, button, buttons, card, fit, header, note, plain, text, too_big_card, user_text
 from cards.errors import error_line
 from cards.reminder import Interview, about, small_print, subtitle

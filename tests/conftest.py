@@ -63,16 +63,16 @@ def bare_environment(monkeypatch, tmp_path):
     """No settings but those a test gives (DATABASE_URL an SQLite file in tmp_path); no .env; no cached token."""
     import os
 
-    from bot.feishu import client
+    from bot.feishu.connection import TOKENS
 
     for name in list(os.environ):
         if name.startswith(("FEISHU_", "ASSESSBOT_")) or name == "DATABASE_URL":
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'doctor.db'}")
-    client._cache.drop()
+    TOKENS.forget()
     yield
-    client._cache.drop()
+    TOKENS.forget()
 
 
 @pytest.fixture
@@ -87,13 +87,13 @@ def env(monkeypatch, database_url, tmp_path):
 @pytest.fixture
 def feishu():
     """The one Open API stand-in, in this process; a test that leaves a call it refused unexplained fails."""
-    from bot.feishu import client
+    from bot.feishu.connection import TOKENS
 
-    client._cache.drop()
+    TOKENS.forget()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         fake = Feishu(mock)
         yield fake
-    client._cache.drop()
+    TOKENS.forget()
     assert fake.expect_refused or not fake.refused(), f"Feishu refused: {fake.refused()}"
 
 

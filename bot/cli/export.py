@@ -147,7 +147,7 @@ class Sheet:
                 state.get("content") or "", self._time(r.submitted_at), (a.application_id or "") if a else ""]
 
     def _cell(self, dim: Dimension | None, values: dict, total: float | None) -> str:
-        from bot.assessment import number, shown
+        from bot.values import number, shown
 
         if dim is None:
             return ""

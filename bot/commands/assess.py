@@ -9,16 +9,7 @@ from typing import ClassVar
 
 from bot import auth
 from bot.actions import OpenForm
-from bot.assessment import (
-    CONCLUSION_WORDS,
-    FieldError,
-    InvalidFields,
-    RawFields,
-    Submission,
-    parse_conclusion,
-    suggest,
-    validate,
-)
+from bot.assessment import CONCLUSION_WORDS, RawFields, Submission, parse_conclusion, validate
 from bot.commands.base import Command, Outcome, Request, Wrong
 from bot.commands.grammar import ASSESSMENT_ID, MENTION, Token, missing_id, numeral, snippet, subject, tokens
 from bot.commands.registry import command
@@ -27,6 +18,7 @@ from bot.display import interview_for, interview_view, unchanged_for
 from bot.feishu.mentions import free_text
 from bot.rubric import Rubric
 from bot.store import Known
+from bot.values import FieldError, InvalidFields, suggest
 from cards import errors as error_cards
 from cards.notice import group_notice_card, text_card
 from cards.reminder import choices_card

@@ -9,13 +9,14 @@ from collections.abc import Sequence
 
 from bot import auth
 from bot.actions import OpenForm, SubmitForm
-from bot.assessment import FieldError, InvalidFields, validate
+from bot.assessment import validate
 from bot.commands.assess import write_job
 from bot.commands.base import Inline, Outcome, Request
 from bot.commands.registry import on_action
 from bot.contract import NewJob, SendForm
 from bot.display import form_for, interview_for, reads_back, unchanged_for, when
 from bot.rubric import Rubric
+from bot.values import FieldError, InvalidFields
 from cards.confirmation import saving_card
 from cards.elements import toast
 from cards.form import form_card, form_values_to_raw

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.assessment import FULLWIDTH_NUMERALS, parse_conclusion
+from bot.assessment import parse_conclusion
 from bot.commands.base import Wrong
+from bot.values import FULLWIDTH_NUMERALS
 
 COMMAND_CHARS = str.maketrans({"／": "/", "？": "?"})
 _SEPARATORS = "=＝:："

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bot import auth
-from bot.assessment import Conclusion, shown
+from bot.assessment import Conclusion
 from bot.commands.base import Command, Outcome, Request, Wrong
 from bot.commands.grammar import assessment_id, missing_id, snippet, tokens
 from bot.commands.registry import command
 from bot.contract import Purpose
 from bot.display import interview_for, when
 from bot.rubric import Dimension, Rubric
+from bot.values import shown
 from cards.history import HistoryEntry, history_card
 from cards.notice import text_card
 

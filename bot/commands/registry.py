@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.assessment import suggest
 from bot.commands.base import Command, CommandProblem, Outcome, Request, Wrong
 from bot.commands.grammar import COMMAND_CHARS
+from bot.values import suggest
 
 if TYPE_CHECKING:
     from bot.actions import Action

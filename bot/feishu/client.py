@@ -1,21 +1,16 @@
-"""The Feishu Open API, in verbs the bot means; the only module that imports lark_oapi.
+"""The Feishu Open API, in verbs the bot means, through lark-oapi.
 
 Every call checks success in one place and raises FeishuError (bot/feishu/errors.py: code, msg, log_id, HTTP
 status and the rate-limit reset when given). The SDK neither retries nor drops a rejected tenant token; retries are the
-job runner's business (bot/jobs/retry.py) and the token cache here can be dropped once per process when Feishu
-says the token is no longer valid.
+job runner's business (bot/jobs/retry.py), and the token cache and kept-alive connections are
+bot/feishu/connection.py's.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import lark_oapi as lark
 import requests
@@ -47,109 +42,18 @@ from lark_oapi.api.im.v1 import (
     ReplyMessageRequestBody,
 )
 from lark_oapi.api.wiki.v2 import GetNodeSpaceRequest
-from lark_oapi.core.cache import LocalCache
 from lark_oapi.core.exception import ObtainAccessTokenException
-from lark_oapi.core.http import transport
 from lark_oapi.core.token.manager import TokenManager
 
 from bot import metrics
-from bot.feishu.errors import FeishuError, TooLarge, Written  # apart, so code that only catches them needs no SDK
+from bot.feishu.connection import TOKENS, keep_connections_alive
+from bot.feishu.errors import FeishuError, Written  # apart, so code that only catches them needs no SDK
 
 PAGE = 500  # records/search's largest page
 
 FORMS_PAGE = 100  # feedback forms per page, the most Feishu gives
 FORMS_PAGES = 100  # pages read at most in one sync (10,000 forms)
 NO_NAME_AGAIN = 600.0  # seconds before asking again for a name Feishu would not give
-
-
-class _DroppableCache(LocalCache):
-    """The SDK's process-wide token cache, with a way to forget a token Feishu rejected."""
-
-    def drop(self) -> None:
-        self.cache.clear()
-
-
-_cache = _DroppableCache()
-
-
-class TokenCache:
-    """The process's cached tenant token, dropped once per rejection however many threads saw it rejected."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._generation = 0
-
-    def generation(self) -> int:
-        """Incremented each time the cached token is dropped."""
-        return self._generation
-
-    def drop(self, seen_generation: int) -> bool:
-        """Forget the cached token, unless another thread already did since `seen_generation`."""
-        with self._lock:
-            if seen_generation != self._generation:
-                return False
-            _cache.drop()
-            self._generation += 1
-            return True
-
-
-TOKENS = TokenCache()
-
-
-class KeepAlive:
-    """Stands in for `requests` inside lark-oapi's transport: the same `request()`, through one Session per thread.
-
-    The SDK calls `requests.request(...)`, which builds a Session and opens a new connection for every call;
-    one Session per thread (and per process: a forked worker never reuses its parent's sockets) keeps the
-    connection to Feishu open between calls. Everything else the transport reads from `requests` is passed
-    through, and the `responses` library still intercepts the calls (it patches the adapter all Sessions use).
-    """
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def session(self) -> requests.Session:
-        """This thread's Session."""
-        held = getattr(self._local, "held", None)
-        if held is None or held[0] != os.getpid():
-            held = self._local.held = (os.getpid(), _Session())
-        return held[1]
-
-    def request(self, method: str, url: str, **kwargs: object) -> requests.Response:
-        cap = getattr(self._local, "cap", None)
-        if cap is None:
-            return self.session().request(method, url, **kwargs)  # type: ignore[arg-type]
-        return _bounded(self.session().request(method, url, stream=True, **kwargs), cap)  # type: ignore[arg-type]
-
-    @contextmanager
-    def capped(self, limit: int) -> Iterator[None]:
-        """Within the block, this thread's calls read at most `limit` bytes of an answer (else TooLarge): the SDK
-        buffers a downloaded file whole, so the cap must act while it is read."""
-        self._local.cap = limit
-        try:
-            yield
-        finally:
-            self._local.cap = None
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(requests, name)
-
-
-def _bounded(response: requests.Response, cap: int) -> requests.Response:
-    """A streamed answer read into memory, refused (TooLarge) as soon as it is longer than `cap` bytes."""
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > cap:
-        response.close()
-        raise TooLarge(cap)
-    body = bytearray()
-    for chunk in response.iter_content(64 * 1024):
-        body += chunk
-        if len(body) > cap:
-            response.close()
-            raise TooLarge(cap)
-    response._content = bytes(body)  # what `response.content` gives the SDK
-    response._content_consumed = True
-    return response
 
 
 @dataclass(frozen=True)
@@ -161,38 +65,11 @@ class Downloaded:
     content_type: str
 
 
-class _Session(requests.Session):
-    """A Session that reads the environment's proxy and CA settings once per host rather than on every call.
-
-    `requests` looks them up (every *_proxy variable, no_proxy, the CA bundle variables) for each request: a tenth
-    of a job's CPU time. A process's environment does not change while it runs, so the answer is kept.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._settings: dict[tuple, dict] = {}
-
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def,override]
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc, tuple(sorted((proxies or {}).items())), stream, verify, cert)
-        if key not in self._settings:
-            self._settings[key] = super().merge_environment_settings(url, proxies, stream, verify, cert)
-        kept = self._settings[key]
-        return {**kept, "proxies": dict(kept["proxies"])}
-
-
-def keep_connections_alive() -> KeepAlive:
-    """Route every lark-oapi call in this process through per-thread keep-alive Sessions (idempotent)."""
-    if not isinstance(transport.requests, KeepAlive):
-        transport.requests = KeepAlive()  # type: ignore[assignment]
-    return transport.requests  # type: ignore[return-value]
-
-
 class Feishu:
     """A lark-oapi client for one app, with the calls the bot makes."""
 
     def __init__(self, app_id: str, app_secret: str, domain: str, timeout: float = 10.0, log_level: str = "WARNING"):
-        TokenManager.cache = _cache
+        TOKENS.install()
         keep_connections_alive()
         level = getattr(lark.LogLevel, log_level, lark.LogLevel.WARNING)
         self.client = (lark.Client.builder().app_id(app_id).app_secret(app_secret).domain(domain)

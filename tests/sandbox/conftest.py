@@ -19,11 +19,12 @@ def fake():
 def api(fake):
     """(the stand-in, the bot's Feishu client talking to it over HTTP); no token cached before or after."""
     from bot.feishu import client
+    from bot.feishu.connection import TOKENS
     from bot.sandbox.openapi import serve
 
     TokenManager.cache = LocalCache()
-    client._cache.drop()  # a fresh sandbox knows none of the tokens another one handed out
+    TOKENS.forget()  # a fresh sandbox knows none of the tokens another one handed out
     with serve(api=fake) as running:
         yield fake, client.Feishu("cli_sandbox", "sandbox-secret", running.url, timeout=5)
     TokenManager.cache = LocalCache()
-    client._cache.drop()
+    TOKENS.forget()

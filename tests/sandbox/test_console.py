@@ -100,7 +100,8 @@ def test_an_error_card_reads_as_what_went_wrong_and_try_again():
 
 
 def test_wrong_values_are_marked_and_toasts_read_as_one_line():
-    from bot.assessment import InvalidFields, validate
+    from bot.assessment import validate
+    from bot.values import InvalidFields
 
     raw = RawFields(conclusion="pass", dimensions=(("coding", "9"),))
     with pytest.raises(InvalidFields) as caught:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from bot.feishu import client as feishu
 from bot.feishu.client import Feishu
+from bot.feishu.connection import TOKENS
 from bot.feishu.errors import FeishuError
 from bot.forms import mapping
 from bot.forms.catalogue import Catalogue
@@ -22,9 +22,9 @@ from tests.support.rubrics import SHIPPED
 
 @pytest.fixture(autouse=True)
 def fresh_token_cache():
-    feishu._cache.drop()
+    TOKENS.forget()
     yield
-    feishu._cache.drop()
+    TOKENS.forget()
 
 
 def client(url: str) -> Feishu:

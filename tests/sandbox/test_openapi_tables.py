@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.feishu.client import FeishuError, TooLarge
+from bot.feishu.errors import FeishuError, TooLarge
 from bot.sandbox.console.text import describe_table
 
 FIELDS = [{"field_name": "面试ID", "type": 1}, {"field_name": "面评状态", "type": 1}]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot import create_app, stop_background
-from bot.feishu import client as feishu
+from bot.feishu.connection import TOKENS
 from bot.sandbox.console.api import private_chat
 from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.longconn import LongConnServer
@@ -38,7 +38,7 @@ class LongConnStack:
     """Local Open API + gateway on 127.0.0.1, and the bot connected to it through lark-oapi's real ws client."""
 
     def __init__(self, database_url: str, clock: Callable[[], float] = time.time, **overrides: Any):
-        feishu._cache.drop()  # lark-oapi caches tenant tokens process-wide
+        TOKENS.forget()  # lark-oapi caches tenant tokens process-wide
         self.gateway = LongConnServer(app_id=APP_ID, app_secret=APP_SECRET).start(http=False)
         self.openapi = serve(api=FakeOpenAPI(users={ALICE: "Alice Zhang"}, longconn=self.gateway))
         self.api = self.openapi.api
@@ -82,7 +82,7 @@ class LongConnStack:
         self.ctx.store.dispose()
         self.openapi.stop()
         self.gateway.stop()
-        feishu._cache.drop()
+        TOKENS.forget()
         for handler in [h for h in logging.getLogger().handlers if getattr(h, "_assessbot", False)]:
             logging.getLogger().removeHandler(handler)
 

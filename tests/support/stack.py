@@ -9,7 +9,7 @@ import requests
 from werkzeug.serving import make_server
 
 from bot import create_app
-from bot.feishu import client as feishu
+from bot.feishu.connection import TOKENS
 from bot.sandbox.console.api import private_chat
 from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.server import _QuietHandler
@@ -24,7 +24,7 @@ class Stack:
     """The local Open API and the bot, each on its own 127.0.0.1 port, the bot calling out through lark-oapi."""
 
     def __init__(self, database_url: str, **overrides: object):
-        feishu._cache.drop()  # lark-oapi caches tenant tokens process-wide
+        TOKENS.forget()  # lark-oapi caches tenant tokens process-wide
         self.openapi = serve(api=FakeOpenAPI(users={ALICE: "Alice Zhang"}))
         self.api = self.openapi.api
         overrides.setdefault("assessbot_forms_sync_minutes", 0)  # no forms read unless a test asks (they call too)
@@ -64,6 +64,6 @@ class Stack:
         self.ctx.inline.shutdown(wait=True)
         self.ctx.store.dispose()
         self.openapi.stop()
-        feishu._cache.drop()
+        TOKENS.forget()
         for handler in [h for h in logging.getLogger().handlers if getattr(h, "_assessbot", False)]:
             logging.getLogger().removeHandler(handler)

@@ -10,9 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.assessment import Assessment, Conclusion, FieldError, RawFields
+from bot.assessment import Assessment, Conclusion, RawFields
 from bot.rubric import parse
 from bot.sandbox.cardcheck import problems
+from bot.values import FieldError
 from cards.confirmation import confirmation_card, saving_card
 from cards.elements import toast
 from cards.errors import denied_card, invalid_card, problem_card, write_failed_card

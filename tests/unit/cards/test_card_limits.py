@@ -11,12 +11,14 @@ import lark_oapi as lark
 import pytest
 from lark_oapi.api.im.v1 import CreateMessageRequestBody, PatchMessageRequestBody, ReplyMessageRequestBody
 
-from bot.assessment import Assessment, Conclusion, FieldError, RawFields, check_value
-from bot.feishu.client import TOKENS, Feishu
+from bot.assessment import Assessment, Conclusion, RawFields
+from bot.feishu.client import Feishu
+from bot.feishu.connection import TOKENS
 from bot.rubric import Rubric, parse
 from bot.sandbox import cardcheck
 from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi import limits as feishu_limits
+from bot.values import FieldError, check_value
 from cards import limits
 from cards.confirmation import confirmation_card, saving_card
 from cards.elements import SHORTENED, card, fit, header, note, text, too_big_card

@@ -8,9 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.assessment import Assessment, Conclusion, FieldError, InvalidFields, RawFields, validate
+from bot.assessment import Assessment, Conclusion, RawFields, validate
 from bot.rubric import DimensionType, Rubric, parse
 from bot.sandbox.cardcheck import count_components, problems
+from bot.values import FieldError, InvalidFields
 from cards.confirmation import confirmation_card, saving_card
 from cards.elements import SHORTENED, note, toast, user_text, when
 from cards.errors import denied_card, invalid_card, problem_card, write_failed_card

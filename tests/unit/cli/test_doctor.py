@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from bot.cli import doctor
-from bot.feishu import client as feishu
+from bot.feishu.connection import TOKENS
 from bot.sandbox.openapi import serve
 from tests.support.ids import ENCRYPT_KEY, TOKEN
 from tests.support.stack import Stack
@@ -131,7 +131,7 @@ def test_with_a_schedule_the_scopes_it_needs_are_tried(monkeypatch, tmp_path):
                             "  · contact:user.id:readonly is not granted: give interviewers and recruiters as open_ids "
                             "(ou_…), or add the scope to name them by email or mobile"]
         api.fault("interviews", "no_scope")
-        feishu._cache.drop()
+        TOKENS.forget()
         status, lines = diagnose()
     assert status == 1
     assert any(line.startswith("  ✗ hire:external_application: reading interview 6960000000000000001 failed: "
@@ -187,7 +187,7 @@ def test_the_forms_scope_is_tried_and_every_mapping_or_schedule_row_naming_a_mis
         status, lines = diagnose()
         forms = lines[lines.index("Feedback forms (Feishu Hire)") + 1:lines.index("Feedback forms (Feishu Hire)") + 5]
         api.fault("forms", "no_scope")
-        feishu._cache.drop()
+        TOKENS.forget()
         _, without = diagnose()
     assert status == 1
     assert forms == [

@@ -8,6 +8,8 @@ import pytest
 import responses
 
 from bot.feishu import client as feishu
+from bot.feishu import connection
+from bot.feishu.connection import TOKENS
 from bot.sandbox.openapi import serve
 from cards.notice import text_card
 from tests.support.ids import DOMAIN
@@ -19,12 +21,12 @@ BODY = {"conclusion": 2, "content": "clear thinker"}
 
 @pytest.fixture(autouse=True)
 def fresh_token_cache():
-    feishu._cache.drop()
+    TOKENS.forget()
     yield
-    feishu._cache.drop()
+    TOKENS.forget()
 
 
-def opened(keep: feishu.KeepAlive) -> int:
+def opened(keep: connection.KeepAlive) -> int:
     """How many connections this thread's Session has opened so far."""
     pools = keep.session().get_adapter("http://").poolmanager.pools
     keys = pools.keys()  # the container refuses plain iteration
@@ -34,7 +36,7 @@ def opened(keep: feishu.KeepAlive) -> int:
 def test_the_token_and_every_call_of_a_thread_go_over_one_connection():
     with serve() as sandbox:
         client = feishu.Feishu(APP_ID, APP_SECRET, sandbox.url)
-        keep = feishu.keep_connections_alive()
+        keep = connection.keep_connections_alive()
         before = opened(keep)
         client.patch_assessment("6930815272790114324", BODY)
         client.reply_card("om_parent", text_card("好", "OK"), "u1")
@@ -45,7 +47,7 @@ def test_the_token_and_every_call_of_a_thread_go_over_one_connection():
 
 
 def test_each_thread_has_its_own_session():
-    keep = feishu.keep_connections_alive()
+    keep = connection.keep_connections_alive()
     sessions = []
     thread = threading.Thread(target=lambda: sessions.append(keep.session()))
     thread.start()
@@ -65,7 +67,7 @@ def test_responses_still_intercepts_the_calls():
 def test_proxy_settings_are_read_from_the_environment_once_per_host_and_still_honoured(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "open.feishu.cn")
-    session = feishu.KeepAlive().session()
+    session = connection.KeepAlive().session()
     assert session.merge_environment_settings("https://open.example.com/a", {}, None, None, None)["proxies"] == {
         "https": "http://proxy.example:3128", "no": "open.feishu.cn"}
     assert session.merge_environment_settings("https://open.feishu.cn/a", {}, None, None, None)["proxies"] == {}

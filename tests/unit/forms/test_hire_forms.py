@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.assessment import Assessment, InvalidFields, RawFields, Submission, validate
+from bot.assessment import Assessment, RawFields, Submission, validate
 from bot.forms.hire import HireForm, to_rubric
 from bot.hire_body import patch_body
 from bot.rubric import DimensionType
 from bot.sandbox.openapi.checks import assessment_problems
+from bot.values import InvalidFields
 from tests.support.ids import load_payload
 
 
@@ -197,7 +198,7 @@ def test_the_documented_sample_becomes_a_rubric_and_a_valid_body():
 
 
 def test_values_recorded_under_a_form_read_back_with_its_labels():
-    from bot.assessment import shown
+    from bot.values import shown
 
     rubric = to_rubric(EVERY_TYPE)
     state = Assessment(dimensions={"d_d5": 3, "d_d1": "一般", "d_d2": ("算法",)})
