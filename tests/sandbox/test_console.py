@@ -18,6 +18,7 @@ from cards.errors import write_failed_card
 from cards.form import form_card
 from tests.support.ids import AID, ALICE, BOT, ENCRYPT_KEY, TOKEN
 from tests.support.stack import Stack
+from tests.support.waiting import wait_until
 
 SMALL = rubric.parse({"dimensions": [
     {"key": "coding", "title": "编码能力", "title_en": "Coding", "type": "score", "min": 1, "max": 3, "required": True},
@@ -217,8 +218,6 @@ def test_a_console_without_the_sandbox_says_what_it_cannot_reach():
 
 
 def test_a_schedule_file_is_sent_previewed_and_imported_and_the_followed_table_shown(database_url, tmp_path):
-    import time
-
     from bot.sandbox import seed
     from bot.sandbox.console.api import private_chat
 
@@ -229,16 +228,14 @@ def test_a_schedule_file_is_sent_previewed_and_imported_and_the_followed_table_s
                             f"9100000000000000001,{ALICE},张伟,2030-12-07 10:00,2030-12-07 11:00\n", encoding="utf-8")
         stack.api.put_table(seed.TABLE_APP, seed.TABLE_ID, seed.TABLE_FIELDS, seed.table_records(ALICE, "Alice", 0.0))
         printed, _ = chat(stack, f":send {schedule}", ":click 1")
-        deadline = time.monotonic() + 10
-        while not stack.ctx.store.assignments_of(ALICE):
-            assert time.monotonic() < deadline, "not imported"
-            time.sleep(0.05)
+        chat_id = private_chat(ALICE)
+        preview = lambda: next(m for m in stack.api.messages(chat_id) if m["sender"] == "app")  # noqa: E731
+        wait_until(lambda: "Imported week.csv" in render(preview()["card"]).text)  # the import replaces the preview
+        assert [a.candidate for a in stack.ctx.store.assignments_of(ALICE)] == ["张伟"]
         later, _ = chat(stack, ":table", ":send /no/such/file.csv")
-        previews = [m for m in stack.api.messages(private_chat(ALICE)) if m["sender"] == "app"]
     finally:
         stack.close()
     assert "assessbot replied:\n┌─ Schedule preview: week.csv" in printed and "│ [1] Import   [2] Cancel" in printed
     assert "Importing; this card shows the result when done." in printed
     assert "The Bitable the bot follows (the bot writes 面评状态):\n  recSandbox01  698000000000000000" in later
     assert "Cannot read /no/such/file.csv: there is no such file" in later
-    assert "Imported week.csv" in render(previews[0]["card"]).text

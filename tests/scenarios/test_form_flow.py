@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 
@@ -14,6 +13,7 @@ from bot.assessment import Assessment, Conclusion
 from cards.elements import toast
 from tests.support.cards import filled, nodes, shown
 from tests.support.ids import ADMIN, AID, ALICE, BOB, BOT
+from tests.support.waiting import wait_until
 
 VALID = {"conclusion": "2", "dim_coding": "4", "dim_design": "3", "dim_communication": "5", "dim_level": "P6",
          "dim_strengths": ["算法", "架构"], "dim_notes": "Solid.\nAsked good questions.", "content": "clear thinker",
@@ -95,10 +95,7 @@ def test_a_complete_valid_form_patches_everything_and_confirms_in_place(push, fe
                                "i18n": {"zh_cn": "面评已保存", "en_us": "Assessment saved"}}
     assert answer["card"]["type"] == "raw" and confirmed(answer["card"]["data"]) and set(answer) == {"toast", "card"}
     response.close()
-    deadline = time.monotonic() + 5  # the job is marked done just after its card went into the answer
-    while ctx.store.jobs_by_status() != {"done": 2} and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert ctx.store.jobs_by_status() == {"done": 2}
+    wait_until(lambda: ctx.store.jobs_by_status() == {"done": 2})  # marked done just after its card was answered
     assert len(feishu.sent_cards()) == 1  # the form itself; the confirmation came in the answer
 
 
@@ -179,10 +176,7 @@ def test_a_slow_open_api_gets_a_timely_saving_answer_then_one_delayed_update(pus
     assert body["toast"]["type"] == "info"
     assert body["card"]["data"]["header"]["title"]["i18n_content"]["en_us"].startswith("Saving")
     response.close()  # the answer has gone out: only now may the card be updated
-    deadline = time.monotonic() + 5
-    while not [c for c in feishu.sent_cards() if c["via"] == "delayed"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    delayed = [c for c in feishu.sent_cards() if c["via"] == "delayed"]
+    delayed = wait_until(lambda: [c for c in feishu.sent_cards() if c["via"] == "delayed"])
     assert len(delayed) == 1 and confirmed(delayed[0]["card"])
     call = feishu.calls("POST", "/interactive/v1/card/update")[0]
     assert re.fullmatch(r"c-[0-9a-f]{32}", json.loads(call.request.body)["token"])

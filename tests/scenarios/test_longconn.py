@@ -14,6 +14,7 @@ from bot.answer import Answer
 from bot.feishu.longconn import LongConnection, probe
 from bot.sandbox.openapi.longconn import LongConnServer, PushFailed
 from tests.support.ids import PAYLOADS
+from tests.support.waiting import wait_until
 
 ANSWER = {"toast": {"type": "success", "content": "已保存 Saved"},
           "card": {"type": "raw", "data": {"schema": "2.0", "body": {"elements": []}}}}
@@ -23,13 +24,6 @@ def payload(name: str, event_id: str) -> dict:
     data = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
     data["header"]["event_id"] = event_id
     return data
-
-
-def eventually(check: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 class Recorder:
@@ -67,7 +61,7 @@ def connect(server: LongConnServer) -> Iterator[Callable[..., LongConnection]]:
         opened.append(conn)
         conn.start()
         if secret is None:
-            eventually(lambda: conn.state.name == "connected" and server.connections == 1)
+            wait_until(lambda: conn.state.name == "connected" and server.connections == 1)
         return conn
 
     yield open_
@@ -148,14 +142,14 @@ def test_after_does_not_run_when_the_answer_could_not_be_written(server, connect
     push.start()
     assert entered.wait(5)
     assert server.drop_connections() == 1
-    eventually(lambda: conn.state.name == "reconnecting")
+    wait_until(lambda: conn.state.name == "reconnecting")
     release.set()  # the answer now has no connection to go to
     time.sleep(0.3)
     assert afters == []
     server.busy = False
     push.join(10)
     assert answer == [ANSWER]
-    eventually(lambda: afters == ["cb_x"])
+    wait_until(lambda: afters == ["cb_x"])
 
 
 def test_a_dropped_connection_reconnects_and_nothing_is_delivered_twice(server, connect, caplog) -> None:
@@ -165,7 +159,7 @@ def test_a_dropped_connection_reconnects_and_nothing_is_delivered_twice(server, 
     caplog.set_level("INFO", logger="assessbot.longconn")
     server.push(payload("im_message_receive_v1.json", "ev_before"))
     assert server.drop_connections() == 1
-    eventually(lambda: conn.state.name == "connected" and server.connections == 1 and server.handshakes == 2)
+    wait_until(lambda: conn.state.name == "connected" and server.connections == 1 and server.handshakes == 2)
     assert server.push(payload("card_action_trigger.json", "cb_after")) == ANSWER
     time.sleep(0.2)
     assert handler.event_ids() == ["ev_before", "cb_after"]
@@ -181,8 +175,8 @@ def test_stop_returns_within_seconds_and_leaves_no_thread(server, connect) -> No
     conn = connect(Recorder())
     assert conn.stop(5.0)  # True: stopped within the 5 s it was given
     assert conn.state.name == "stopped"
-    eventually(lambda: server.connections == 0, 2.0)
-    eventually(lambda: not [t for t in threading.enumerate() if t.name.startswith("longconn")], 2.0)
+    wait_until(lambda: server.connections == 0)
+    wait_until(lambda: not [t for t in threading.enumerate() if t.name.startswith("longconn")])
 
 
 def test_stop_first_answers_what_is_in_flight(server, connect) -> None:
@@ -192,7 +186,7 @@ def test_stop_first_answers_what_is_in_flight(server, connect) -> None:
     answer: list[dict] = []
     push = threading.Thread(target=lambda: answer.append(server.push(payload("card_action_trigger.json", "cb_s"))))
     push.start()
-    eventually(lambda: handler.seen)
+    wait_until(lambda: handler.seen)
     assert conn.stop(5.0)
     push.join(5)
     assert answer == [ANSWER]
@@ -213,7 +207,7 @@ def test_a_connection_that_cannot_come_back_ends_with_the_reason() -> None:
     try:
         conn = LongConnection(gateway.app_id, gateway.app_secret, gateway.domain, Recorder())
         conn.start()
-        eventually(lambda: conn.state.name == "connected")
+        wait_until(lambda: conn.state.name == "connected")
         gateway.busy = True
         gateway.drop_connections()
         assert conn.wait(5)
@@ -275,7 +269,7 @@ def test_a_message_delivered_twice_reaches_the_handler_twice_and_is_answered(ser
     server.fault("duplicate")
     event = payload("im_message_receive_v1.json", "ev_twice")
     assert server.push(event) == {}
-    eventually(lambda: len(handler.seen) == 2)
+    wait_until(lambda: len(handler.seen) == 2)
     assert handler.seen == [event, event] and server.faults()["counts"]["duplicated"] == 1
 
 
@@ -287,7 +281,7 @@ def test_reconnects_refused_for_a_while_are_retried_until_accepted(server, conne
     conn = connect(handler)
     server.fault("refuse", seconds=2.0, how=how)
     server.fault("drop")
-    eventually(lambda: conn.state.name == "reconnecting")
+    wait_until(lambda: conn.state.name == "reconnecting")
     assert server.push(payload("card_action_trigger.json", f"cb_{how}"), timeout=10.0) == ANSWER
     assert conn.state.name == "connected" and server.handshakes == 2
     counts = server.faults()["counts"]
