@@ -168,12 +168,13 @@ def stack(database_url):
     running.close()
 
 
-def chat(stack: Stack, *typed: str, group: bool = False, lang: str = "en") -> tuple[str, Console]:
-    """Run the console over `typed` lines against the stack; everything it printed."""
+def chat(stack: Stack, *typed: str, group: bool = False, lang: str = "en", quiet: float = 0.3) -> tuple[str, Console]:
+    """Run the console over `typed` lines against the stack; everything it printed. After a reply, the console
+    waits for `quiet` seconds without another before it reads the next line (or ends)."""
     out: list[str] = []
     options = Options(bot=stack.url, openapi=stack.openapi.url, encrypt_key=ENCRYPT_KEY, token=TOKEN, user=ALICE,
                       name="Alice Zhang", group=group, lang=lang)
-    console = Console(options, read=answers(*typed)[0], write=out.append, watch=False, wait=10.0, quiet=0.3)
+    console = Console(options, read=answers(*typed)[0], write=out.append, watch=False, wait=10.0, quiet=quiet)
     assert console.run() == 0
     return "\n".join(out), console
 
@@ -203,7 +204,7 @@ def test_edit_on_a_confirmation_opens_the_form_in_place(stack):
 
 
 def test_in_a_group_the_bot_is_mentioned_and_the_form_comes_privately(stack):
-    printed, console = chat(stack, f"/assess {AID}", group=True)
+    printed, console = chat(stack, f"/assess {AID}", group=True, quiet=2.0)  # two jobs answer: both are printed
     assert "assessbot sent (privately):\n┌─ Fill in the assessment" in printed
     assert "assessbot replied (in the group):\n┌─ Sent privately" in printed
     [said] = [m for m in stack.api.messages(GROUP_CHAT) if m["sender"] == ALICE]

@@ -90,7 +90,7 @@ def test_a_dropped_connection_loses_nothing_and_repeats_nothing(stack):
     assert stack.gateway.drop_connections() == 1
     answers: list[dict] = []
     pushing = threading.Thread(target=lambda: answers.append(stack.say(f"/assess {AID} pass", "om_d2",
-                                                                       event_id="ev_d2")))
+                                                                       event_id="ev_d2", timeout=15.0)))
     pushing.start()
     wait_until(lambda: stack.elector.conn.state.name == "reconnecting")
     time.sleep(0.3)

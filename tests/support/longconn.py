@@ -17,6 +17,7 @@ from bot.sandbox.push import card_action, message_event
 from bot.settings import Settings
 from tests.support.ids import ALICE, BOT, ROOT
 from tests.support.processes import APP_ID, APP_SECRET
+from tests.support.stack import CALLBACK_BUDGET
 from tests.support.waiting import wait_until
 
 CHAT = private_chat(ALICE)
@@ -27,7 +28,8 @@ def longconn_settings(database_url: str, domain: str, **overrides: Any) -> Setti
     values: dict[str, Any] = dict(feishu_app_id=APP_ID, feishu_app_secret=APP_SECRET, feishu_event_mode="longconn",
                                   feishu_domain=domain, feishu_bot_open_id=BOT, database_url=database_url,
                                   assessbot_runner_threads=2, assessbot_rubric=ROOT / "config/rubric.toml",
-                                  assessbot_log_level="WARNING")
+                                  assessbot_log_level="WARNING", assessbot_forms_sync_minutes=0,
+                                  assessbot_callback_budget=CALLBACK_BUDGET)
     values.update(overrides)
     return Settings(_env_file=None, **values)
 
@@ -52,11 +54,11 @@ class LongConnStack:
     def elector(self):  # type: ignore[no-untyped-def]
         return self.app.extensions.get("assessbot_longconn")
 
-    def say(self, text: str, message_id: str, event_id: str | None = None) -> dict:
-        """Alice types `text`; pushed over the connection; the bot's answer."""
+    def say(self, text: str, message_id: str, event_id: str | None = None, timeout: float = 5.0) -> dict:
+        """Alice types `text`; pushed over the connection (waiting at most `timeout` for it); the bot's answer."""
         self.api.record_user_message(message_id, CHAT, ALICE, text)
         return self.gateway.push(message_event(text, token="", sender=ALICE, chat_id=CHAT, message_id=message_id,
-                                               event_id=event_id))
+                                               event_id=event_id), timeout=timeout)
 
     def click(self, message_id: str, value: dict, form: dict | None = None, event_id: str | None = None,
               timeout: float = 5.0) -> dict:

@@ -18,6 +18,9 @@ from tests.support.ids import ALICE, ENCRYPT_KEY, TOKEN, make_settings
 from tests.support.waiting import wait_until
 
 CHAT = private_chat(ALICE)
+# The most a click's answer may wait for its write (Feishu's 3 s, less the way there and back): a test that expects
+# the write within the answer then fails only when this machine stalls for that long, not for a shorter pause.
+CALLBACK_BUDGET = 2.8
 
 
 class Stack:
@@ -28,6 +31,7 @@ class Stack:
         self.openapi = serve(api=FakeOpenAPI(users={ALICE: "Alice Zhang"}))
         self.api = self.openapi.api
         overrides.setdefault("assessbot_forms_sync_minutes", 0)  # no forms read unless a test asks (they call too)
+        overrides.setdefault("assessbot_callback_budget", CALLBACK_BUDGET)
         settings = make_settings(database_url, feishu_domain=self.openapi.url, feishu_app_id="cli_sandbox",
                                  feishu_app_secret="sandbox-secret", assessbot_runner_threads=2,
                                  assessbot_log_level="WARNING", **overrides)
