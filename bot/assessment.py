@@ -1,5 +1,5 @@
-"""The domain: conclusions, dimension values and validation of what people entered (the body Feishu takes and
-gives: bot/hire_body.py)."""
+"""The domain: conclusions, what an interviewer entered and its validation as a whole (one value's check:
+bot/values.py; the body Feishu takes and gives: bot/hire_body.py)."""
 
 from __future__ import annotations
 

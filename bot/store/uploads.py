@@ -2,8 +2,8 @@
 
 An upload is keyed by the message that asked (the file's own, or a reply asking to import it), so a re-pushed
 message is the same upload. Its state moves received → previewed → importing → imported (or dropped, or failed);
-the click that moves it from previewed does so in the acknowledgement's transaction (Outbox.accept), so a second
-Import can never import twice.
+the click that moves it on (from previewed, or from received when it beats the preview's record) does so in the
+acknowledgement's transaction (Outbox.accept), so a second Import can never import twice.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from lark_oapi.core.cache import LocalCache
-from lark_oapi.core.token.manager import TokenManager
+
+from tests.support.ids import SANDBOX_APP_ID, SANDBOX_APP_SECRET
 
 
 @pytest.fixture
@@ -22,9 +22,7 @@ def api(fake):
     from bot.feishu.connection import TOKENS
     from bot.sandbox.openapi import serve
 
-    TokenManager.cache = LocalCache()
     TOKENS.forget()  # a fresh sandbox knows none of the tokens another one handed out
     with serve(api=fake) as running:
-        yield fake, client.Feishu("cli_sandbox", "sandbox-secret", running.url, timeout=5)
-    TokenManager.cache = LocalCache()
+        yield fake, client.Feishu(SANDBOX_APP_ID, SANDBOX_APP_SECRET, running.url, timeout=5)
     TOKENS.forget()

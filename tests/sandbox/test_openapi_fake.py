@@ -32,8 +32,7 @@ from lark_oapi.core.token.manager import TokenManager
 from bot.sandbox.openapi import FakeOpenAPI, main, serve
 from bot.sandbox.openapi.checks import card_problems
 from bot.sandbox.openapi.faults import Faults, make_fault
-from tests.support.ids import AID
-from tests.support.processes import APP_ID, APP_SECRET
+from tests.support.ids import AID, SANDBOX_APP_ID, SANDBOX_APP_SECRET
 
 LOG_ID = re.compile(r"^\d{14}[0-9A-F]{20}$")
 CARD = {"schema": "2.0", "config": {"update_multi": True},
@@ -73,13 +72,13 @@ def sandbox(clock):
 
 @pytest.fixture
 def client(sandbox) -> lark.Client:
-    return (lark.Client.builder().app_id(APP_ID).app_secret(APP_SECRET).domain(sandbox.url).timeout(5)
+    return (lark.Client.builder().app_id(SANDBOX_APP_ID).app_secret(SANDBOX_APP_SECRET).domain(sandbox.url).timeout(5)
             .log_level(lark.LogLevel.ERROR).build())
 
 
 def token(url: str) -> str:
     answer = requests.post(f"{url}/open-apis/auth/v3/tenant_access_token/internal",
-                           json={"app_id": APP_ID, "app_secret": APP_SECRET}, timeout=5)
+                           json={"app_id": SANDBOX_APP_ID, "app_secret": SANDBOX_APP_SECRET}, timeout=5)
     return answer.json()["tenant_access_token"]
 
 
@@ -119,8 +118,9 @@ def card_update(client: lark.Client, callback_token: str, card: dict) -> lark.Ba
 def test_the_token_endpoint_hands_out_one_token_for_two_hours(sandbox):
     """It answers the documented shape and the same token while 30 minutes or more remain."""
     url = f"{sandbox.url}/open-apis/auth/v3/tenant_access_token/internal"
-    first = requests.post(url, data=json.dumps({"app_id": APP_ID, "app_secret": APP_SECRET}), timeout=5)
-    second = requests.post(url, data=json.dumps({"app_id": APP_ID, "app_secret": APP_SECRET}), timeout=5)
+    app = json.dumps({"app_id": SANDBOX_APP_ID, "app_secret": SANDBOX_APP_SECRET})
+    first = requests.post(url, data=app, timeout=5)
+    second = requests.post(url, data=app, timeout=5)
     assert first.status_code == 200
     assert set(first.json()) == {"code", "msg", "tenant_access_token", "expire"}
     assert (first.json()["code"], first.json()["msg"], first.json()["expire"]) == (0, "ok", 7200)
@@ -144,10 +144,10 @@ def test_a_token_with_less_than_30_minutes_left_is_replaced_and_both_stay_valid(
 def test_a_wrong_app_secret_gets_no_token(sandbox):
     """It answers 10014 with HTTP 400, and the SDK raises for it."""
     answer = requests.post(f"{sandbox.url}/open-apis/auth/v3/tenant_access_token/internal",
-                           json={"app_id": APP_ID, "app_secret": "wrong"}, timeout=5)
+                           json={"app_id": SANDBOX_APP_ID, "app_secret": "wrong"}, timeout=5)
     assert answer.status_code == 400
     assert (answer.json()["code"], answer.json()["msg"]) == (10014, "app secret invalid")
-    wrong = lark.Client.builder().app_id(APP_ID).app_secret("wrong").domain(sandbox.url).build()
+    wrong = lark.Client.builder().app_id(SANDBOX_APP_ID).app_secret("wrong").domain(sandbox.url).build()
     with pytest.raises(lark.core.exception.ObtainAccessTokenException):
         wrong.hire.v1.external_interview_assessment.patch(patch_request())
 
@@ -315,7 +315,7 @@ def test_a_reply_with_a_valid_card_is_stored_in_the_chat_of_the_message_it_answe
         "chat_id": "oc_chat1", "parent_id": "om_user1", "root_id": "om_user1", "upper_message_id": "om_user1",
         "msg_type": "interactive", "create_time": str(int(clock.now * 1000))}
     assert json.loads(data["body"]["content"]) == CARD
-    assert data["sender"] == {"id": APP_ID, "id_type": "app_id", "sender_type": "app", "tenant_key": "sandbox"}
+    assert data["sender"] == {"id": SANDBOX_APP_ID, "id_type": "app_id", "sender_type": "app", "tenant_key": "sandbox"}
     user, bot = sandbox.api.messages("oc_chat1")
     assert (user["sender"], user["text"]) == ("ou_alice", "/assess 1 pass")
     assert (bot["message_id"], bot["sender"], bot["card"], bot["uuid"], bot["parent_id"]) == (
@@ -682,7 +682,7 @@ def test_the_token_endpoint_call_is_logged_without_the_secret(sandbox):
     """The call log shows the app_id but masks the app_secret."""
     token(sandbox.url)
     [logged] = sandbox.api.calls("token")
-    assert logged["body"] == {"app_id": APP_ID, "app_secret": "***"}
+    assert logged["body"] == {"app_id": SANDBOX_APP_ID, "app_secret": "***"}
 
 
 def test_the_state_file_mirrors_the_state_and_is_read_back(tmp_path, clock):

@@ -16,7 +16,7 @@ from bot.sandbox import seed
 from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.forms import ENGINEERING, HR, SALES
 from bot.store import Store
-from tests.support.ids import ALICE, make_settings
+from tests.support.ids import ALICE, SANDBOX_APP_ID, SANDBOX_APP_SECRET, make_settings
 from tests.support.rubrics import SHIPPED
 
 
@@ -28,14 +28,14 @@ def fresh_token_cache():
 
 
 def client(url: str) -> Feishu:
-    return Feishu("cli_sandbox", "sandbox-secret", url, timeout=5)
+    return Feishu(SANDBOX_APP_ID, SANDBOX_APP_SECRET, url, timeout=5)
 
 
 def test_the_list_is_paged_as_documented_and_refuses_a_missing_page_size():
     with serve(api=FakeOpenAPI()) as openapi:
         items = client(openapi.url).feedback_forms(page_size=2)
         token = requests.post(f"{openapi.url}/open-apis/auth/v3/tenant_access_token/internal", timeout=5,
-                              json={"app_id": "cli_sandbox", "app_secret": "sandbox-secret"}).json()
+                              json={"app_id": SANDBOX_APP_ID, "app_secret": SANDBOX_APP_SECRET}).json()
         bare = requests.get(f"{openapi.url}/open-apis/hire/v1/interview_feedback_forms", timeout=5,
                             headers={"Authorization": f"Bearer {token['tenant_access_token']}"}).json()
         asked = [c["query"] for c in openapi.api.calls("forms")]
@@ -91,7 +91,7 @@ def test_without_the_scope_the_list_is_refused_as_feishu_does():
 def test_the_sandbox_seeds_interviews_that_use_its_forms(tmp_path):
     with serve(api=FakeOpenAPI()) as openapi:
         settings = make_settings(f"sqlite:///{tmp_path / 'sandbox.db'}", feishu_domain=openapi.url,
-                                 feishu_app_id="cli_sandbox", feishu_app_secret="sandbox-secret",
+                                 feishu_app_id=SANDBOX_APP_ID, feishu_app_secret=SANDBOX_APP_SECRET,
                                  assessbot_forms=seed.FORMS_MAP)
         store = Store(settings.database_url)
         store.create_schema()

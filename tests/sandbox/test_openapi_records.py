@@ -6,6 +6,7 @@ import pytest
 
 from bot.feishu.client import FeishuError
 from bot.sandbox.openapi import FakeOpenAPI
+from tests.support.ids import SANDBOX_APP_ID, SANDBOX_APP_SECRET
 
 BODY = {"external_interview_id": "7001", "external_id": "ab-7001-alice", "username": "Alice", "conclusion": 2,
         "content": "solid", "assessment_dimension_list": [{"assessment_type": 1, "title": "编码能力", "score": 4}]}
@@ -57,7 +58,7 @@ def test_the_lookups_are_as_strict_as_feishu(api):
 
     app = make_app(fake).test_client()
     tok = app.post("/open-apis/auth/v3/tenant_access_token/internal",
-                   json={"app_id": "cli_sandbox", "app_secret": "sandbox-secret"}).get_json()["tenant_access_token"]
+                   json={"app_id": SANDBOX_APP_ID, "app_secret": SANDBOX_APP_SECRET}).get_json()["tenant_access_token"]
     auth = {"Authorization": f"Bearer {tok}"}
     too_many = app.post("/open-apis/contact/v3/users/batch_get_id", headers=auth,
                         json={"emails": [f"p{n}@example.com" for n in range(51)]}).get_json()

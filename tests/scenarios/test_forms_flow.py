@@ -13,7 +13,7 @@ from bot.cli import importing
 from bot.sandbox.console.render import render
 from bot.sandbox.openapi.checks import CREATE_FIELDS, assessment_problems, card_problems
 from bot.sandbox.push import card_action
-from tests.support.ids import ALICE, TOKEN
+from tests.support.ids import ALICE, SANDBOX_APP_ID, SANDBOX_APP_SECRET, TOKEN
 from tests.support.stack import CHAT, Stack
 
 ENGINEERING, SALES, HR = "工程师面试评价表", "销售岗位面评表", "HR 面试评价表"
@@ -29,9 +29,9 @@ SCHEDULE = """interview_id,interviewer,candidate,job,round,start,end,面评表
 @pytest.fixture
 def stack(database_url, monkeypatch, tmp_path):
     running = Stack(database_url)
-    env = {"FEISHU_APP_ID": "cli_sandbox", "FEISHU_APP_SECRET": "sandbox-secret", "FEISHU_DOMAIN": running.openapi.url,
-           "FEISHU_VERIFICATION_TOKEN": TOKEN, "FEISHU_ENCRYPT_KEY": "k", "DATABASE_URL": database_url,
-           "ASSESSBOT_FORMS": str(tmp_path / "no-mapping.toml")}
+    env = {"FEISHU_APP_ID": SANDBOX_APP_ID, "FEISHU_APP_SECRET": SANDBOX_APP_SECRET,
+           "FEISHU_DOMAIN": running.openapi.url, "FEISHU_VERIFICATION_TOKEN": TOKEN, "FEISHU_ENCRYPT_KEY": "k",
+           "DATABASE_URL": database_url, "ASSESSBOT_FORMS": str(tmp_path / "no-mapping.toml")}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # no .env of the developer's

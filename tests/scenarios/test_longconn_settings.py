@@ -11,7 +11,8 @@ from bot.cli import doctor
 from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.longconn import LongConnServer
 from bot.settings import SettingsError, load
-from tests.support.longconn import APP_ID, APP_SECRET, longconn_settings
+from tests.support.ids import SANDBOX_APP_ID, SANDBOX_APP_SECRET
+from tests.support.longconn import longconn_settings
 
 pytestmark = pytest.mark.usefixtures("bare_environment")
 
@@ -64,7 +65,7 @@ def test_forms_are_signed_with_the_app_secret_when_there_is_no_encrypt_key(tmp_p
 
 @pytest.fixture
 def local_feishu():
-    gateway = LongConnServer(app_id=APP_ID, app_secret=APP_SECRET).start(http=False)
+    gateway = LongConnServer(app_id=SANDBOX_APP_ID, app_secret=SANDBOX_APP_SECRET).start(http=False)
     openapi = serve(api=FakeOpenAPI(longconn=gateway))
     yield openapi, gateway
     openapi.stop()
@@ -79,8 +80,8 @@ def diagnose() -> tuple[int, list[str]]:
 def test_doctor_checks_the_endpoint_and_lists_the_long_connection_console_settings(monkeypatch, local_feishu):
     """It asks the endpoint without connecting, and lists the subscription mode, event and callback to set."""
     openapi, gateway = local_feishu
-    for name, value in {"FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": APP_SECRET, "FEISHU_DOMAIN": openapi.url,
-                        "FEISHU_EVENT_MODE": "longconn"}.items():
+    for name, value in {"FEISHU_APP_ID": SANDBOX_APP_ID, "FEISHU_APP_SECRET": SANDBOX_APP_SECRET,
+                        "FEISHU_DOMAIN": openapi.url, "FEISHU_EVENT_MODE": "longconn"}.items():
         monkeypatch.setenv(name, value)
     status, lines = diagnose()
     assert status == 0, "\n".join(lines)
@@ -100,8 +101,8 @@ def test_doctor_reports_an_endpoint_that_gives_no_connection(monkeypatch, local_
     """It fails with the endpoint's reason when Feishu would not open the connection."""
     openapi, gateway = local_feishu
     gateway.busy = True
-    for name, value in {"FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": APP_SECRET, "FEISHU_DOMAIN": openapi.url,
-                        "FEISHU_EVENT_MODE": "longconn"}.items():
+    for name, value in {"FEISHU_APP_ID": SANDBOX_APP_ID, "FEISHU_APP_SECRET": SANDBOX_APP_SECRET,
+                        "FEISHU_DOMAIN": openapi.url, "FEISHU_EVENT_MODE": "longconn"}.items():
         monkeypatch.setenv(name, value)
     status, lines = diagnose()
     assert status == 1

@@ -12,7 +12,7 @@ import pytest
 
 from bot.sandbox.console.render import render
 from bot.sandbox.push import card_action, message_event
-from tests.support.ids import ALICE, BOB, SHANGHAI, TOKEN
+from tests.support.ids import ALICE, BOB, SANDBOX_APP_ID, SANDBOX_APP_SECRET, SHANGHAI, TOKEN
 from tests.support.imports import import_env, run_import
 from tests.support.stack import CHAT, Stack
 from tests.support.waiting import wait_until
@@ -96,8 +96,8 @@ def test_a_bitable_imported_by_link_brings_the_reminder_and_shows_the_feedback(s
         "面试ID": [{"type": "text", "text": "8200000000000000001"}], "面试官": [{"id": ALICE, "name": "Alice"}],
         "候选人": [{"type": "text", "text": "李雷"}], "开始时间": int((ended - 3600) * 1000),
         "结束时间": int(ended * 1000)}})
-    import_env(monkeypatch, database_url, FEISHU_DOMAIN=stack.openapi.url, FEISHU_APP_ID="cli_sandbox",
-               FEISHU_APP_SECRET="sandbox-secret", ASSESSBOT_WORK_HOURS="00:00-24:00", ASSESSBOT_WORK_DAYS="1-7")
+    import_env(monkeypatch, database_url, FEISHU_DOMAIN=stack.openapi.url, FEISHU_APP_ID=SANDBOX_APP_ID,
+               FEISHU_APP_SECRET=SANDBOX_APP_SECRET, ASSESSBOT_WORK_HOURS="00:00-24:00", ASSESSBOT_WORK_DAYS="1-7")
     code, out = run_import(tmp_path, f"https://example.feishu.cn/base/{APP}?table={TABLE}", clock=time.time)
     assert (code, out.splitlines()[0]) == (0, f"table {TABLE}: 1 new, 0 updated, 0 unchanged.")
     stack.ctx.runner.wake()

@@ -11,6 +11,7 @@ from bot.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 PAYLOADS = ROOT / "tests" / "payloads"
 APP_ID, APP_SECRET = "cli_test", "app-secret-value"  # the app the tests' settings name, as the stand-in knows it
+SANDBOX_APP_ID, SANDBOX_APP_SECRET = "cli_sandbox", "sandbox-secret"  # the app the local Open API accepts unasked
 ENCRYPT_KEY = "test key"
 TOKEN = "066zT6pS4QCbgj5Do145GfDbbagVerify"
 DOMAIN = "https://open.feishu.test"

@@ -15,8 +15,7 @@ from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.longconn import LongConnServer
 from bot.sandbox.push import card_action, message_event
 from bot.settings import Settings
-from tests.support.ids import ALICE, BOT, ROOT
-from tests.support.processes import APP_ID, APP_SECRET
+from tests.support.ids import ALICE, BOT, ROOT, SANDBOX_APP_ID, SANDBOX_APP_SECRET
 from tests.support.stack import CALLBACK_BUDGET
 from tests.support.waiting import wait_until
 
@@ -25,8 +24,9 @@ CHAT = private_chat(ALICE)
 
 def longconn_settings(database_url: str, domain: str, **overrides: Any) -> Settings:
     """Long-connection mode with no Encrypt Key or Verification Token, pointed at a local Open API."""
-    values: dict[str, Any] = dict(feishu_app_id=APP_ID, feishu_app_secret=APP_SECRET, feishu_event_mode="longconn",
-                                  feishu_domain=domain, feishu_bot_open_id=BOT, database_url=database_url,
+    values: dict[str, Any] = dict(feishu_app_id=SANDBOX_APP_ID, feishu_app_secret=SANDBOX_APP_SECRET,
+                                  feishu_event_mode="longconn", feishu_domain=domain, feishu_bot_open_id=BOT,
+                                  database_url=database_url,
                                   assessbot_runner_threads=2, assessbot_rubric=ROOT / "config/rubric.toml",
                                   assessbot_log_level="WARNING", assessbot_forms_sync_minutes=0,
                                   assessbot_callback_budget=CALLBACK_BUDGET)
@@ -41,7 +41,7 @@ class LongConnStack:
 
     def __init__(self, database_url: str, clock: Callable[[], float] = time.time, **overrides: Any):
         TOKENS.forget()  # lark-oapi caches tenant tokens process-wide
-        self.gateway = LongConnServer(app_id=APP_ID, app_secret=APP_SECRET).start(http=False)
+        self.gateway = LongConnServer(app_id=SANDBOX_APP_ID, app_secret=SANDBOX_APP_SECRET).start(http=False)
         self.openapi = serve(api=FakeOpenAPI(users={ALICE: "Alice Zhang"}, longconn=self.gateway))
         self.api = self.openapi.api
         self.settings = longconn_settings(database_url, self.openapi.url, **overrides)

@@ -10,16 +10,15 @@ import sys
 from pathlib import Path
 
 from bot.sandbox import processes, push
-from tests.support.ids import BOT, ENCRYPT_KEY, TOKEN
+from tests.support.ids import BOT, ENCRYPT_KEY, SANDBOX_APP_ID, SANDBOX_APP_SECRET, TOKEN
 
 ASSESSBOT = str(Path(sys.executable).with_name("assessbot"))  # the installed command line
-APP_ID, APP_SECRET = "cli_sandbox", "sandbox-secret"  # what the local Open API accepts by default
 
 
 def bot_env(openapi_url: str, database_url: str, **extra: str | int) -> dict[str, str]:
     """The environment of a bot process: the test keys, the local Open API and the given database."""
-    return processes.bot_env(openapi_url=openapi_url, database_url=database_url, app_id=APP_ID,
-                             app_secret=APP_SECRET, encrypt_key=ENCRYPT_KEY, token=TOKEN,
+    return processes.bot_env(openapi_url=openapi_url, database_url=database_url, app_id=SANDBOX_APP_ID,
+                             app_secret=SANDBOX_APP_SECRET, encrypt_key=ENCRYPT_KEY, token=TOKEN,
                              FEISHU_BOT_OPEN_ID=BOT, ASSESSBOT_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1",
                              **extra)
 
@@ -44,7 +43,7 @@ class Worker:
 def message(text: str, *, message_id: str, event_id: str, sender: str) -> dict:
     """An `im.message.receive_v1` push of a p2p text message to the bot."""
     return push.message_event(text, token=TOKEN, sender=sender, chat_id="oc_" + sender[3:], message_id=message_id,
-                              event_id=event_id, app_id=APP_ID)
+                              event_id=event_id, app_id=SANDBOX_APP_ID)
 
 
 def deliver(url: str, payload: dict, timeout: float = 10.0) -> tuple[int | None, float]:

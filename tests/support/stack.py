@@ -14,7 +14,7 @@ from bot.sandbox.console.api import private_chat
 from bot.sandbox.openapi import FakeOpenAPI, serve
 from bot.sandbox.openapi.server import _QuietHandler
 from bot.sandbox.push import message_event, sealed
-from tests.support.ids import ALICE, ENCRYPT_KEY, TOKEN, make_settings
+from tests.support.ids import ALICE, ENCRYPT_KEY, SANDBOX_APP_ID, SANDBOX_APP_SECRET, TOKEN, make_settings
 from tests.support.waiting import wait_until
 
 CHAT = private_chat(ALICE)
@@ -32,8 +32,8 @@ class Stack:
         self.api = self.openapi.api
         overrides.setdefault("assessbot_forms_sync_minutes", 0)  # no forms read unless a test asks (they call too)
         overrides.setdefault("assessbot_callback_budget", CALLBACK_BUDGET)
-        settings = make_settings(database_url, feishu_domain=self.openapi.url, feishu_app_id="cli_sandbox",
-                                 feishu_app_secret="sandbox-secret", assessbot_runner_threads=2,
+        settings = make_settings(database_url, feishu_domain=self.openapi.url, feishu_app_id=SANDBOX_APP_ID,
+                                 feishu_app_secret=SANDBOX_APP_SECRET, assessbot_runner_threads=2,
                                  assessbot_log_level="WARNING", **overrides)
         self.app = create_app(settings, start_runner=True)
         self.ctx = self.app.extensions["assessbot"]

@@ -11,8 +11,7 @@ import sys
 import pytest
 import requests
 
-from tests.support.ids import ROOT
-from tests.support.processes import APP_ID, APP_SECRET
+from tests.support.ids import ROOT, SANDBOX_APP_ID, SANDBOX_APP_SECRET
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
@@ -40,5 +39,5 @@ def test_the_command_line_prints_its_url_serves_and_stops_on_a_signal(tmp_path, 
 
 def token(url: str) -> str:
     answer = requests.post(f"{url}/open-apis/auth/v3/tenant_access_token/internal",
-                           json={"app_id": APP_ID, "app_secret": APP_SECRET}, timeout=5)
+                           json={"app_id": SANDBOX_APP_ID, "app_secret": SANDBOX_APP_SECRET}, timeout=5)
     return answer.json()["tenant_access_token"]

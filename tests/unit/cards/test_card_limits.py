@@ -26,7 +26,7 @@ from cards.errors import invalid_card, problem_card, write_failed_card
 from cards.form import form_card, form_values_to_raw
 from cards.help import help_card
 from cards.history import HistoryEntry, history_card
-from tests.support.ids import AID
+from tests.support.ids import AID, SANDBOX_APP_ID, SANDBOX_APP_SECRET
 from tests.support.rubrics import thirty_dimensions
 
 AT = datetime(2024, 5, 1, 6, 30, tzinfo=UTC)
@@ -172,7 +172,7 @@ def feishu():
     """The bot's own Feishu client, talking to the local Open API."""
     with serve(api=FakeOpenAPI()) as running:
         running.api.record_user_message("om_user1", "oc_chat1", "ou_alice", "/assess 1")
-        client = Feishu("cli_sandbox", "sandbox-secret", running.url, timeout=5, log_level="ERROR")
+        client = Feishu(SANDBOX_APP_ID, SANDBOX_APP_SECRET, running.url, timeout=5, log_level="ERROR")
         TOKENS.drop(TOKENS.generation())  # a token from another test's local Open API means nothing here
         yield running, client
     TOKENS.drop(TOKENS.generation())

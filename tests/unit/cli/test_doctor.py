@@ -10,14 +10,14 @@ import pytest
 from bot.cli import doctor
 from bot.feishu.connection import TOKENS
 from bot.sandbox.openapi import serve
-from tests.support.ids import ENCRYPT_KEY, TOKEN
+from tests.support.ids import ENCRYPT_KEY, SANDBOX_APP_ID, SANDBOX_APP_SECRET, TOKEN
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.usefixtures("bare_environment")
 
 
 def configure(monkeypatch, domain: str, **extra: str) -> None:
-    values = {"FEISHU_APP_ID": "cli_sandbox", "FEISHU_APP_SECRET": "sandbox-secret", "FEISHU_DOMAIN": domain,
+    values = {"FEISHU_APP_ID": SANDBOX_APP_ID, "FEISHU_APP_SECRET": SANDBOX_APP_SECRET, "FEISHU_DOMAIN": domain,
               "FEISHU_ENCRYPT_KEY": ENCRYPT_KEY, "FEISHU_VERIFICATION_TOKEN": TOKEN, **extra}
     for name, value in values.items():
         monkeypatch.setenv(name, value)

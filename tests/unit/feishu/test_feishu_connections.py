@@ -9,21 +9,19 @@ import responses
 
 from bot.feishu import client as feishu
 from bot.feishu import connection
-from bot.feishu.connection import TOKENS
 from bot.sandbox.openapi import serve
 from cards.notice import text_card
-from tests.support.ids import DOMAIN
+from tests.support.ids import DOMAIN, SANDBOX_APP_ID, SANDBOX_APP_SECRET
 from tests.support.openapi import Feishu
-from tests.support.processes import APP_ID, APP_SECRET
 
 BODY = {"conclusion": 2, "content": "clear thinker"}
 
 
 @pytest.fixture(autouse=True)
 def fresh_token_cache():
-    TOKENS.forget()
+    connection.TOKENS.forget()
     yield
-    TOKENS.forget()
+    connection.TOKENS.forget()
 
 
 def opened(keep: connection.KeepAlive) -> int:
@@ -35,7 +33,7 @@ def opened(keep: connection.KeepAlive) -> int:
 
 def test_the_token_and_every_call_of_a_thread_go_over_one_connection():
     with serve() as sandbox:
-        client = feishu.Feishu(APP_ID, APP_SECRET, sandbox.url)
+        client = feishu.Feishu(SANDBOX_APP_ID, SANDBOX_APP_SECRET, sandbox.url)
         keep = connection.keep_connections_alive()
         before = opened(keep)
         client.patch_assessment("6930815272790114324", BODY)
@@ -59,8 +57,8 @@ def test_each_thread_has_its_own_session():
 def test_responses_still_intercepts_the_calls():
     """The kept-alive sessions still pass through `responses`, where the in-process stand-in answers."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake = Feishu(mock, app_id=APP_ID, app_secret=APP_SECRET)
-        written = feishu.Feishu(APP_ID, APP_SECRET, DOMAIN).patch_assessment("1", BODY)
+        fake = Feishu(mock, app_id=SANDBOX_APP_ID, app_secret=SANDBOX_APP_SECRET)
+        written = feishu.Feishu(SANDBOX_APP_ID, SANDBOX_APP_SECRET, DOMAIN).patch_assessment("1", BODY)
     assert written.log_id == fake.api.calls("patch")[0]["log_id"] and fake.patches() == [BODY]
 
 
